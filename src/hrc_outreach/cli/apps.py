@@ -1,0 +1,67 @@
+"""The Typer apps every command module registers on, and the shared --config handling."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from hrc_outreach.config import Settings, load_settings
+from hrc_outreach.errors import OutreachError
+
+app = typer.Typer(
+    name="hrc-outreach",
+    help="Newsletter and outreach automation for the Human Rights Cities Network.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+edition_app = typer.Typer(help="Draft, approve, send and report on newsletter editions.", no_args_is_help=True)
+subscribers_app = typer.Typer(help="Import, export and erase subscribers.", no_args_is_help=True)
+translations_app = typer.Typer(help="Export and import translations for human review (PO files).", no_args_is_help=True)
+run_app = typer.Typer(help="Run flows in the foreground.", no_args_is_help=True)
+
+app.add_typer(edition_app, name="edition")
+app.add_typer(subscribers_app, name="subscribers")
+app.add_typer(translations_app, name="translations")
+app.add_typer(run_app, name="run")
+
+console = Console()
+err_console = Console(stderr=True)
+
+_state: dict[str, Any] = {"config": None}
+
+
+@app.callback()
+def main(
+    config: Path | None = typer.Option(
+        None, "--config", "-c", envvar="HRC_CONFIG", help="Configuration file (default ./outreach.toml)."
+    ),
+) -> None:
+    """Newsletter and outreach automation for the Human Rights Cities Network."""
+    _state["config"] = config
+    _state.pop("settings", None)
+
+
+def settings() -> Settings:
+    """The settings for this invocation (read once)."""
+    if "settings" not in _state:
+        try:
+            _state["settings"] = load_settings(_state.get("config"))
+        except OutreachError as exc:
+            fail(str(exc))
+    return _state["settings"]  # type: ignore[no-any-return]
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print an error for a person and exit with ``code``."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def print_json(data: Any) -> None:
+    """One JSON document on stdout (no Rich markup)."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")

@@ -1,0 +1,288 @@
+"""Settings: one TOML file (``outreach.toml``), every value overridable by an ``HRC_*`` variable.
+
+Precedence, highest first: keyword arguments, environment, the file, the defaults below.
+
+Environment names: ``HRC_<SECTION>__<KEY>`` for any value (``HRC_DELIVERY__FROM_EMAIL``), plus the
+short aliases ``HRC_DATABASE_URL``, ``HRC_PROVIDER``, ``HRC_LANGUAGES`` (comma-separated),
+``HRC_TOKEN_SECRET``, ``HRC_BASE_URL``. Provider and translator credentials are read by
+:func:`secret` as ``HRC_<NAME>_API_KEY`` / ``HRC_<NAME>_BASE_URL``; they never live in the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from hrc_outreach.errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "outreach.toml"
+DEFAULT_LANGUAGES = ["en", "fr", "nl", "de", "es", "it", "pt_PT", "pl", "hu", "uk", "ar"]
+
+
+class SourceKind(StrEnum):
+    FEED = "feed"
+    ICAL = "ical"
+    WORDPRESS = "wordpress"
+    SPREADSHEET = "spreadsheet"
+    MARKDOWN = "markdown"
+    DIGEST = "digest"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceConfig(BaseModel):
+    """One ``[[sources]]`` table. Kind-specific keys (``columns``, ``window_days``...) go in ``options``."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    name: str
+    kind: SourceKind
+    url: str | None = None
+    path: Path | None = None
+    item_kind: Literal["practice", "project_update", "event", "news"] = "news"
+    language: str | None = None
+    tags: tuple[str, ...] = ()
+    enabled: bool = True
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The kind-specific keys of this table (everything not declared above)."""
+        return dict(self.model_extra or {})
+
+    @property
+    def location(self) -> str:
+        """The URL or path, for messages."""
+        return self.url or (str(self.path) if self.path else "")
+
+
+class StoreSettings(_Section):
+    url: str = "sqlite:///var/outreach.db"
+
+
+class FetchSettings(_Section):
+    concurrency: int = 10
+    timeout_seconds: float = 20.0
+    retries: int = 3
+    backoff_seconds: float = 0.5
+    max_response_bytes: int = 10 * 1024 * 1024
+    user_agent: str = "hrc-outreach/0.1 (+https://humanrightscities.net)"
+
+
+class NewsletterSettings(_Section):
+    name: str = "The Human Rights Readers"
+    organisation: str = "Human Rights Cities Network"
+    address: str = "Rue de la Loi 155, 1040 Brussels, Belgium"
+    website: str = "https://humanrightscities.net"
+    logo_url: str = "https://humanrightscities.net/static/logo.png"
+    editions_dir: Path = Path("editions")
+    first_issue: str = "2025-01"
+    time_zone: str = "Europe/Brussels"
+    brand_color: str = "#0b5394"
+    accent_color: str = "#c0392b"
+    social: dict[str, str] = Field(
+        default_factory=lambda: {
+            "instagram": "https://www.instagram.com/humanrightscities",
+            "facebook": "https://www.facebook.com/humanrightscities",
+            "linkedin": "https://www.linkedin.com/company/human-rights-cities-network",
+        }
+    )
+
+
+class CurateSettings(_Section):
+    event_window_days: int = 60
+    caps: dict[str, int] = Field(
+        default_factory=lambda: {"practice": 6, "project_update": 4, "event": 6, "news": 4}
+    )
+
+
+class I18nSettings(_Section):
+    languages: list[str] = Field(default_factory=lambda: list(DEFAULT_LANGUAGES))
+    source_language: str = "en"
+    untranslated: Literal["source", "omit"] = "source"
+    translator: Literal["none", "deepl", "libretranslate"] = "none"
+    formality: Literal["default", "more", "less", "prefer_more", "prefer_less"] = "prefer_more"
+    detect_threshold: float = 0.9
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _split(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return [p.strip() for p in v.split(",") if p.strip()]
+        return v
+
+
+class DeliverySettings(_Section):
+    provider: Literal["outbox", "brevo", "sendgrid", "postmark", "smtp"] = "outbox"
+    from_email: str = "newsletter@humanrightscities.net"
+    from_name: str = "Human Rights Cities Network"
+    reply_to: str = "info@humanrightscities.net"
+    unsubscribe_mailto: str = "unsubscribe@humanrightscities.net"
+    outbox_dir: Path = Path("out/outbox")
+    concurrency: int = 4
+    rate_per_second: float = 10.0
+    retries: int = 5
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+
+
+class WebSettings(_Section):
+    base_url: str = "https://outreach.humanrightscities.net"
+
+
+class ApprovalSettings(_Section):
+    timeout_days: float = 7.0
+    previews_dir: Path = Path("out/editions")
+
+
+class Settings(BaseModel):
+    """Everything hrc-outreach reads from its configuration."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    config_path: Path | None = None
+    store: StoreSettings = StoreSettings()
+    fetch: FetchSettings = FetchSettings()
+    newsletter: NewsletterSettings = NewsletterSettings()
+    curate: CurateSettings = CurateSettings()
+    i18n: I18nSettings = I18nSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    web: WebSettings = WebSettings()
+    approval: ApprovalSettings = ApprovalSettings()
+    out_dir: Path = Path("out")
+    sources: tuple[SourceConfig, ...] = ()
+
+    @property
+    def base_dir(self) -> Path:
+        """Relative paths in the file are relative to the file's folder (else the working directory)."""
+        return self.config_path.parent if self.config_path else Path.cwd()
+
+    def resolve(self, path: Path | str) -> Path:
+        """A path from the configuration, made absolute against :attr:`base_dir`."""
+        p = Path(path)
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    @property
+    def database_url(self) -> str:
+        """The store's URL; a relative SQLite path is resolved against :attr:`base_dir`."""
+        url = self.store.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.resolve(url[len(prefix):]))
+        return url
+
+    def source(self, name: str) -> SourceConfig:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"no source named {name!r} in the configuration (known: {known})")
+
+
+# Short environment aliases -> (section, key)
+_ALIASES: dict[str, tuple[str, str]] = {
+    "HRC_DATABASE_URL": ("store", "url"),
+    "HRC_PROVIDER": ("delivery", "provider"),
+    "HRC_LANGUAGES": ("i18n", "languages"),
+    "HRC_TRANSLATOR": ("i18n", "translator"),
+    "HRC_BASE_URL": ("web", "base_url"),
+    "HRC_OUT_DIR": ("", "out_dir"),
+}
+_SECTIONS = {
+    "store", "fetch", "newsletter", "curate", "i18n", "delivery", "web", "approval",
+}
+
+
+def _env_overrides(env: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in env.items():
+        if name in _ALIASES:
+            section, key = _ALIASES[name]
+        elif name.startswith("HRC_") and "__" in name:
+            section, _, key = name[4:].lower().partition("__")
+            if section not in _SECTIONS:
+                continue
+        else:
+            continue
+        if section:
+            out.setdefault(section, {})[key] = value
+        else:
+            out[key] = value
+    return out
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(merged.get(k), dict):
+            merged[k] = _merge(merged[k], v)
+        else:
+            merged[k] = v
+    return merged
+
+
+def find_config(path: Path | str | None = None, env: dict[str, str] | None = None) -> Path | None:
+    """The config file to read: ``path``, else ``HRC_CONFIG``, else ``./outreach.toml`` if present."""
+    env = dict(os.environ) if env is None else env
+    if path:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file {p} does not exist; pass an existing file to --config")
+        return p.resolve()
+    if env.get("HRC_CONFIG"):
+        p = Path(env["HRC_CONFIG"])
+        if not p.is_file():
+            raise ConfigError(f"HRC_CONFIG points at {p}, which does not exist")
+        return p.resolve()
+    p = Path.cwd() / DEFAULT_CONFIG_NAME
+    return p.resolve() if p.is_file() else None
+
+
+def load_settings(
+    path: Path | str | None = None, *, env: dict[str, str] | None = None, **overrides: Any
+) -> Settings:
+    """Read the config file and the environment into :class:`Settings`.
+
+    >>> load_settings(env={"HRC_PROVIDER": "brevo"}).delivery.provider
+    'brevo'
+    """
+    env = dict(os.environ) if env is None else env
+    config_path = find_config(path, env)
+    data: dict[str, Any] = {}
+    if config_path is not None:
+        try:
+            data = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{config_path}: not valid TOML: {exc}") from exc
+    data = _merge(data, _env_overrides(env))
+    data = _merge(data, overrides)
+    data["config_path"] = config_path
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        where = config_path or "the defaults"
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"{where}: invalid configuration: {problems}") from exc
+
+
+def secret(name: str, *, env: dict[str, str] | None = None, default: str | None = None) -> str | None:
+    """A secret such as ``BREVO_API_KEY``: ``HRC_<NAME>`` from the environment first, then a Prefect
+    Secret block named ``hrc-<name>`` (lower case, dashes), else ``default``. Never logged."""
+    env = dict(os.environ) if env is None else env
+    key = f"HRC_{name.upper()}"
+    if env.get(key):
+        return env[key]
+    from hrc_outreach.secrets import prefect_secret  # talks to Prefect; imported late
+
+    value = prefect_secret("hrc-" + name.lower().replace("_", "-"))
+    return value if value is not None else default

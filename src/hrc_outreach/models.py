@@ -1,0 +1,338 @@
+"""Frozen, typed values that travel between the stages. States are enums."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------------------- content
+
+
+class ItemKind(StrEnum):
+    PRACTICE = "practice"
+    PROJECT_UPDATE = "project_update"
+    EVENT = "event"
+    NEWS = "news"
+
+
+def item_id(source: str, source_key: str) -> str:
+    """The stable id of an item: a hash of the source's name and the source's own id for it.
+
+    >>> item_id("whrcf-digest", "gwangju/1") == item_id("whrcf-digest", "gwangju/1")
+    True
+    """
+    digest = hashlib.sha256(f"{source}\x1f{source_key}".encode()).hexdigest()
+    return digest[:24]
+
+
+class ItemText(Frozen):
+    """A human translation of an item's text supplied by the source itself."""
+
+    title: str
+    summary: str = ""
+
+
+class ContentItem(Frozen):
+    """One practice, project update, event or news item, as gathered and stored.
+
+    Kind-specific fields are None where they do not apply. ``body`` and ``summary`` hold sanitised
+    HTML (see :mod:`hrc_outreach.sources.sanitize`); ``title`` is plain text.
+    """
+
+    id: str
+    source: str
+    source_key: str
+    kind: ItemKind
+    title: str
+    summary: str = ""
+    body: str = ""
+    url: str | None = None
+    image_url: str | None = None
+    image_alt: str | None = None
+    language: str = "unknown"
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    tags: tuple[str, ...] = ()
+    # practice
+    city: str | None = None
+    country: str | None = None  # ISO 3166-1 alpha-2
+    region: str | None = None  # a region without a city, e.g. "Scotland"
+    session: str | None = None
+    # project_update
+    project: str | None = None
+    # event
+    start: datetime | None = None
+    end: datetime | None = None
+    all_day: bool = False
+    timezone: str | None = None
+    location: str | None = None
+    online_url: str | None = None
+    registration_url: str | None = None
+    sequence: int = 0
+    # human translations from the source: language -> text
+    translations: dict[str, ItemText] = Field(default_factory=dict)
+
+    def content_hash(self) -> str:
+        """A hash of everything but the id, to tell an update from an unchanged item."""
+        data = self.model_dump_json(exclude={"id"})
+        return hashlib.sha256(data.encode()).hexdigest()
+
+
+class GatherStatus(StrEnum):
+    OK = "ok"
+    ERROR = "error"
+
+
+class SourceReport(Frozen):
+    """What gathering one source did."""
+
+    name: str
+    kind: str
+    status: GatherStatus
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    not_modified: bool = False
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+class GatherReport(Frozen):
+    sources: tuple[SourceReport, ...]
+
+    @property
+    def new(self) -> int:
+        return sum(s.new for s in self.sources)
+
+    @property
+    def updated(self) -> int:
+        return sum(s.updated for s in self.sources)
+
+    @property
+    def ok(self) -> bool:
+        return all(s.status is GatherStatus.OK for s in self.sources)
+
+
+# --------------------------------------------------------------------------------------- editions
+
+
+class SectionKind(StrEnum):
+    PRACTICES = "practices"
+    PROJECTS = "projects"
+    EVENTS = "events"
+    NEWS = "news"
+
+
+SECTION_OF_KIND: dict[ItemKind, SectionKind] = {
+    ItemKind.PRACTICE: SectionKind.PRACTICES,
+    ItemKind.PROJECT_UPDATE: SectionKind.PROJECTS,
+    ItemKind.EVENT: SectionKind.EVENTS,
+    ItemKind.NEWS: SectionKind.NEWS,
+}
+
+
+class Section(Frozen):
+    kind: SectionKind
+    items: tuple[ContentItem, ...]
+
+
+class Edition(Frozen):
+    """A curated edition, before translation and rendering. ``date`` is "now" for curation."""
+
+    key: str  # "2026-12"
+    title: str
+    issue_number: int
+    date: date
+    intro_markdown: str = ""
+    sections: tuple[Section, ...] = ()
+
+    @property
+    def items(self) -> tuple[ContentItem, ...]:
+        return tuple(i for s in self.sections for i in s.items)
+
+    @property
+    def empty(self) -> bool:
+        return not self.items
+
+
+# ------------------------------------------------------------------------------------ translation
+
+
+class Provenance(StrEnum):
+    HUMAN = "human"
+    MEMORY = "memory"
+    MACHINE = "machine"
+    SOURCE = "source"  # untranslated: the source text shown as is
+
+
+class ReviewState(StrEnum):
+    UNREVIEWED = "unreviewed"
+    REVIEWED = "reviewed"
+
+
+class Translation(Frozen):
+    """One field of one item in one language, with where it came from."""
+
+    item_id: str
+    field: str  # "title" | "summary"
+    lang: str
+    text: str
+    source_text: str
+    provenance: Provenance
+    review: ReviewState = ReviewState.UNREVIEWED
+    engine: str | None = None
+
+
+# --------------------------------------------------------------------------------------- rendering
+
+
+# Per-recipient parts are neutral placeholders in rendered output; each provider turns them into
+# its own syntax (Brevo params, SendGrid substitutions) or fills them in locally (SMTP, outbox).
+PLACEHOLDERS = ("unsubscribe_url", "preferences_url", "name", "email")
+
+
+def placeholder(name: str) -> str:
+    """The neutral per-recipient placeholder, e.g. ``[[unsubscribe_url]]``."""
+    return f"[[{name}]]"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class LintFinding(Frozen):
+    rule: str
+    severity: Severity
+    message: str
+    where: str = ""
+
+
+class SocialPlatform(StrEnum):
+    INSTAGRAM = "instagram"
+    FACEBOOK = "facebook"
+    LINKEDIN = "linkedin"
+    MASTODON = "mastodon"
+    BLUESKY = "bluesky"
+
+
+class SocialPost(Frozen):
+    platform: SocialPlatform
+    lang: str
+    text: str
+    link: str | None = None
+    item_id: str | None = None  # None: the post about the whole edition
+    image: str | None = None  # file name of the image card
+    image_alt: str | None = None
+
+
+class RenderedMessage(Frozen):
+    """One edition in one language, rendered once for every recipient of that language."""
+
+    edition_key: str
+    lang: str
+    dir: str = "ltr"
+    subject: str
+    preheader: str
+    html: str
+    text: str
+    social: tuple[SocialPost, ...] = ()
+    lint: tuple[LintFinding, ...] = ()
+    provenance_counts: dict[str, int] = Field(default_factory=dict)
+
+    def content_hash(self) -> str:
+        """The sha256 that an approval binds to: subject, html, text and social posts."""
+        h = hashlib.sha256()
+        for part in (self.subject, self.html, self.text):
+            h.update(part.encode())
+            h.update(b"\x1f")
+        for post in self.social:
+            h.update(post.model_dump_json().encode())
+        return h.hexdigest()
+
+    @property
+    def lint_errors(self) -> int:
+        return sum(1 for f in self.lint if f.severity is Severity.ERROR)
+
+    @property
+    def lint_warnings(self) -> int:
+        return sum(1 for f in self.lint if f.severity is Severity.WARNING)
+
+
+# -------------------------------------------------------------------------------------- audience
+
+
+class ConsentState(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+
+
+class Subscriber(Frozen):
+    id: int
+    email: str
+    name: str = ""
+    language: str = "en"
+    segments: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    state: ConsentState = ConsentState.PENDING
+    created_at: datetime | None = None
+
+
+class Recipient(Frozen):
+    """One person in a batch: what the provider needs to address and personalise a message."""
+
+    subscriber_id: int
+    email: str
+    name: str = ""
+    params: dict[str, str] = Field(default_factory=dict)  # placeholder name -> value
+
+
+# -------------------------------------------------------------------------------------- delivery
+
+
+class BatchState(StrEnum):
+    PLANNED = "planned"
+    SUBMITTING = "submitting"
+    ACCEPTED = "accepted"
+    FAILED = "failed"
+    IN_DOUBT = "in_doubt"
+
+
+class JobState(StrEnum):
+    PLANNED = "planned"
+    SENDING = "sending"
+    DONE = "done"
+    NEEDS_ATTENTION = "needs_attention"
+
+
+class Batch(Frozen):
+    """What a provider receives: one rendered message and up to its maximum of recipients."""
+
+    id: int
+    job_id: int
+    lang: str
+    message: RenderedMessage
+    recipients: tuple[Recipient, ...]
+    idempotency_key: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    test: bool = False
+
+
+class SendResult(Frozen):
+    """A provider's answer to a batch: message ids per subscriber id where the provider gives them."""
+
+    accepted: bool
+    message_ids: dict[int, str] = Field(default_factory=dict)
+    detail: str = ""

@@ -1,0 +1,1 @@
+"""Source adapters: one module per kind, behind the protocol in base.py."""

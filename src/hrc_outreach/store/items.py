@@ -1,0 +1,100 @@
+"""Items in the store: upsert keyed by stable id, with every earlier version kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hrc_outreach.models import ContentItem, ItemKind
+from hrc_outreach.store.tables import ItemRow, ItemVersionRow, utcnow
+
+
+class Upsert(StrEnum):
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+def _row_fields(item: ContentItem) -> dict[str, object]:
+    return {
+        "source": item.source,
+        "source_key": item.source_key,
+        "kind": item.kind.value,
+        "title": item.title,
+        "language": item.language,
+        "published_at": item.published_at,
+        "start_at": item.start,
+        "content_hash": item.content_hash(),
+        "data": item.model_dump(mode="json"),
+    }
+
+
+def upsert_item(session: Session, item: ContentItem) -> Upsert:
+    """Store ``item``: new, updated (the old version kept in ``item_versions``) or unchanged."""
+    row = session.get(ItemRow, item.id)
+    fields = _row_fields(item)
+    if row is None:
+        session.add(ItemRow(id=item.id, version=1, **fields))
+        return Upsert.NEW
+    if row.content_hash == fields["content_hash"]:
+        return Upsert.UNCHANGED
+    session.add(
+        ItemVersionRow(
+            item_id=row.id, version=row.version, content_hash=row.content_hash, data=row.data
+        )
+    )
+    for k, v in fields.items():
+        setattr(row, k, v)
+    row.version += 1
+    row.updated_at = utcnow()
+    return Upsert.UPDATED
+
+
+def upsert_items(session: Session, items: Iterable[ContentItem]) -> dict[Upsert, int]:
+    """Store many items; the same id twice in one batch counts once (the later one wins)."""
+    counts = {u: 0 for u in Upsert}
+    latest: dict[str, ContentItem] = {}
+    for item in items:
+        latest[item.id] = item
+    for item in latest.values():
+        counts[upsert_item(session, item)] += 1
+    session.flush()
+    return counts
+
+
+def row_to_item(row: ItemRow) -> ContentItem:
+    return ContentItem.model_validate(row.data)
+
+
+def get_item(session: Session, item_id: str) -> ContentItem | None:
+    row = session.get(ItemRow, item_id)
+    return row_to_item(row) if row else None
+
+
+def list_items(
+    session: Session,
+    *,
+    kind: ItemKind | None = None,
+    source: str | None = None,
+    since: datetime | None = None,
+) -> Sequence[ContentItem]:
+    """Stored items, newest first (by published time, then first seen)."""
+    q = select(ItemRow)
+    if kind is not None:
+        q = q.where(ItemRow.kind == kind.value)
+    if source is not None:
+        q = q.where(ItemRow.source == source)
+    if since is not None:
+        q = q.where(ItemRow.first_seen_at >= since)
+    q = q.order_by(ItemRow.published_at.desc(), ItemRow.first_seen_at.desc(), ItemRow.id)
+    return [row_to_item(r) for r in session.scalars(q)]
+
+
+def item_history(session: Session, item_id: str) -> list[ContentItem]:
+    """Earlier versions of an item, oldest first."""
+    q = select(ItemVersionRow).where(ItemVersionRow.item_id == item_id).order_by(ItemVersionRow.version)
+    return [ContentItem.model_validate(r.data) for r in session.scalars(q)]
