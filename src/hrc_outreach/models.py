@@ -336,3 +336,57 @@ class SendResult(Frozen):
     accepted: bool
     message_ids: dict[int, str] = Field(default_factory=dict)
     detail: str = ""
+
+
+# ---------------------------------------------------------------------------- localized editions
+
+
+class LocalizedItem(Frozen):
+    """An item as one language's edition shows it: its text in that language, or the source text.
+
+    ``text_lang`` is the language the shown title/summary are actually in (the source language when
+    untranslated: the renderer then wraps them in an element with that ``lang`` and a label).
+    """
+
+    item: ContentItem
+    lang: str
+    title: str
+    summary: str  # sanitised HTML
+    text_lang: str
+    provenance: Provenance
+    review: ReviewState = ReviewState.UNREVIEWED
+
+    @property
+    def untranslated(self) -> bool:
+        return self.provenance is Provenance.SOURCE and self.text_lang != self.lang
+
+    @property
+    def machine_translated(self) -> bool:
+        return self.provenance is Provenance.MACHINE or (
+            self.provenance is Provenance.MEMORY and self.review is ReviewState.UNREVIEWED
+        )
+
+
+class LocalizedSection(Frozen):
+    kind: SectionKind
+    items: tuple[LocalizedItem, ...]
+
+
+class LocalizedEdition(Frozen):
+    """An edition in one language, ready to render."""
+
+    edition: Edition
+    lang: str
+    sections: tuple[LocalizedSection, ...]
+    intro_markdown: str = ""
+    untranslated: tuple[str, ...] = ()  # "item_id:field" strings that fell back to the source text
+
+    @property
+    def items(self) -> tuple[LocalizedItem, ...]:
+        return tuple(i for s in self.sections for i in s.items)
+
+    def provenance_counts(self) -> dict[str, int]:
+        counts = {p.value: 0 for p in Provenance}
+        for i in self.items:
+            counts[i.provenance.value] += 1
+        return counts
