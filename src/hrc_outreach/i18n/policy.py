@@ -55,3 +55,17 @@ def localize_edition(edition: Edition, lang: str, source_language: str = "en") -
         f"{i.item.id}:{f}" for i in loc.items if i.untranslated for f in ("title", "summary")
     )
     return loc.model_copy(update={"untranslated": untranslated})
+
+
+def localize_all(
+    edition: Edition,
+    languages: list[str] | tuple[str, ...],
+    *,
+    settings: object | None = None,
+    store: object | None = None,
+    translator: object | None = None,
+) -> dict[str, LocalizedEdition]:
+    """The edition in every language. The draft pipeline calls this one entry point; the
+    multilingual issue extends it with translation memory (``store``) and a ``translator``."""
+    source_language = getattr(getattr(settings, "i18n", None), "source_language", "en")
+    return {lang: localize_edition(edition, lang, source_language) for lang in languages}
