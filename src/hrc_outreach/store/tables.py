@@ -190,11 +190,21 @@ class ItemTranslationRow(Base):
 # ------------------------------------------------------------------------------------- audience
 
 
+def _subscriber_email_hash(context: Any) -> str:
+    from hrc_outreach.audience.addresses import email_hash
+
+    return email_hash(context.get_current_parameters()["email"])
+
+
 class SubscriberRow(Base):
     __tablename__ = "subscribers"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
+    # sha256 of the normalised address: suppressions are joined on it (see audience.addresses)
+    email_hash: Mapped[str] = mapped_column(
+        String(64), unique=True, default=_subscriber_email_hash
+    )
     name: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str] = mapped_column(String(20), default="en")
     segments: Mapped[list[Any]] = mapped_column(default=list)

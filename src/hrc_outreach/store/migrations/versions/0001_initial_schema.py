@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 08:14:37.659809
+Create Date: 2026-11-22 08:20:20.825773
 """
 
 from __future__ import annotations
@@ -93,6 +93,7 @@ def upgrade() -> None:
     op.create_table('subscribers',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('email', sa.String(length=320), nullable=False),
+    sa.Column('email_hash', sa.String(length=64), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('language', sa.String(length=20), nullable=False),
     sa.Column('segments', sa.JSON(), nullable=False),
@@ -103,7 +104,8 @@ def upgrade() -> None:
     sa.Column('created_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('email')
+    sa.UniqueConstraint('email'),
+    sa.UniqueConstraint('email_hash')
     )
     with op.batch_alter_table('subscribers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_subscribers_state'), ['state'], unique=False)

@@ -1,0 +1,56 @@
+"""Email addresses: one normal form, and the hash that suppressions and erasures keep.
+
+The whole address is lower-cased. RFC 5321 lets a server treat the local part case-sensitively, but
+no mainstream mailbox provider does, and a list holding ``Ana@x.org`` and ``ana@x.org`` as two people
+would mail one person twice and could not honour an unsubscribe reliably. This module imports nothing
+from the store, so the store's schema can use :func:`email_hash` as a column default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
+
+from hrc_outreach.errors import AudienceError
+
+
+def normalise_email(email: str) -> str:
+    """The address checked for syntax (no DNS) and in its normal form; AudienceError if invalid.
+
+    >>> normalise_email("  Ana.Silva@Example.ORG ")
+    'ana.silva@example.org'
+    """
+    raw = email.strip()
+    try:
+        checked = validate_email(raw, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise AudienceError(f"invalid email address {raw!r}: {exc}") from exc
+    return checked.normalized.lower()
+
+
+def quick_normal_form(email: str) -> str:
+    """The normal form without validation: what :func:`normalise_email` gives for a valid address."""
+    s = email.strip()
+    if s.isascii():
+        return s.lower()
+    # Non-ASCII: let the validator apply its Unicode rules (NFC, IDNA), so hashes agree.
+    try:
+        return validate_email(s, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return unicodedata.normalize("NFC", s).lower()
+
+
+def hash_normalised(normal: str) -> str:
+    """sha256 hex of an address already in normal form (the fast path for bulk work)."""
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+
+
+def email_hash(email: str) -> str:
+    """sha256 (hex) of the normalised address: how suppressions name a person without storing them.
+
+    >>> email_hash("Ana@Example.org") == email_hash("ana@example.org ")
+    True
+    """
+    return hash_normalised(quick_normal_form(email))
