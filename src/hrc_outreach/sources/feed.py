@@ -1,0 +1,203 @@
+"""``feed`` sources: RSS 0.9x/1.0/2.0 and Atom (feedparser), over HTTP or from a file.
+
+Identity: the guid / Atom id, else the link, else a hash of title and date. An ill-formed feed
+(feedparser's "bozo") yields what can be saved plus a warning; nothing parseable is a SourceError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import hashlib
+import io
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import feedparser
+
+from hrc_outreach.config import SourceConfig, SourceKind
+from hrc_outreach.errors import SourceError
+from hrc_outreach.models import ContentItem, ItemKind, item_id
+from hrc_outreach.sources.base import Document, GatherContext, SourceOutput
+from hrc_outreach.sources.sanitize import html_to_text, safe_url, sanitize_html, short_title
+
+UNKNOWN = "unknown"
+
+
+def normalize_language(tag: str | None, languages: Sequence[str] = ()) -> str | None:
+    """A language tag as the configuration spells it (``pt-PT`` → ``pt_PT``), else its primary
+    subtag (``en-US`` → ``en``); None for an empty or unusable tag.
+
+    >>> normalize_language("en-US", ["en", "pt_PT"]), normalize_language("pt", ["en", "pt_PT"])
+    ('en', 'pt_PT')
+    """
+    if not tag or not isinstance(tag, str):
+        return None
+    norm = tag.strip().replace("_", "-").lower()
+    primary = norm.split("-", 1)[0]
+    if not primary.isalpha() or not 2 <= len(primary) <= 3:
+        return None
+    by_norm = {lang.replace("_", "-").lower(): lang for lang in languages}
+    if norm in by_norm:
+        return by_norm[norm]
+    if primary in by_norm:
+        return by_norm[primary]
+    for key, lang in by_norm.items():  # "pt" when only "pt_PT" is configured
+        if key.split("-", 1)[0] == primary:
+            return lang
+    return primary
+
+
+def struct_to_utc(value: Any) -> datetime | None:
+    """feedparser's ``*_parsed`` (a UTC struct_time) as an aware datetime; None when unusable."""
+    if not value:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _dedupe(values: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for v in values:
+        v = " ".join(str(v).split())
+        if v and v.lower() not in {s.lower() for s in seen}:
+            seen[v] = None
+    return tuple(seen)
+
+
+def _image(entry: Any, base: str) -> tuple[str | None, str | None]:
+    """The entry's image from enclosures, media:content or media:thumbnail, with its alt text."""
+    candidates: list[tuple[str | None, str | None]] = []
+    for enc in entry.get("enclosures") or []:
+        if str(enc.get("type", "")).startswith("image/"):
+            candidates.append((enc.get("href") or enc.get("url"), None))
+    for media in entry.get("media_content") or []:
+        medium = str(media.get("medium", "")) or str(media.get("type", "")).split("/")[0]
+        if medium == "image":
+            candidates.append((media.get("url"), None))
+    for thumb in entry.get("media_thumbnail") or []:
+        candidates.append((thumb.get("url"), None))
+    alt = html_to_text(entry.get("media_description") or "") or None
+    for url, _ in candidates:
+        safe = safe_url(url, base)
+        if safe and safe.startswith(("http://", "https://")):
+            return safe, alt
+    return None, None
+
+
+def _entry_language(entry: Any, feed: Any, config: SourceConfig, languages: Sequence[str]) -> str:
+    tags: list[Any] = [entry.get("language")]
+    for key in ("title_detail", "summary_detail"):
+        detail = entry.get(key)
+        if detail:
+            tags.append(detail.get("language"))
+    for content in entry.get("content") or []:
+        tags.append(content.get("language"))
+    tags.append(feed.get("language"))
+    for tag in tags:
+        lang = normalize_language(tag, languages)
+        if lang:
+            return lang
+    return normalize_language(config.language, languages) or config.language or UNKNOWN
+
+
+def entry_to_item(
+    entry: Any, feed: Any, config: SourceConfig, base: str, languages: Sequence[str]
+) -> ContentItem | None:
+    """One feed entry as a content item; None when it has nothing to show (no title, link, text)."""
+    link = safe_url(entry.get("link"), base)
+    if link and not link.startswith(("http://", "https://")):
+        link = None
+    item_base = link or base
+    body_html = ""
+    for content in entry.get("content") or []:
+        if content.get("value"):
+            body_html = content["value"]
+            if "html" in str(content.get("type", "")):
+                break
+    summary = sanitize_html(entry.get("summary") or "", item_base)
+    body = sanitize_html(body_html, item_base)
+    if not summary and body:
+        summary = body
+    title = html_to_text(entry.get("title") or "").replace("\n\n", " ")
+    if not title:
+        title = short_title(html_to_text(summary or body))
+    if not (title or link or summary):
+        return None
+    published = struct_to_utc(entry.get("published_parsed")) or struct_to_utc(
+        entry.get("created_parsed"))
+    updated = struct_to_utc(entry.get("updated_parsed"))
+    key = str(entry.get("id") or "").strip() or link
+    if not key:
+        stamp = published.isoformat() if published else str(entry.get("published") or "")
+        key = "sha256:" + hashlib.sha256(f"{title}\x1f{stamp}".encode()).hexdigest()[:32]
+    image_url, image_alt = _image(entry, item_base)
+    terms = [t.get("term") or t.get("label") or "" for t in entry.get("tags") or []]
+    return ContentItem(
+        id=item_id(config.name, key),
+        source=config.name,
+        source_key=key,
+        kind=ItemKind(config.item_kind),
+        title=title or "(untitled)",
+        summary=summary,
+        body=body if body != summary else "",
+        url=link,
+        image_url=image_url,
+        image_alt=(image_alt or title or None) if image_url else None,
+        language=_entry_language(entry, feed, config, languages),
+        published_at=published or updated,
+        updated_at=updated,
+        tags=_dedupe([*terms, *config.tags]),
+    )
+
+
+def parse_feed(doc: Document, config: SourceConfig, languages: Sequence[str]) -> SourceOutput:
+    """Items and warnings from a feed document; SourceError when nothing in it is a feed."""
+    headers = {"content-location": doc.base_url} if doc.base_url else {}
+    if doc.content_type:
+        headers["content-type"] = doc.content_type
+    try:
+        # A stream, never bytes: feedparser would try bytes as a file name first.
+        parsed = feedparser.parse(io.BytesIO(doc.content), response_headers=headers)
+    except Exception as exc:  # feedparser promises not to raise; a source must not crash anyway
+        raise SourceError(f"cannot parse {config.location} as a feed: {exc}",
+                          source=config.name) from exc
+    warnings: list[str] = []
+    bozo = parsed.get("bozo")
+    entries = parsed.get("entries") or []
+    feed = parsed.get("feed") or {}
+    if bozo:
+        why = parsed.get("bozo_exception")
+        if not entries and not parsed.get("version") and not feed.get("title"):
+            raise SourceError(f"{config.location} is not a readable RSS or Atom feed: {why}",
+                              source=config.name)
+        warnings.append(f"{config.location} is not well-formed ({why}); kept what could be read")
+    items: list[ContentItem] = []
+    for n, entry in enumerate(entries, 1):
+        try:
+            item = entry_to_item(entry, feed, config, doc.base_url, languages)
+        except Exception as exc:  # one strange entry is a warning, never the end of the source
+            warnings.append(f"entry {n} skipped: {type(exc).__name__}: {exc}")
+            continue
+        if item is None:
+            warnings.append(f"entry {n} skipped: no title, link or text")
+        else:
+            items.append(item)
+    return SourceOutput(items=tuple(items), warnings=tuple(warnings))
+
+
+class FeedSource:
+    """RSS and Atom feeds (``kind = "feed"``)."""
+
+    kind: ClassVar[SourceKind] = SourceKind.FEED
+
+    async def collect(self, config: SourceConfig, ctx: GatherContext) -> SourceOutput:
+        doc = await ctx.reader.read(config)
+        if doc is None:
+            return SourceOutput(not_modified=True)
+        languages = ctx.settings.i18n.languages
+        # feedparser is synchronous and can take a while on a big feed: keep the loop free.
+        return await asyncio.to_thread(parse_feed, doc, config, languages)
