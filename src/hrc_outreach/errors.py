@@ -91,3 +91,7 @@ class ProviderError(OutreachError):
 
 class ApprovalError(OutreachError):
     """An edition is not approved, or changed since it was approved."""
+
+
+class DeliveryError(OutreachError):
+    """A send job cannot go on as asked (content changed since planning, another provider's job...)."""

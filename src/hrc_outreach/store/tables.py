@@ -260,6 +260,9 @@ class SendJobRow(Base):
     content_hashes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # what planning decided: counts per language, languages that fell back to the source language
+    plan: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    approval_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class BatchRow(Base):
@@ -278,6 +281,7 @@ class BatchRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     size: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))  # host:pid:run of the sender
     finished_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
     response: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -300,3 +304,5 @@ class SendRecipientRow(Base):
     lang: Mapped[str] = mapped_column(String(20))
     state: Mapped[str] = mapped_column(String(20), default="planned")  # planned|accepted|failed|suppressed|in_doubt
     message_id: Mapped[str | None] = mapped_column(String(300))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str | None] = mapped_column(Text)  # why not sent (suppressed, fallback language)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 08:20:20.825773
+Create Date: 2026-11-22 08:20:26.083187
 """
 
 from __future__ import annotations
@@ -75,6 +75,8 @@ def upgrade() -> None:
     sa.Column('content_hashes', sa.JSON(), nullable=False),
     sa.Column('created_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=False),
     sa.Column('finished_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('plan', sa.JSON(), nullable=False),
+    sa.Column('approval_id', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('edition_key', 'provider', name='uq_send_jobs')
     )
@@ -140,6 +142,7 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('claimed_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('claimed_by', sa.String(length=200), nullable=True),
     sa.Column('finished_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('response', sa.JSON(), nullable=False),
@@ -211,6 +214,8 @@ def upgrade() -> None:
     sa.Column('lang', sa.String(length=20), nullable=False),
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('message_id', sa.String(length=300), nullable=True),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['batch_id'], ['batches.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['job_id'], ['send_jobs.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
