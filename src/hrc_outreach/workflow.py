@@ -1,0 +1,84 @@
+"""The staff workflow's link to Prefect: the approval form, and resuming a waiting flow run.
+
+This is the one library module (with ``secrets.py``) that talks to Prefect: the CLI's
+``edition approve`` and the web previews call :func:`resume_waiting_run`, the same function the
+flow tests use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from prefect.input import RunInput
+
+APPROVAL_KEY = "edition-approval"
+MONTHLY_FLOW_NAME = "monthly-edition"
+
+
+class ApprovalForm(RunInput):
+    """What a reviewer answers. The defaults mean "not approved": resuming with no input sends nothing."""
+
+    approve: bool = False
+    reviewer: str = ""
+    notes: str = ""
+    drop_items: list[str] = []
+
+
+@dataclass(frozen=True)
+class WaitingRun:
+    id: UUID
+    name: str
+    edition: str | None
+    since: datetime | None
+
+
+def waiting_runs(edition_key: str | None = None) -> list[WaitingRun]:
+    """Flow runs paused for approval, optionally only those of one edition."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    flt = FlowRunFilter(
+        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))
+    )
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(flow_run_filter=flt)
+    out = []
+    for run in runs:
+        edition = (run.parameters or {}).get("edition") or (run.tags and _tag_edition(run.tags))
+        if edition_key is not None and edition != edition_key:
+            continue
+        since = run.state.timestamp if run.state else None
+        out.append(WaitingRun(id=run.id, name=run.name, edition=edition or None, since=since))
+    return out
+
+
+def _tag_edition(tags: list[str]) -> str | None:
+    for t in tags:
+        if t.startswith("edition:"):
+            return t.split(":", 1)[1]
+    return None
+
+
+def resume_waiting_run(
+    edition_key: str, *, approve: bool, reviewer: str, notes: str = "",
+    drop_items: list[str] | None = None,
+) -> WaitingRun | None:
+    """Answer the approval form of the run waiting on ``edition_key``; None when no run waits."""
+    from prefect.flow_runs import resume_flow_run
+
+    runs = waiting_runs(edition_key)
+    if not runs:
+        return None
+    form: dict[str, Any] = ApprovalForm(
+        approve=approve, reviewer=reviewer, notes=notes, drop_items=list(drop_items or [])
+    ).model_dump()
+    resume_flow_run(runs[0].id, run_input=form)
+    return runs[0]

@@ -1,0 +1,60 @@
+"""The README documents every CLI command and every setting (as datasette does): adding one without
+documenting it fails here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import typer.main
+from pydantic import BaseModel
+
+from hrc_outreach.cli import app
+from hrc_outreach.config import Settings
+
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _commands(cmd: click.Command, prefix: str) -> list[str]:
+    if isinstance(cmd, click.Group):
+        out = []
+        for name, sub in cmd.commands.items():
+            out += _commands(sub, f"{prefix} {name}")
+        return out
+    return [prefix]
+
+
+def _settings(model: type[BaseModel], prefix: str = "") -> list[str]:
+    out = []
+    for name, field in model.model_fields.items():
+        if name in {"config_path", "sources"}:
+            continue
+        ann: Any = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            out += _settings(ann, f"{prefix}{name}.")
+        else:
+            out.append(f"{prefix}{name}")
+    return out
+
+
+def test_every_cli_command_is_in_the_readme() -> None:
+    commands = _commands(typer.main.get_command(app), "hrc-outreach")
+    assert len(commands) > 5
+    missing = [c for c in commands if f"`{c}" not in README]
+    assert not missing, f"README.md does not document: {missing}"
+
+
+def test_every_setting_is_in_the_readme() -> None:
+    names = _settings(Settings)
+    assert "store.url" in names
+    missing = [n for n in names if f"`{n}`" not in README]
+    assert not missing, f"README.md does not document these settings: {missing}"
+
+
+def test_every_source_kind_is_in_the_readme() -> None:
+    from hrc_outreach.config import SourceKind
+
+    missing = [k.value for k in SourceKind if f"`{k.value}`" not in README]
+    assert not missing, f"README.md does not document source kinds: {missing}"
