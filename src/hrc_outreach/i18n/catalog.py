@@ -24,9 +24,19 @@ def text_direction(lang: str) -> str:
     return "rtl" if lang.split("_")[0].split("-")[0] in RTL_LANGUAGES else "ltr"
 
 
+# A European network: bare "en" and "pt" mean the European variants (CLDR's "en" is US English,
+# its "pt" Brazilian), so dates read "8 December 2026" and "8 de dezembro de 2026".
+_CLDR_DEFAULTS = {"en": "en_GB", "pt": "pt_PT"}
+
+
 def babel_locale(lang: str) -> Locale:
-    """The CLDR locale for a configured language (``pt_PT`` stays European Portuguese)."""
-    return Locale.parse(lang.replace("-", "_"))
+    """The CLDR locale for a configured language (``pt_PT`` stays European Portuguese).
+
+    >>> str(babel_locale("pt_PT")), str(babel_locale("en"))
+    ('pt_PT', 'en_GB')
+    """
+    code = lang.replace("-", "_")
+    return Locale.parse(_CLDR_DEFAULTS.get(code, code))
 
 
 def html_lang(lang: str) -> str:
