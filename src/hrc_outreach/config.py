@@ -132,6 +132,12 @@ class DeliverySettings(_Section):
     smtp_port: int = 25
     smtp_starttls: bool = False
     smtp_username: str = ""
+    smtp_ssl: bool = False  # implicit TLS (port 465) instead of STARTTLS
+    smtp_timeout_seconds: float = 30.0
+    postmark_stream: str = "broadcast"  # Postmark MessageStream for newsletters
+    # Brevo cannot set headers per messageVersion: "params" templates List-Unsubscribe with
+    # {{ params.unsubscribe_url }}; "mailto" sends the mailto form only (no one-click)
+    brevo_list_unsubscribe: Literal["params", "mailto"] = "params"
 
 
 class WebSettings(_Section):
