@@ -140,6 +140,13 @@ class DeliverySettings(_Section):
     brevo_list_unsubscribe: Literal["params", "mailto"] = "params"
 
 
+class AudienceSettings(_Section):
+    """Subscribers: how long a double opt-in link lasts; where the named segments are defined."""
+
+    confirm_token_days: float = 7.0
+    segments_file: Path | None = None  # default: subscribers/segments.yaml of the project
+
+
 class WebSettings(_Section):
     base_url: str = "https://outreach.humanrightscities.net"
 
@@ -162,6 +169,7 @@ class Settings(BaseModel):
     i18n: I18nSettings = I18nSettings()
     delivery: DeliverySettings = DeliverySettings()
     web: WebSettings = WebSettings()
+    audience: AudienceSettings = AudienceSettings()
     approval: ApprovalSettings = ApprovalSettings()
     out_dir: Path = Path("out")
     sources: tuple[SourceConfig, ...] = ()
@@ -203,7 +211,7 @@ _ALIASES: dict[str, tuple[str, str]] = {
     "HRC_OUT_DIR": ("", "out_dir"),
 }
 _SECTIONS = {
-    "store", "fetch", "newsletter", "curate", "i18n", "delivery", "web", "approval",
+    "store", "fetch", "newsletter", "curate", "i18n", "delivery", "web", "approval", "audience",
 }
 
 

@@ -1,0 +1,163 @@
+"""Per-recipient links: the values of the neutral placeholders, and the List-Unsubscribe mailto.
+
+The token secret is ``HRC_TOKEN_SECRET`` (or the Prefect Secret block ``hrc-token-secret``). With
+the ``outbox`` provider and no secret configured, a random one is generated once and kept in
+``token-secret`` (mode 0600) beside the default SQLite store, so the demo works. With a real provider
+and no configured secret we refuse to run: a secret that lives in one machine's ``var/`` folder
+breaks every unsubscribe link already sent once that folder is lost or the web app runs elsewhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets as pysecrets
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+from hrc_outreach.audience.tokens import make_token
+from hrc_outreach.config import Settings, secret
+from hrc_outreach.errors import ConfigError
+
+log = logging.getLogger(__name__)
+MIN_SECRET_LENGTH = 16
+
+
+def secret_file(settings: Settings) -> Path:
+    """Where a generated token secret is kept: beside the SQLite store, else ``var/``."""
+    url = settings.database_url
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        return Path(url[len("sqlite:///") :]).parent / "token-secret"
+    return settings.resolve("var") / "token-secret"
+
+
+def _generated_secret(path: Path) -> str:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process won the race: read its secret below
+        else:
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(pysecrets.token_urlsafe(32) + "\n")
+            log.warning(
+                "no HRC_TOKEN_SECRET configured: generated a token secret in %s (fine for the "
+                "demo; set HRC_TOKEN_SECRET before using a real provider)",
+                path,
+            )
+    value = path.read_text(encoding="ascii").strip()
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"the token secret in {path} is too short; delete the file to regenerate")
+    return value
+
+
+def token_secret(settings: Settings) -> bytes:
+    """The key that signs link tokens (see the module docstring for where it comes from)."""
+    value = secret("TOKEN_SECRET")
+    if value:
+        if len(value) < MIN_SECRET_LENGTH:
+            raise ConfigError(
+                f"HRC_TOKEN_SECRET is {len(value)} characters long; use at least "
+                f"{MIN_SECRET_LENGTH} random characters (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'`)"
+            )
+        return value.encode("utf-8")
+    if settings.delivery.provider != "outbox":
+        raise ConfigError(
+            f"no token secret configured for provider {settings.delivery.provider!r}: set "
+            "HRC_TOKEN_SECRET (at least 16 random characters) in the sender's and the web app's "
+            "environment, so unsubscribe links keep working wherever they are opened"
+        )
+    return _generated_secret(secret_file(settings)).encode("ascii")
+
+
+class Links:
+    """Builds the links for one configuration; build once, call per recipient (HMAC, no I/O).
+
+    >>> links = Links(Settings(), secret=b"0123456789abcdef")
+    >>> links.unsubscribe_url(7).startswith("https://outreach.humanrightscities.net/u/")
+    True
+    """
+
+    def __init__(self, settings: Settings, *, secret: bytes | None = None) -> None:
+        self.secret = secret if secret is not None else token_secret(settings)
+        self.base_url = settings.web.base_url.rstrip("/")
+        self.mailto = settings.delivery.unsubscribe_mailto
+        self.confirm_days = settings.audience.confirm_token_days
+
+    def unsubscribe_url(self, subscriber_id: int) -> str:
+        return f"{self.base_url}/u/{make_token(self.secret, 'unsubscribe', subscriber_id)}"
+
+    def preferences_url(self, subscriber_id: int) -> str:
+        return f"{self.base_url}/p/{make_token(self.secret, 'preferences', subscriber_id)}"
+
+    def confirm_token(self, subscriber_id: int, *, now: datetime | None = None) -> str:
+        expires = (now or datetime.now(UTC)) + timedelta(days=self.confirm_days)
+        return make_token(self.secret, "confirm", subscriber_id, expires=expires)
+
+    def confirm_url(self, subscriber_id: int, *, now: datetime | None = None) -> str:
+        return f"{self.base_url}/c/{self.confirm_token(subscriber_id, now=now)}"
+
+    def unsubscribe_mailto(self, subscriber_id: int) -> str:
+        token = make_token(self.secret, "unsubscribe", subscriber_id)
+        return f"mailto:{self.mailto}?subject={quote('unsubscribe ' + token)}"
+
+    def params(self, *, subscriber_id: int, email: str, name: str) -> dict[str, str]:
+        return {
+            "unsubscribe_url": self.unsubscribe_url(subscriber_id),
+            "preferences_url": self.preferences_url(subscriber_id),
+            "name": name,
+            "email": email,
+        }
+
+    def list_unsubscribe_headers(self, subscriber_id: int) -> dict[str, str]:
+        """``List-Unsubscribe`` (https + mailto) and the RFC 8058 one-click header."""
+        return {
+            "List-Unsubscribe": (
+                f"<{self.unsubscribe_url(subscriber_id)}>, "
+                f"<{self.unsubscribe_mailto(subscriber_id)}>"
+            ),
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+
+
+# One Links per Settings object, found by identity (Settings holds lists, so it is not hashable);
+# the strong reference to the settings keeps its id from being reused while cached.
+_CACHE: dict[int, tuple[Settings, Links]] = {}
+
+
+def links_for(settings: Settings) -> Links:
+    """The cached :class:`Links` of ``settings``."""
+    hit = _CACHE.get(id(settings))
+    if hit is not None and hit[0] is settings:
+        return hit[1]
+    if len(_CACHE) > 64:
+        _CACHE.clear()
+    links = Links(settings)
+    _CACHE[id(settings)] = (settings, links)
+    return links
+
+
+def recipient_params(
+    settings: Settings, *, subscriber_id: int, email: str, name: str, lang: str
+) -> dict[str, str]:
+    """Values of :data:`hrc_outreach.models.PLACEHOLDERS` for one recipient.
+
+    ``lang`` is accepted so callers need not care which placeholders depend on it (none do yet:
+    the web pages read the language from the subscriber).
+    """
+    return links_for(settings).params(subscriber_id=subscriber_id, email=email, name=name)
+
+
+def unsubscribe_mailto(
+    settings: Settings, *, subscriber_id: int, email: str = "", name: str = "", lang: str = ""
+) -> str:
+    """The ``mailto:`` part of List-Unsubscribe, carrying a signed token in the subject."""
+    return links_for(settings).unsubscribe_mailto(subscriber_id)
+
+
+def list_unsubscribe_headers(settings: Settings, *, subscriber_id: int) -> dict[str, str]:
+    """``List-Unsubscribe`` and ``List-Unsubscribe-Post`` for one recipient."""
+    return links_for(settings).list_unsubscribe_headers(subscriber_id)
