@@ -1,0 +1,151 @@
+"""What the HTTP providers share: one request, and the mapping of its failures to ProviderError.
+
+- connect errors and pool timeouts: the request never left, so retryable and not in doubt;
+- read/write timeouts and dropped connections after sending: in doubt (the provider may have it);
+- 429 and 5xx: retryable, with the provider's Retry-After hint; other 4xx: not retryable, with the
+  provider's own message.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from hrc_outreach.errors import ProviderError
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+def retry_after(headers: Mapping[str, str], extra: Iterable[str] = ()) -> float | None:
+    """Seconds to wait from ``Retry-After`` (seconds or HTTP date) or a provider's reset header.
+
+    A value larger than a day is read as an epoch timestamp (SendGrid's ``X-RateLimit-Reset``).
+
+    >>> retry_after({"Retry-After": "7"})
+    7.0
+    """
+    for name in ("retry-after", *extra):
+        raw = headers.get(name)
+        if raw is None:
+            continue
+        raw = raw.strip()
+        try:
+            value = float(raw)
+        except ValueError:
+            try:
+                value = parsedate_to_datetime(raw).timestamp() - time.time()
+            except (TypeError, ValueError):
+                continue
+        else:
+            if value > 86400:
+                value -= time.time()
+        return max(0.0, value)
+    return None
+
+
+def error_message(response: httpx.Response) -> str:
+    """The provider's own words about a failed request (its JSON ``message``, else the text)."""
+    try:
+        body: Any = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return response.text[:500].strip()
+    if isinstance(body, dict):
+        for key in ("message", "Message", "error", "errors"):
+            if key in body:
+                value = body[key]
+                if isinstance(value, list):
+                    return "; ".join(
+                        str(v.get("message", v)) if isinstance(v, dict) else str(v) for v in value
+                    )
+                return str(value)
+    return json.dumps(body)[:500]
+
+
+def raise_for(
+    provider: str, response: httpx.Response, *, reset_headers: Iterable[str] = ()
+) -> None:
+    """Raise the right :class:`ProviderError` for a non-2xx answer."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    what = f"{provider}: {response.request.method} {response.request.url.path} answered {status}"
+    msg = error_message(response)
+    if status == 429 or status >= 500:
+        wait = retry_after(response.headers, reset_headers)
+        raise ProviderError(
+            f"{what}: {msg}; will retry" + (f" after {wait:.0f} s" if wait is not None else ""),
+            provider=provider,
+            status=status,
+            retryable=True,
+            retry_after=wait,
+        )
+    hint = "check the API key" if status in (401, 403) else "fix the request or the account"
+    raise ProviderError(f"{what}: {msg} ({hint})", provider=provider, status=status)
+
+
+async def request(
+    client: httpx.AsyncClient,
+    provider: str,
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    json_body: Any = None,
+    params: Mapping[str, Any] | None = None,
+    reset_headers: Iterable[str] = (),
+) -> httpx.Response:
+    """Send one request; any failure becomes a :class:`ProviderError` that says what to do."""
+    try:
+        response = await client.request(
+            method, url, headers=dict(headers), json=json_body, params=params
+        )
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        raise ProviderError(
+            f"{provider}: cannot reach {url} ({type(exc).__name__}: {exc}); will retry",
+            provider=provider,
+            retryable=True,
+        ) from exc
+    except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+        # The request was (at least partly) sent: the provider may have accepted it.
+        raise ProviderError(
+            f"{provider}: no answer from {url} after sending ({type(exc).__name__}); the batch "
+            "may or may not have been accepted",
+            provider=provider,
+            retryable=True,
+            in_doubt=True,
+        ) from exc
+    raise_for(provider, response, reset_headers=reset_headers)
+    return response
+
+
+class HttpProvider:
+    """Base of the HTTP providers: a base URL, a key, and a client owned by the caller (or us)."""
+
+    name = "http"
+    default_base_url = ""
+
+    def __init__(
+        self,
+        settings: Any,
+        client: httpx.AsyncClient | None = None,
+        *,
+        base_url: str | None = None,
+        api_key: str,
+    ) -> None:
+        self.settings = settings
+        self.base_url = (base_url or self.default_base_url).rstrip("/")
+        self._api_key = api_key
+        self._own_client = client is None
+        self.client = client or httpx.AsyncClient(timeout=DEFAULT_TIMEOUT)
+
+    def __repr__(self) -> str:  # never show the key
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    async def aclose(self) -> None:
+        if self._own_client:
+            await self.client.aclose()
