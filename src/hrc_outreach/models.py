@@ -336,6 +336,9 @@ class SendResult(Frozen):
     accepted: bool
     message_ids: dict[int, str] = Field(default_factory=dict)
     detail: str = ""
+    # recipients the provider refused one by one (Postmark ErrorCode, SMTP refusals): subscriber id
+    # -> the provider's reason; everyone else in the batch was accepted
+    failed: dict[int, str] = Field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------- localized editions
