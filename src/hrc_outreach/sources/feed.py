@@ -10,6 +10,7 @@ import asyncio
 import calendar
 import hashlib
 import io
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -23,6 +24,8 @@ from hrc_outreach.sources.base import Document, GatherContext, SourceOutput
 from hrc_outreach.sources.sanitize import html_to_text, safe_url, sanitize_html, short_title
 
 UNKNOWN = "unknown"
+# A web page given instead of a feed: a clear error beats an "ok" source with no items.
+_HTML_PAGE = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html)", re.I | re.S)
 
 
 def normalize_language(tag: str | None, languages: Sequence[str] = ()) -> str | None:
@@ -157,8 +160,8 @@ def entry_to_item(
 def parse_feed(doc: Document, config: SourceConfig, languages: Sequence[str]) -> SourceOutput:
     """Items and warnings from a feed document; SourceError when nothing in it is a feed."""
     headers = {"content-location": doc.base_url} if doc.base_url else {}
-    if doc.content_type:
-        headers["content-type"] = doc.content_type
+    # A file has no Content-Type; without one feedparser reports every file as ill-formed.
+    headers["content-type"] = doc.content_type or "application/xml"
     try:
         # A stream, never bytes: feedparser would try bytes as a file name first.
         parsed = feedparser.parse(io.BytesIO(doc.content), response_headers=headers)
@@ -169,11 +172,16 @@ def parse_feed(doc: Document, config: SourceConfig, languages: Sequence[str]) ->
     bozo = parsed.get("bozo")
     entries = parsed.get("entries") or []
     feed = parsed.get("feed") or {}
-    if bozo:
-        why = parsed.get("bozo_exception")
-        if not entries and not parsed.get("version") and not feed.get("title"):
-            raise SourceError(f"{config.location} is not a readable RSS or Atom feed: {why}",
+    why = parsed.get("bozo_exception")
+    if not entries and not parsed.get("version"):
+        if _HTML_PAGE.match(doc.content[:2048]):
+            raise SourceError(f"{config.location} is an HTML page, not a feed; point the source "
+                              "at the site's RSS or Atom feed", source=config.name)
+        if (bozo and not feed.get("title")) or not feed:
+            detail = f": {why}" if why else " (no channel, feed or entries found)"
+            raise SourceError(f"{config.location} is not a readable RSS or Atom feed{detail}",
                               source=config.name)
+    if bozo:
         warnings.append(f"{config.location} is not well-formed ({why}); kept what could be read")
     items: list[ContentItem] = []
     for n, entry in enumerate(entries, 1):
