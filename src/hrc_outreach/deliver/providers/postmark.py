@@ -1,0 +1,234 @@
+"""Postmark: ``POST /email/batch``, one message per recipient with the placeholders filled here.
+
+The answer is an array with one ``ErrorCode`` per message (0 = accepted): a refused recipient is
+reported in ``SendResult.failed`` while the others count as accepted. A batch whose body would pass
+Postmark's 50 MB limit is sent in several requests, in order. Postmark has no idempotency key.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from hrc_outreach.deliver.base import SuppressionEvent, SuppressionReason
+from hrc_outreach.deliver.mime import (
+    address,
+    content_language,
+    fill_placeholders,
+    list_unsubscribe,
+    subject_for,
+)
+from hrc_outreach.deliver.providers._http import HttpProvider, request
+from hrc_outreach.errors import ProviderError
+from hrc_outreach.models import Batch, Recipient, SendResult
+
+MAX_BODY_BYTES = 50 * 1000 * 1000
+HARD_BOUNCES = frozenset({"HardBounce", "BadEmailAddress", "ManuallyDeactivated"})
+DUMP_REASONS: dict[str, SuppressionReason] = {
+    "HardBounce": SuppressionReason.HARD_BOUNCE,
+    "SpamComplaint": SuppressionReason.COMPLAINT,
+    "ManualSuppression": SuppressionReason.UNSUBSCRIBED,
+}
+
+
+def parse_time(value: Any) -> datetime:
+    if not value:
+        return datetime.now(UTC)
+    text = str(value).replace("Z", "+00:00")
+    # Postmark sends up to 7 fractional digits; Python reads at most 6
+    if "." in text:
+        head, _, rest = text.partition(".")
+        digits = "".join(c for c in rest if c.isdigit())
+        tz = rest[len(digits) :]
+        text = f"{head}.{digits[:6]}{tz}"
+    dt = datetime.fromisoformat(text)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+class PostmarkProvider(HttpProvider):
+    name: ClassVar[str] = "postmark"
+    max_recipients: ClassVar[int] = 500  # messages per request
+    idempotent: ClassVar[bool] = False
+    default_base_url = "https://api.postmarkapp.com"
+
+    @property
+    def _auth(self) -> dict[str, str]:
+        return {"X-Postmark-Server-Token": self._api_key, "Accept": "application/json"}
+
+    def message(self, batch: Batch, r: Recipient) -> dict[str, Any]:
+        """One recipient's message in the batch body."""
+        d = self.settings.delivery
+        msg = batch.message
+        params = {"name": r.name, "email": r.email, **r.params}
+        headers = {
+            **list_unsubscribe(params, self.settings),
+            "Content-Language": content_language(msg.lang),
+            **batch.headers,
+        }
+        if batch.test:
+            headers["X-HRC-Test"] = "yes"
+        out: dict[str, Any] = {
+            "From": str(address(d.from_email, d.from_name)),
+            "To": str(address(r.email, r.name)),
+            "Subject": subject_for(msg, params, test=batch.test),
+            "HtmlBody": fill_placeholders(msg.html, params, html=True),
+            "TextBody": fill_placeholders(msg.text, params, html=False),
+            "Headers": [{"Name": k, "Value": v} for k, v in headers.items()],
+            "Tag": f"edition-{msg.edition_key}",
+            "MessageStream": d.postmark_stream,
+            "Metadata": {
+                "subscriber_id": str(r.subscriber_id),
+                "job": str(batch.job_id),
+                "batch": str(batch.id),
+            },
+        }
+        if d.reply_to:
+            out["ReplyTo"] = d.reply_to
+        return out
+
+    def payloads(self, batch: Batch) -> list[list[dict[str, Any]]]:
+        """The request bodies for one batch: one, unless 50 MB forces a split."""
+        messages = [self.message(batch, r) for r in batch.recipients]
+        size = len(json.dumps(messages, ensure_ascii=False).encode())
+        parts = max(1, -(-size // MAX_BODY_BYTES))
+        step = -(-len(messages) // parts)
+        return [messages[i : i + step] for i in range(0, len(messages), step)]
+
+    async def send(self, batch: Batch) -> SendResult:
+        ids: dict[int, str] = {}
+        failed: dict[int, str] = {}
+        done = 0
+        for body in self.payloads(batch):
+            part = batch.recipients[done : done + len(body)]
+            try:
+                resp = await request(
+                    self.client,
+                    self.name,
+                    "POST",
+                    f"{self.base_url}/email/batch",
+                    headers=self._auth,
+                    json_body=body,
+                )
+            except ProviderError as exc:
+                if done == 0:
+                    raise
+                # earlier parts were accepted: report the rest as not sent, never resend blindly
+                failed.update(
+                    {r.subscriber_id: f"not sent: {exc}" for r in batch.recipients[done:]}
+                )
+                break
+            answers = resp.json()
+            if not isinstance(answers, list) or len(answers) != len(part):
+                raise ProviderError(
+                    f"postmark: /email/batch answered {len(answers)} results for {len(part)} "
+                    "messages; check the Postmark activity log for this batch",
+                    provider=self.name,
+                    status=resp.status_code,
+                    in_doubt=True,
+                )
+            for r, a in zip(part, answers, strict=True):
+                if a.get("ErrorCode", 0) == 0:
+                    ids[r.subscriber_id] = str(a.get("MessageID", ""))
+                else:
+                    failed[r.subscriber_id] = f"{a.get('ErrorCode')}: {a.get('Message', '')}"
+            done += len(part)
+        if not ids:
+            first = next(iter(failed.values()), "no recipients")
+            raise ProviderError(
+                f"postmark refused every message of batch {batch.id}: {first}",
+                provider=self.name,
+                status=422,
+            )
+        return SendResult(
+            accepted=True,
+            message_ids=ids,
+            failed=failed,
+            detail=f"postmark accepted {len(ids)}, refused {len(failed)}",
+        )
+
+    async def suppressions(self, since: datetime) -> list[SuppressionEvent]:
+        """Hard bounces (``GET /bounces``) and the stream's suppression list (dump)."""
+        seen: set[tuple[str, str]] = set()
+        out: list[SuppressionEvent] = []
+
+        def add(email: str, reason: SuppressionReason, at: datetime, detail: str) -> None:
+            if at >= since and (email.lower(), reason.value) not in seen:
+                seen.add((email.lower(), reason.value))
+                out.append(
+                    SuppressionEvent(
+                        email=email, reason=reason, at=at, provider=self.name, detail=detail
+                    )
+                )
+
+        fromdate = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        for kind in ("HardBounce", "SpamComplaint"):
+            offset, count = 0, 500
+            while True:
+                resp = await request(
+                    self.client,
+                    self.name,
+                    "GET",
+                    f"{self.base_url}/bounces",
+                    headers=self._auth,
+                    params={"count": count, "offset": offset, "type": kind, "fromdate": fromdate},
+                )
+                rows = resp.json().get("Bounces") or []
+                for b in rows:
+                    reason = (
+                        SuppressionReason.COMPLAINT
+                        if b.get("Type") == "SpamComplaint"
+                        else SuppressionReason.HARD_BOUNCE
+                    )
+                    add(b["Email"], reason, parse_time(b.get("BouncedAt")), str(b.get("Type")))
+                if len(rows) < count:
+                    break
+                offset += count
+        stream = self.settings.delivery.postmark_stream
+        resp = await request(
+            self.client,
+            self.name,
+            "GET",
+            f"{self.base_url}/message-streams/{stream}/suppressions/dump",
+            headers=self._auth,
+            params={"fromdate": since.astimezone(UTC).strftime("%Y-%m-%d")},
+        )
+        for s in resp.json().get("Suppressions") or []:
+            reason = DUMP_REASONS.get(str(s.get("SuppressionReason")))
+            if reason is not None:
+                add(s["EmailAddress"], reason, parse_time(s.get("CreatedAt")), str(s.get("Origin")))
+        return out
+
+
+def parse_webhook(payload: Any) -> list[SuppressionEvent]:
+    """Postmark Bounce, SpamComplaint and SubscriptionChange webhooks (soft bounces ignored)."""
+    events = payload if isinstance(payload, list) else [payload]
+    out: list[SuppressionEvent] = []
+    for e in events:
+        if not isinstance(e, dict):
+            continue
+        kind = e.get("RecordType")
+        if kind == "Bounce" and e.get("Type") in HARD_BOUNCES:
+            reason = SuppressionReason.HARD_BOUNCE
+            email, at = e.get("Email"), e.get("BouncedAt")
+        elif kind == "SpamComplaint":
+            reason = SuppressionReason.COMPLAINT
+            email, at = e.get("Email"), e.get("BouncedAt")
+        elif kind == "SubscriptionChange" and e.get("SuppressSending"):
+            reason = DUMP_REASONS.get(
+                str(e.get("SuppressionReason")), SuppressionReason.UNSUBSCRIBED
+            )
+            email, at = e.get("Recipient"), e.get("ChangedAt")
+        else:
+            continue
+        if email:
+            out.append(
+                SuppressionEvent(
+                    email=email,
+                    reason=reason,
+                    at=parse_time(at),
+                    provider="postmark",
+                    detail=str(e.get("Description") or e.get("Type") or kind),
+                )
+            )
+    return out

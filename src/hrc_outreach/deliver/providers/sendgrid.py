@@ -1,0 +1,186 @@
+"""SendGrid: ``POST /v3/mail/send`` with one personalization per recipient.
+
+The neutral ``[[x]]`` strings are used as substitution keys directly; the HTML part uses
+``[[x_html]]`` keys whose values are HTML-escaped (SendGrid substitutes the same keys in every part).
+Each personalization carries that person's ``List-Unsubscribe`` headers and ``custom_args`` with the
+subscriber id, so webhook events can be matched back. SendGrid has no idempotency key.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from hrc_outreach.deliver.base import SuppressionEvent, SuppressionReason
+from hrc_outreach.deliver.mime import content_language, list_unsubscribe
+from hrc_outreach.deliver.providers._http import HttpProvider, request
+from hrc_outreach.models import PLACEHOLDERS, Batch, Recipient, SendResult
+
+_PLACEHOLDER = re.compile(r"\[\[([a-z_][a-z0-9_]*)\]\]")
+_RESET = ("x-ratelimit-reset",)
+_SUPPRESSION_LISTS: dict[str, SuppressionReason] = {
+    "bounces": SuppressionReason.HARD_BOUNCE,
+    "spam_reports": SuppressionReason.COMPLAINT,
+    "unsubscribes": SuppressionReason.UNSUBSCRIBED,
+}
+WEBHOOK_EVENTS: dict[str, SuppressionReason] = {
+    "bounce": SuppressionReason.HARD_BOUNCE,
+    "spamreport": SuppressionReason.COMPLAINT,
+    "unsubscribe": SuppressionReason.UNSUBSCRIBED,
+    "group_unsubscribe": SuppressionReason.UNSUBSCRIBED,
+}
+
+
+def html_keys(text: str) -> str:
+    """``[[name]]`` -> ``[[name_html]]``, for the HTML part."""
+    return _PLACEHOLDER.sub(lambda m: f"[[{m.group(1)}_html]]", text)
+
+
+def substitutions(r: Recipient, keys: set[str]) -> dict[str, str]:
+    values = {"name": r.name, "email": r.email, **r.params}
+    out: dict[str, str] = {}
+    for key in keys | set(PLACEHOLDERS):
+        v = values.get(key, "")
+        out[f"[[{key}]]"] = v
+        out[f"[[{key}_html]]"] = htmllib.escape(v, quote=True)
+    return out
+
+
+class SendGridProvider(HttpProvider):
+    name: ClassVar[str] = "sendgrid"
+    max_recipients: ClassVar[int] = 1000  # personalizations per request
+    idempotent: ClassVar[bool] = False
+    default_base_url = "https://api.sendgrid.com"
+
+    @property
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
+
+    def payload(self, batch: Batch) -> dict[str, Any]:
+        """The JSON body for one batch."""
+        d = self.settings.delivery
+        msg = batch.message
+        keys = set(_PLACEHOLDER.findall(msg.html + msg.text + msg.subject))
+        personalizations = []
+        for r in batch.recipients:
+            values = {"name": r.name, "email": r.email, **r.params}
+            to = {"email": r.email, "name": r.name} if r.name else {"email": r.email}
+            personalizations.append(
+                {
+                    "to": [to],
+                    "substitutions": substitutions(r, keys),
+                    "headers": list_unsubscribe(values, self.settings),
+                    "custom_args": {
+                        "subscriber_id": str(r.subscriber_id),
+                        "job_id": str(batch.job_id),
+                        "batch_id": str(batch.id),
+                    },
+                }
+            )
+        headers = {"Content-Language": content_language(msg.lang), **batch.headers}
+        if batch.test:
+            headers["X-HRC-Test"] = "yes"
+        body: dict[str, Any] = {
+            "personalizations": personalizations,
+            "from": {"email": d.from_email, "name": d.from_name},
+            "subject": ("[TEST] " if batch.test else "") + msg.subject,
+            "content": [
+                {"type": "text/plain", "value": msg.text or " "},
+                {"type": "text/html", "value": html_keys(msg.html) or " "},
+            ],
+            "headers": headers,
+            "categories": [f"edition-{msg.edition_key}", f"lang-{msg.lang}"],
+        }
+        if d.reply_to:
+            body["reply_to"] = {"email": d.reply_to}
+        return body
+
+    async def send(self, batch: Batch) -> SendResult:
+        resp = await request(
+            self.client,
+            self.name,
+            "POST",
+            f"{self.base_url}/v3/mail/send",
+            headers=self._auth,
+            json_body=self.payload(batch),
+            reset_headers=_RESET,
+        )
+        mid = resp.headers.get("x-message-id", "")
+        ids = {r.subscriber_id: mid for r in batch.recipients} if mid else {}
+        return SendResult(
+            accepted=True,
+            message_ids=ids,
+            detail=f"sendgrid accepted {len(batch.recipients)} recipient(s) ({resp.status_code})",
+        )
+
+    async def suppressions(self, since: datetime) -> list[SuppressionEvent]:
+        """Bounces, spam reports and global unsubscribes created since ``since``."""
+        out: list[SuppressionEvent] = []
+        start = int(since.timestamp())
+        end = int(datetime.now(UTC).timestamp()) + 60
+        limit = 500
+        for path, reason in _SUPPRESSION_LISTS.items():
+            offset = 0
+            while True:
+                resp = await request(
+                    self.client,
+                    self.name,
+                    "GET",
+                    f"{self.base_url}/v3/suppression/{path}",
+                    headers=self._auth,
+                    params={"start_time": start, "end_time": end, "limit": limit, "offset": offset},
+                    reset_headers=_RESET,
+                )
+                rows = resp.json() or []
+                for row in rows:
+                    status = str(row.get("status", ""))
+                    if status.startswith("4"):  # a temporary failure is not a suppression
+                        continue
+                    out.append(
+                        SuppressionEvent(
+                            email=row["email"],
+                            reason=reason,
+                            at=datetime.fromtimestamp(int(row.get("created", start)), UTC),
+                            provider=self.name,
+                            detail=str(row.get("reason") or path),
+                        )
+                    )
+                if len(rows) < limit:
+                    break
+                offset += limit
+        return out
+
+
+def parse_webhook(payload: Any) -> list[SuppressionEvent]:
+    """SendGrid Event Webhook (a JSON array): bounces (not blocks), spam reports, unsubscribes."""
+    events = payload if isinstance(payload, list) else [payload]
+    out: list[SuppressionEvent] = []
+    for e in events:
+        if not isinstance(e, dict):
+            continue
+        kind = str(e.get("event", ""))
+        reason = WEBHOOK_EVENTS.get(kind)
+        if reason is None or not e.get("email"):
+            continue
+        # type "blocked" is a temporary refusal by the receiving server, not a dead address
+        if kind == "bounce" and e.get("type") == "blocked":
+            continue
+        if kind == "bounce" and str(e.get("bounce_classification", "")).lower() in (
+            "technical",
+            "content",
+            "reputation",
+            "frequency or volume too high",
+        ):
+            continue
+        out.append(
+            SuppressionEvent(
+                email=e["email"],
+                reason=reason,
+                at=datetime.fromtimestamp(int(e.get("timestamp", 0)), UTC),
+                provider="sendgrid",
+                detail=str(e.get("reason") or kind),
+            )
+        )
+    return out
