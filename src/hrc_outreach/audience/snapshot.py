@@ -7,8 +7,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from hrc_outreach.audience.addresses import email_hash
@@ -16,7 +17,13 @@ from hrc_outreach.audience.languages import normalise_language
 from hrc_outreach.models import ConsentState, Frozen
 from hrc_outreach.store.tables import SubscriberRow, SuppressionRow
 
-__all__ = ["AudienceMember", "audience_snapshot", "email_hash", "is_suppressed", "suppressed_hashes"]
+__all__ = [
+    "AudienceMember",
+    "audience_snapshot",
+    "email_hash",
+    "is_suppressed",
+    "suppressed_hashes",
+]
 
 SOURCE_LANGUAGE = "en"
 
@@ -42,7 +49,9 @@ def suppressed_hashes(session: Session, hashes: Iterable[str]) -> set[str]:
     for i in range(0, len(todo), 1000):
         chunk = todo[i : i + 1000]
         found.update(
-            session.scalars(select(SuppressionRow.email_hash).where(SuppressionRow.email_hash.in_(chunk)))
+            session.scalars(
+                select(SuppressionRow.email_hash).where(SuppressionRow.email_hash.in_(chunk))
+            )
         )
     return found
 
@@ -86,3 +95,26 @@ def audience_snapshot(
             lang = norm
         out.append(make(subscriber_id=sid, email=email, name=name, language=lang))
     return out
+
+
+def subscriber_counts(session: Session) -> dict[str, Any]:
+    """Subscribers by state and by language (confirmed only), and the suppression list's size."""
+    by_state = dict(
+        session.execute(
+            select(SubscriberRow.state, func.count()).group_by(SubscriberRow.state)
+        ).all()
+    )
+    by_language = dict(
+        session.execute(
+            select(SubscriberRow.language, func.count())
+            .where(SubscriberRow.state == ConsentState.CONFIRMED.value)
+            .group_by(SubscriberRow.language)
+        ).all()
+    )
+    suppressed = session.scalar(select(func.count()).select_from(SuppressionRow)) or 0
+    return {
+        "total": sum(by_state.values()),
+        "by_state": {s.value: int(by_state.get(s.value, 0)) for s in ConsentState},
+        "confirmed_by_language": {k: int(v) for k, v in sorted(by_language.items())},
+        "suppressed": int(suppressed),
+    }

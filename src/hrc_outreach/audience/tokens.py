@@ -26,7 +26,8 @@ Purpose = Literal["unsubscribe", "preferences", "confirm"]
 PURPOSES: dict[str, int] = {"unsubscribe": 1, "preferences": 2, "confirm": 3}
 _NAMES = {code: name for name, code in PURPOSES.items()}
 _VERSION = 1
-_PAYLOAD = struct.Struct(">BBQI")  # version, purpose, subscriber id, expiry (unix seconds, 0 = none)
+# version, purpose, subscriber id, expiry (unix seconds, 0 = none)
+_PAYLOAD = struct.Struct(">BBQI")
 _MAC_BYTES = 16
 _RAW_BYTES = _PAYLOAD.size + _MAC_BYTES
 TOKEN_LENGTH = len(base64.urlsafe_b64encode(b"\0" * _RAW_BYTES).rstrip(b"="))

@@ -1,0 +1,301 @@
+"""Consent: subscribe, confirm (double opt-in), change preferences, unsubscribe, provider suppressions.
+
+States: pending → confirmed → unsubscribed, and bounced / complained from the providers. Every change
+appends one entry to the consent log (when, how, source, detail); the log never holds the address
+itself, only its hash and the subscriber id. These functions are what the web app calls; each takes a
+session and leaves committing to the caller's ``store.session()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hrc_outreach.audience.addresses import email_hash, hash_normalised, normalise_email
+from hrc_outreach.audience.languages import normalise_language
+from hrc_outreach.audience.links import links_for
+from hrc_outreach.audience.tokens import read_token
+from hrc_outreach.config import Settings
+from hrc_outreach.deliver.base import SuppressionEvent, SuppressionReason
+from hrc_outreach.errors import AudienceError
+from hrc_outreach.models import ConsentState, Subscriber
+from hrc_outreach.store.tables import ConsentEventRow, SubscriberRow, SuppressionRow
+
+ACTIVE = (ConsentState.PENDING.value, ConsentState.CONFIRMED.value)
+
+
+def to_subscriber(row: SubscriberRow) -> Subscriber:
+    """The frozen model of a subscriber row."""
+    return Subscriber(
+        id=row.id,
+        email=row.email,
+        name=row.name,
+        language=row.language,
+        segments=tuple(row.segments or ()),
+        topics=tuple(row.topics or ()),
+        state=ConsentState(row.state),
+        created_at=row.created_at,
+    )
+
+
+def log_consent(
+    session: Session,
+    *,
+    subscriber_id: int | None,
+    hashed: str,
+    action: str,
+    method: str,
+    source: str = "",
+    detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Append one entry to the consent log (never personal data in ``detail``)."""
+    session.add(
+        ConsentEventRow(
+            subscriber_id=subscriber_id,
+            email_hash=hashed,
+            action=action,
+            method=method,
+            source=source[:200],
+            detail=detail or {},
+            at=at or datetime.now(UTC),
+        )
+    )
+
+
+def suppress(session: Session, hashed: str, reason: str, source: str, at: datetime) -> bool:
+    """Add ``hashed`` to the suppression list; False if it was already there (first reason kept)."""
+    if session.get(SuppressionRow, hashed) is not None:
+        return False
+    session.add(SuppressionRow(email_hash=hashed, reason=reason, source=source[:100], at=at))
+    session.flush()
+    return True
+
+
+def _subscriber(session: Session, subscriber_id: int) -> SubscriberRow | None:
+    return session.get(SubscriberRow, subscriber_id)
+
+
+def subscribe(
+    session: Session,
+    settings: Settings,
+    email: str,
+    name: str = "",
+    language: str = "",
+    source: str = "form",
+) -> tuple[Subscriber | None, str | None]:
+    """Sign someone up as pending and give the token of their confirmation link.
+
+    Already confirmed: ``(subscriber, None)`` (nothing to confirm). Pending: a fresh token.
+    A suppressed address (unsubscribed, bounced, complained, erased) is never re-subscribed here:
+    ``(None, None)``, logged by hash only, so a web form reveals nothing about who is on the list.
+    """
+    address = normalise_email(email)
+    hashed = hash_normalised(address)
+    now = datetime.now(UTC)
+    lang = normalise_language(language, settings.i18n.languages) if language else None
+    if language and lang is None:
+        known = ", ".join(settings.i18n.languages)
+        raise AudienceError(f"language {language!r} is not one of the configured ones ({known})")
+    lang = lang or settings.i18n.source_language
+    row = session.scalars(select(SubscriberRow).where(SubscriberRow.email_hash == hashed)).first()
+    suppressed = session.get(SuppressionRow, hashed) is not None
+    if suppressed or (row is not None and row.state not in ACTIVE):
+        log_consent(
+            session,
+            subscriber_id=row.id if row else None,
+            hashed=hashed,
+            action="subscribe-refused",
+            method="form",
+            source=source,
+            detail={"reason": "suppressed"},
+            at=now,
+        )
+        return None, None
+    if row is None:
+        row = SubscriberRow(
+            email=address,
+            email_hash=hashed,
+            name=name.strip()[:200],
+            language=lang,
+            state=ConsentState.PENDING.value,
+            consent_source=source[:200],
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+        session.flush()
+        log_consent(
+            session,
+            subscriber_id=row.id,
+            hashed=hashed,
+            action="subscribed",
+            method="form",
+            source=source,
+            detail={"state": "pending", "language": lang},
+            at=now,
+        )
+    if row.state == ConsentState.CONFIRMED.value:
+        return to_subscriber(row), None
+    return to_subscriber(row), links_for(settings).confirm_token(row.id, now=now)
+
+
+def confirm(session: Session, settings: Settings, token: str) -> Subscriber:
+    """Double opt-in: pending → confirmed (idempotent); AudienceError if no longer subscribable."""
+    sid = read_token(links_for(settings).secret, "confirm", token)
+    row = _subscriber(session, sid)
+    if row is None:
+        raise AudienceError("this confirmation link belongs to an address that was erased")
+    if row.state == ConsentState.CONFIRMED.value:
+        return to_subscriber(row)
+    if row.state != ConsentState.PENDING.value or session.get(SuppressionRow, row.email_hash):
+        raise AudienceError(
+            f"this address is {row.state} and cannot be confirmed from an old link; subscribe again"
+        )
+    now = datetime.now(UTC)
+    row.state = ConsentState.CONFIRMED.value
+    row.consent_at = now
+    row.consent_source = "double-opt-in"
+    row.updated_at = now
+    log_consent(
+        session,
+        subscriber_id=row.id,
+        hashed=row.email_hash,
+        action="confirmed",
+        method="double-opt-in",
+        source="link",
+        at=now,
+    )
+    session.flush()
+    return to_subscriber(row)
+
+
+def unsubscribe(
+    session: Session, settings: Settings, token: str, *, method: str = "link"
+) -> Subscriber | None:
+    """Unsubscribe the token's subscriber: suppression + consent log entry, once (idempotent).
+
+    Returns the subscriber, or None when the person was erased (already suppressed by hash).
+    ``method``: ``link`` (the page), ``one-click`` (RFC 8058 POST), ``mailto``, ``staff``...
+    """
+    sid = read_token(links_for(settings).secret, "unsubscribe", token)
+    row = _subscriber(session, sid)
+    if row is None:
+        return None
+    now = datetime.now(UTC)
+    added = suppress(session, row.email_hash, ConsentState.UNSUBSCRIBED.value, method, now)
+    if row.state in ACTIVE:
+        previous = row.state
+        row.state = ConsentState.UNSUBSCRIBED.value
+        row.updated_at = now
+        log_consent(
+            session,
+            subscriber_id=row.id,
+            hashed=row.email_hash,
+            action="unsubscribed",
+            method=method,
+            detail={"previous": previous},
+            at=now,
+        )
+    elif added:  # bounced/complained earlier but somehow not suppressed: record why it is now
+        log_consent(
+            session,
+            subscriber_id=row.id,
+            hashed=row.email_hash,
+            action="unsubscribed",
+            method=method,
+            detail={"previous": row.state},
+            at=now,
+        )
+    session.flush()
+    return to_subscriber(row)
+
+
+def _clean_list(values: Sequence[str]) -> list[str]:
+    return sorted({v.strip() for v in values if v and v.strip()})
+
+
+def update_preferences(
+    session: Session,
+    settings: Settings,
+    token: str,
+    *,
+    language: str | None = None,
+    topics: Sequence[str] | None = None,
+    segments: Sequence[str] | None = None,
+) -> Subscriber:
+    """Change a subscriber's language, topics or segments (None: leave as is); logged if changed."""
+    sid = read_token(links_for(settings).secret, "preferences", token)
+    row = _subscriber(session, sid)
+    if row is None:
+        raise AudienceError("this preferences link belongs to an address that was erased")
+    changes: dict[str, Any] = {}
+    if language is not None:
+        lang = normalise_language(language, settings.i18n.languages)
+        if lang is None:
+            known = ", ".join(settings.i18n.languages)
+            raise AudienceError(
+                f"language {language!r} is not one of the configured ones ({known})"
+            )
+        if lang != row.language:
+            changes["language"] = [row.language, lang]
+            row.language = lang
+    if topics is not None and _clean_list(topics) != list(row.topics or []):
+        changes["topics"] = [list(row.topics or []), _clean_list(topics)]
+        row.topics = _clean_list(topics)
+    if segments is not None and _clean_list(segments) != list(row.segments or []):
+        changes["segments"] = [list(row.segments or []), _clean_list(segments)]
+        row.segments = _clean_list(segments)
+    if changes:
+        now = datetime.now(UTC)
+        row.updated_at = now
+        log_consent(
+            session,
+            subscriber_id=row.id,
+            hashed=row.email_hash,
+            action="preferences",
+            method="link",
+            detail=changes,
+            at=now,
+        )
+        session.flush()
+    return to_subscriber(row)
+
+
+_STATE_OF_REASON = {
+    SuppressionReason.HARD_BOUNCE: ConsentState.BOUNCED,
+    SuppressionReason.COMPLAINT: ConsentState.COMPLAINED,
+    SuppressionReason.UNSUBSCRIBED: ConsentState.UNSUBSCRIBED,
+}
+
+
+def apply_suppression(session: Session, event: SuppressionEvent) -> bool:
+    """A provider's bounce, complaint or unsubscribe: suppress the address; True if anything changed."""
+    hashed = email_hash(event.email)
+    at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)
+    added = suppress(session, hashed, event.reason.value, event.provider, at)
+    row = session.scalars(select(SubscriberRow).where(SubscriberRow.email_hash == hashed)).first()
+    changed = added
+    if row is not None and row.state in ACTIVE:
+        row.state = _STATE_OF_REASON[event.reason].value
+        row.updated_at = datetime.now(UTC)
+        changed = True
+    if changed:
+        log_consent(
+            session,
+            subscriber_id=row.id if row else None,
+            hashed=hashed,
+            action=event.reason.value,
+            method="provider",
+            source=event.provider,
+            # A bounce message often quotes the address: keep only its first line, length-capped;
+            # erasure scrubs details anyway.
+            detail={"detail": event.detail.splitlines()[0][:300]} if event.detail else {},
+            at=at,
+        )
+        session.flush()
+    return changed

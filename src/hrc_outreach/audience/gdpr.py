@@ -1,0 +1,146 @@
+"""GDPR: everything stored about a person (export), and erasing it (Art. 15 and 17).
+
+Erasure deletes the subscriber row, replaces the address in send records by its hash (the ledger
+keeps counting who got what without knowing who), scrubs free-text details from that person's
+consent log entries, and keeps a hashed suppression entry so the address is never mailed again.
+The erasure itself is logged by hash only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from hrc_outreach.audience.addresses import email_hash, quick_normal_form
+from hrc_outreach.audience.consent import log_consent, suppress
+from hrc_outreach.models import Frozen
+from hrc_outreach.store.tables import (
+    ConsentEventRow,
+    SendJobRow,
+    SendRecipientRow,
+    SubscriberRow,
+    SuppressionRow,
+)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def export_person(session: Session, email: str) -> dict[str, Any]:
+    """All stored data about ``email`` as JSON-ready data (empty parts when nothing is stored)."""
+    address = quick_normal_form(email)
+    hashed = email_hash(email)
+    row = session.scalars(select(SubscriberRow).where(SubscriberRow.email_hash == hashed)).first()
+    subscriber = None
+    if row is not None:
+        subscriber = {
+            "id": row.id,
+            "email": row.email,
+            "name": row.name,
+            "language": row.language,
+            "segments": list(row.segments or ()),
+            "topics": list(row.topics or ()),
+            "state": row.state,
+            "consent_at": _iso(row.consent_at),
+            "consent_source": row.consent_source,
+            "created_at": _iso(row.created_at),
+            "updated_at": _iso(row.updated_at),
+        }
+    who = [ConsentEventRow.email_hash == hashed]
+    if row is not None:
+        who.append(ConsentEventRow.subscriber_id == row.id)
+    consent = [
+        {
+            "at": _iso(c.at),
+            "action": c.action,
+            "method": c.method,
+            "source": c.source,
+            "detail": c.detail,
+        }
+        for c in session.scalars(
+            select(ConsentEventRow)
+            .where(or_(*who))
+            .order_by(ConsentEventRow.at, ConsentEventRow.id)
+        )
+    ]
+    sent_who = [SendRecipientRow.email == address]
+    if row is not None:
+        sent_who.append(SendRecipientRow.subscriber_id == row.id)
+    sends = [
+        {
+            "edition": edition,
+            "provider": provider,
+            "language": r.lang,
+            "state": r.state,
+            "message_id": r.message_id,
+        }
+        for r, edition, provider in session.execute(
+            select(SendRecipientRow, SendJobRow.edition_key, SendJobRow.provider)
+            .join(SendJobRow, SendJobRow.id == SendRecipientRow.job_id)
+            .where(or_(*sent_who))
+            .order_by(SendRecipientRow.id)
+        )
+    ]
+    supp = session.get(SuppressionRow, hashed)
+    return {
+        "email": address,
+        "email_hash": hashed,
+        "subscriber": subscriber,
+        "consent_log": consent,
+        "sends": sends,
+        "suppression": (
+            {"reason": supp.reason, "source": supp.source, "at": _iso(supp.at)} if supp else None
+        ),
+    }
+
+
+class ErasureReport(Frozen):
+    email_hash: str
+    subscriber_deleted: bool
+    send_records_pseudonymised: int
+    consent_entries_scrubbed: int
+    suppressed: bool
+
+
+def erase_person(session: Session, email: str, *, by: str = "cli") -> ErasureReport:
+    """Delete ``email``'s personal data and suppress its hash forever (idempotent)."""
+    address = quick_normal_form(email)
+    hashed = email_hash(email)
+    now = datetime.now(UTC)
+    row = session.scalars(select(SubscriberRow).where(SubscriberRow.email_hash == hashed)).first()
+    sid = row.id if row is not None else None
+    who_sent = [SendRecipientRow.email == address]
+    if sid is not None:
+        who_sent.append(SendRecipientRow.subscriber_id == sid)
+    sent = session.execute(
+        update(SendRecipientRow)
+        .where(or_(*who_sent), SendRecipientRow.email != hashed)
+        .values(email=hashed)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    who_log = [ConsentEventRow.email_hash == hashed]
+    if sid is not None:
+        who_log.append(ConsentEventRow.subscriber_id == sid)
+    scrubbed = session.execute(
+        update(ConsentEventRow)
+        .where(or_(*who_log))
+        .values(detail={}, subscriber_id=None, email_hash=hashed)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if row is not None:
+        session.delete(row)
+    added = suppress(session, hashed, "erased", by, now)
+    if row is not None or added or sent:
+        log_consent(session, subscriber_id=None, hashed=hashed, action="erased", method=by, at=now)
+    session.flush()
+    return ErasureReport(
+        email_hash=hashed,
+        subscriber_deleted=row is not None,
+        send_records_pseudonymised=sent or 0,
+        consent_entries_scrubbed=scrubbed or 0,
+        suppressed=True,
+    )
