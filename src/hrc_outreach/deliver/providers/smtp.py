@@ -1,0 +1,174 @@
+"""Real SMTP: one message per recipient, built by :mod:`hrc_outreach.deliver.mime`.
+
+``[delivery] smtp_host/smtp_port``, STARTTLS (``smtp_starttls``) or implicit TLS (``smtp_ssl``),
+AUTH when ``smtp_username`` is set (password: ``HRC_SMTP_PASSWORD``). stdlib ``smtplib`` runs in a
+worker thread, one connection per batch.
+
+Failures: a refused recipient (RCPT 4xx/5xx) goes to ``SendResult.failed`` and the batch goes on.
+A session failure (connect, 421, 4xx/5xx on MAIL or DATA, a dropped connection) raises
+:class:`ProviderError` when nothing of the batch was sent yet (retryable for 4xx and network
+faults, in doubt when the connection dropped during a message); once some messages went out, the
+batch is reported accepted for those and the rest are listed in ``failed`` as "not sent" (the
+message being sent when the connection dropped: "in doubt"), so nobody is mailed twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import ssl
+from datetime import datetime
+from typing import ClassVar
+
+import httpx
+
+from hrc_outreach.config import Settings
+from hrc_outreach.deliver.base import SuppressionEvent
+from hrc_outreach.deliver.mime import address, build_message, message_id
+from hrc_outreach.errors import ProviderError
+from hrc_outreach.models import Batch, SendResult
+
+
+class _Abort(Exception):
+    """A session failure after some messages went out."""
+
+
+def _code(exc: BaseException) -> int | None:
+    code = getattr(exc, "smtp_code", None)
+    return int(code) if isinstance(code, int) else None
+
+
+class SmtpProvider:
+    name: ClassVar[str] = "smtp"
+    max_recipients: ClassVar[int] = 100  # messages per connection
+    idempotent: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        settings: Settings,
+        client: httpx.AsyncClient | None = None,
+        *,
+        password: str | None = None,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.settings = settings
+        self._password = password
+        self.tls_context = tls_context or ssl.create_default_context()
+
+    def __repr__(self) -> str:
+        d = self.settings.delivery
+        return f"SmtpProvider({d.smtp_host}:{d.smtp_port})"
+
+    @property
+    def where(self) -> str:
+        d = self.settings.delivery
+        return f"smtp://{d.smtp_host}:{d.smtp_port}"
+
+    def _connect(self) -> smtplib.SMTP:
+        d = self.settings.delivery
+        conn: smtplib.SMTP
+        if d.smtp_ssl:
+            conn = smtplib.SMTP_SSL(
+                d.smtp_host, d.smtp_port, timeout=d.smtp_timeout_seconds, context=self.tls_context
+            )
+        else:
+            conn = smtplib.SMTP(d.smtp_host, d.smtp_port, timeout=d.smtp_timeout_seconds)
+        try:
+            conn.ehlo()
+            if d.smtp_starttls and not d.smtp_ssl:
+                conn.starttls(context=self.tls_context)
+                conn.ehlo()
+            if d.smtp_username:
+                conn.login(d.smtp_username, self._password or "")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _error(self, exc: BaseException, *, in_doubt: bool = False) -> ProviderError:
+        code = _code(exc)
+        if isinstance(exc, smtplib.SMTPAuthenticationError):
+            return ProviderError(
+                f"{self.where}: authentication failed ({code}); check [delivery] smtp_username "
+                "and HRC_SMTP_PASSWORD",
+                provider=self.name,
+                status=code,
+            )
+        retryable = code is None or 400 <= code < 500
+        return ProviderError(
+            f"{self.where}: {type(exc).__name__}: {exc}"
+            + ("; the message may have been delivered" if in_doubt else ""),
+            provider=self.name,
+            status=code,
+            retryable=retryable,
+            in_doubt=in_doubt,
+        )
+
+    def _send_all(self, batch: Batch) -> SendResult:
+        d = self.settings.delivery
+        ids: dict[int, str] = {}
+        failed: dict[int, str] = {}
+        try:
+            conn = self._connect()
+        except (smtplib.SMTPException, OSError) as exc:
+            raise self._error(exc) from exc
+        try:
+            for i, r in enumerate(batch.recipients):
+                mid = message_id(batch.idempotency_key, r.subscriber_id, self.settings)
+                try:
+                    to = address(r.email).addr_spec
+                    m = build_message(
+                        batch.message, r, self.settings, headers=batch.headers,
+                        test=batch.test, msgid=mid,
+                    )  # fmt: skip
+                    conn.send_message(m, from_addr=d.from_email, to_addrs=[to])
+                except ProviderError as exc:  # an address we cannot write
+                    failed[r.subscriber_id] = str(exc)
+                    continue
+                except (UnicodeError, ValueError) as exc:
+                    failed[r.subscriber_id] = f"cannot encode the message: {exc}"
+                    continue
+                except smtplib.SMTPRecipientsRefused as exc:
+                    code, text = next(iter(exc.recipients.values()))
+                    failed[r.subscriber_id] = f"{code} {text.decode(errors='replace')}"
+                    continue
+                except (smtplib.SMTPException, OSError) as exc:
+                    # a dropped connection or timeout mid-message: it may have been delivered
+                    # (an answer with a code means the server refused: not in doubt)
+                    doubt = not isinstance(exc, smtplib.SMTPResponseException)
+                    if not ids and not failed:
+                        raise self._error(exc, in_doubt=doubt) from exc
+                    why = str(self._error(exc))
+                    failed[r.subscriber_id] = ("in doubt: " if doubt else "not sent: ") + why
+                    for rest in batch.recipients[i + 1 :]:
+                        failed[rest.subscriber_id] = "not sent: " + why
+                    raise _Abort from exc
+                ids[r.subscriber_id] = mid
+        except _Abort:
+            pass
+        finally:
+            try:
+                conn.quit()
+            except (smtplib.SMTPException, OSError):
+                conn.close()
+        if not ids:
+            first = next(iter(failed.values()), "no recipients")
+            raise ProviderError(
+                f"{self.where} refused every recipient of batch {batch.id}: {first}",
+                provider=self.name,
+            )
+        return SendResult(
+            accepted=True,
+            message_ids=ids,
+            failed=failed,
+            detail=f"smtp accepted {len(ids)}, refused {len(failed)}",
+        )
+
+    async def send(self, batch: Batch) -> SendResult:
+        return await asyncio.to_thread(self._send_all, batch)
+
+    async def suppressions(self, since: datetime) -> list[SuppressionEvent]:
+        return []  # a relay keeps no bounce list we can read; bounces arrive as mail
+
+    async def aclose(self) -> None:
+        return None
