@@ -1,0 +1,159 @@
+"""Curation: which stored items go into which edition.
+
+"Now" is the edition's date (the first Tuesday of its month), never the clock, so drafting the same
+edition twice gives the same edition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from sqlalchemy.orm import Session
+
+from hrc_outreach.config import Settings
+from hrc_outreach.curate.featured import featured_elsewhere, record_draft, sent_item_ids
+from hrc_outreach.curate.keys import edition_date, issue_number
+from hrc_outreach.curate.pins import Choices, load_choices, resolve
+from hrc_outreach.errors import CurateError, EmptyEditionError
+from hrc_outreach.models import (
+    SECTION_OF_KIND,
+    ContentItem,
+    Edition,
+    ItemKind,
+    Section,
+    SectionKind,
+)
+from hrc_outreach.store.items import list_items
+
+SECTION_ORDER = (SectionKind.PRACTICES, SectionKind.PROJECTS, SectionKind.EVENTS, SectionKind.NEWS)
+_OLDEST = datetime.min.replace(tzinfo=ZoneInfo("UTC"))
+
+
+def edition_title(settings: Settings, when: date) -> str:
+    """The edition's title in the source language, e.g. "The Human Rights Readers — December 2026"."""
+    month = format_date(when, "LLLL y", locale=settings.i18n.source_language)
+    return f"{settings.newsletter.name} — {month}"
+
+
+def editions_dir(settings: Settings) -> Path:
+    return settings.resolve(settings.newsletter.editions_dir)
+
+
+def read_intro(settings: Settings, key: str) -> str:
+    """The staff intro ``editions/<key>.md`` (Markdown), or "" when there is none."""
+    path = editions_dir(settings) / f"{key}.md"
+    if not path.is_file():
+        return ""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CurateError(f"{path}: cannot read the edition intro: {exc}") from exc
+
+
+def _newest_first(items: Sequence[ContentItem]) -> list[ContentItem]:
+    return sorted(items, key=lambda i: (-(i.published_at or _OLDEST).timestamp(), i.id))
+
+
+def _by_start(items: Sequence[ContentItem]) -> list[ContentItem]:
+    return sorted(items, key=lambda i: ((i.start or _OLDEST).timestamp(), i.id))
+
+
+def curate_edition(
+    session: Session, settings: Settings, key: str, *, today: date | None = None
+) -> Edition:
+    """Plan edition ``key`` from the store and record the draft in the ``editions`` table.
+
+    ``today`` is "now" for curation (default: the edition's date): events must start within
+    ``[today, today + curate.event_window_days]``; other items must be published by then.
+    Raises EmptyEditionError when nothing qualifies, CurateError for a bad key or pins file.
+    """
+    when = edition_date(key)
+    now = today or when
+    number = issue_number(key, settings.newsletter.first_issue)
+    tz = ZoneInfo(settings.newsletter.time_zone)
+    window_start = datetime.combine(now, time.min, tz)
+    day_end = datetime.combine(now + timedelta(days=1), time.min, tz)
+    window_end = day_end + timedelta(days=settings.curate.event_window_days)
+    choices_path = editions_dir(settings) / f"{key}.yaml"
+    choices = load_choices(choices_path)
+
+    stored = {i.id: i for i in list_items(session)}
+    by_key = {f"{i.source}:{i.source_key}": i.id for i in stored.values()}
+    pinned = _resolve_all(choices, choices.pin, stored, by_key, "pin")
+    excluded = set(_resolve_all(choices, choices.exclude, stored, by_key, "exclude"))
+
+    fixed = sent_item_ids(session, key)
+    if fixed is not None:  # a sent edition is what it was: re-drafting shows the same items
+        chosen = [stored[i] for i in fixed if i in stored]
+        sections = _sections(chosen, pinned=[], caps=None)
+    else:
+        featured = featured_elsewhere(session, key)
+        candidates: list[ContentItem] = []
+        for item in stored.values():
+            if item.id in excluded or item.id in featured or item.id in pinned:
+                continue
+            if item.kind is ItemKind.EVENT:
+                if item.start is None or not (window_start <= item.start < window_end):
+                    continue
+            elif item.published_at is not None and item.published_at >= day_end:
+                continue  # published after "now": not part of this edition yet
+            candidates.append(item)
+        pins = [stored[i] for i in pinned if i not in excluded]
+        sections = _sections(candidates, pinned=pins, caps=settings.curate.caps)
+
+    edition = Edition(
+        key=key, title=edition_title(settings, when), issue_number=number, date=when,
+        intro_markdown=read_intro(settings, key), sections=sections,
+    )
+    if edition.empty:
+        raise EmptyEditionError(
+            f"edition {key} has no items: nothing new in the store for {when.isoformat()} "
+            "(gather first, or pin items in "
+            f"{choices_path}); an empty edition is reported, never sent"
+        )
+    record_draft(session, edition)
+    return edition
+
+
+def _resolve_all(
+    choices: Choices, refs: Sequence[str], stored: dict[str, ContentItem],
+    by_key: dict[str, str], what: str,
+) -> list[str]:
+    ids: list[str] = []
+    for ref in refs:
+        item_id = resolve(ref, stored, by_key)
+        if item_id is None:
+            raise CurateError(
+                f"{choices.path}: {what} {ref!r} names no stored item (use an item id or "
+                "source:source_key; see `hrc-outreach gather` output)"
+            )
+        if item_id not in ids:
+            ids.append(item_id)
+    return ids
+
+
+def _sections(
+    candidates: Sequence[ContentItem], *, pinned: Sequence[ContentItem], caps: dict[str, int] | None
+) -> tuple[Section, ...]:
+    """Group into sections in a fixed order: pins first (never capped), then the rest up to the cap."""
+    out: list[Section] = []
+    for kind in SECTION_ORDER:
+        pins = [i for i in pinned if SECTION_OF_KIND[i.kind] is kind]
+        rest = [i for i in candidates if SECTION_OF_KIND[i.kind] is kind]
+        if kind is SectionKind.EVENTS:
+            rest = _by_start(rest)
+        else:
+            rest = _newest_first(rest)
+        item_kind = next(k for k, s in SECTION_OF_KIND.items() if s is kind)
+        cap = (caps or {}).get(item_kind.value, len(rest)) if caps is not None else len(rest)
+        room = max(cap - len(pins), 0)
+        items = pins + rest[:room]
+        if kind is SectionKind.EVENTS:
+            items = _by_start(items)
+        if items:
+            out.append(Section(kind=kind, items=tuple(items)))
+    return tuple(out)

@@ -1,0 +1,111 @@
+"""The draft pipeline, readable in one function: curate → localize → render → social → lint → write
+→ archive. What it writes under ``out/editions/<key>/<lang>/`` is exactly what is approved and sent.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from hrc_outreach.config import Settings
+from hrc_outreach.curate import curate_edition, record_draft
+from hrc_outreach.i18n.policy import localize_all
+from hrc_outreach.models import Edition, LintFinding, LocalizedEdition, RenderedMessage, SocialPost
+from hrc_outreach.render.archive import ArchivePaths, write_archive
+from hrc_outreach.render.email import render_email, render_preheader, render_subject
+from hrc_outreach.render.output import edition_dir, write_rendered
+from hrc_outreach.render.text import render_text
+from hrc_outreach.render.view import build_view
+from hrc_outreach.store.db import Store
+
+
+@dataclass(frozen=True)
+class DraftResult:
+    """A drafted edition: the rendered message and its folder for every language."""
+
+    edition: Edition
+    messages: dict[str, RenderedMessage]
+    paths: dict[str, Path]
+    archive: dict[str, ArchivePaths] = field(default_factory=dict)
+    untranslated: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def lint_errors(self) -> int:
+        return sum(m.lint_errors for m in self.messages.values())
+
+
+def _optional(module: str, name: str) -> Callable[..., Any] | None:
+    """A stage written by another module, or None while it does not exist yet."""
+    try:
+        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+    except (ImportError, AttributeError):
+        return None
+
+
+def render_message(
+    loc: LocalizedEdition, settings: Settings, *, cards_dir: Path | None = None
+) -> tuple[RenderedMessage, str]:
+    """One language of an edition rendered, with its social posts and lint; and its preheader."""
+    view = build_view(loc, settings)
+    subject = render_subject(view)
+    preheader = render_preheader(view)
+    html = render_email(view, preheader)
+    text = render_text(view)
+    social: tuple[SocialPost, ...] = ()
+    make_posts = _optional("hrc_outreach.render.social", "social_posts")
+    if make_posts is not None:
+        social = tuple(make_posts(loc, settings, cards_dir=cards_dir))
+    lint: tuple[LintFinding, ...] = ()
+    lint_message = _optional("hrc_outreach.render.lint", "lint_message")
+    if lint_message is not None:
+        lint = tuple(lint_message(html, text, loc.lang))
+    msg = RenderedMessage(
+        edition_key=loc.edition.key, lang=loc.lang, dir=view.dir, subject=subject,
+        preheader=preheader, html=html, text=text, social=social, lint=lint,
+        provenance_counts=loc.provenance_counts(),
+    )
+    return msg, preheader
+
+
+def draft_edition(
+    settings: Settings,
+    store: Store,
+    key: str,
+    languages: Sequence[str],
+    out_dir: Path,
+    *,
+    today: date | None = None,
+    translator: object | None = None,
+) -> DraftResult:
+    """Curate edition ``key`` from the store and render it in every language under ``out_dir``.
+
+    Raises EmptyEditionError (nothing to send) or CurateError; lint findings are in the result,
+    not raised: errors block sending later, not drafting.
+    """
+    with store.session() as session:
+        edition = curate_edition(session, settings, key, today=today)
+    localized = localize_all(
+        edition, list(languages), settings=settings, store=store, translator=translator
+    )
+    messages: dict[str, RenderedMessage] = {}
+    paths: dict[str, Path] = {}
+    archive: dict[str, ArchivePaths] = {}
+    for lang in languages:
+        loc = localized[lang]
+        cards_dir = edition_dir(out_dir, key) / lang
+        cards_dir.mkdir(parents=True, exist_ok=True)
+        msg, preheader = render_message(loc, settings, cards_dir=cards_dir)
+        messages[lang] = msg
+        paths[lang] = write_rendered(msg, out_dir)
+        archive[lang] = write_archive(build_view(loc, settings), preheader, msg.subject,
+                                      settings, out_dir)
+    with store.session() as session:
+        record_draft(session, edition, {lang: m.content_hash() for lang, m in messages.items()})
+    return DraftResult(
+        edition=edition, messages=messages, paths=paths, archive=archive,
+        untranslated={lang: loc.untranslated for lang, loc in localized.items()},
+    )
