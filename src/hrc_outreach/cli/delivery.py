@@ -1,0 +1,265 @@
+"""`edition approve | send | send-test | report`: approval and the send ledger, from the shell.
+
+Exit codes of `send`: 0 everyone planned was handed to the provider; 1 refused or an error (nothing
+sent that was not recorded); 2 the job needs a person (failed or in-doubt batches, see `report`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hrc_outreach.cli.apps import console, edition_app, err_console, fail, print_json, settings
+from hrc_outreach.errors import OutreachError
+from hrc_outreach.models import RenderedMessage
+
+EXIT_NEEDS_ATTENTION = 2
+
+
+def _drafts(key: str) -> dict[str, RenderedMessage]:
+    from hrc_outreach.render.output import read_rendered
+
+    st = settings()
+    try:
+        return read_rendered(st.resolve(st.out_dir), key)
+    except OutreachError as exc:
+        fail(str(exc))
+        raise  # unreachable: fail() exits
+
+
+def _store() -> Any:
+    from hrc_outreach.store import open_store
+
+    try:
+        return open_store(settings())
+    except OutreachError as exc:
+        fail(str(exc))
+
+
+@edition_app.command("approve")
+def approve_cmd(
+    key: str = typer.Argument(..., help="Edition key, e.g. 2026-12."),
+    by: str = typer.Option(..., "--by", help="Who approves (recorded with the content hashes)."),
+    notes: str = typer.Option("", "--notes", help="Notes kept with the decision."),
+    reject: bool = typer.Option(False, "--reject", help="Reject instead (say why in --notes)."),
+) -> None:
+    """Approve (or reject) the drafted edition: binds to the content hash of every language."""
+    from hrc_outreach import approval
+
+    messages = _drafts(key)
+    store = _store()
+    try:
+        if reject:
+            row = approval.reject(store, key, messages, by=by, notes=notes)
+        else:
+            row = approval.approve(
+                store, key, messages, by=by, notes=notes, provider=settings().delivery.provider
+            )
+    except OutreachError as exc:
+        fail(str(exc))
+    word = "approved" if row.decision == "approved" else "rejected"
+    console.print(
+        f"edition {key} {word} by {row.by}: "
+        + ", ".join(f"{lang} {h[:12]}" for lang, h in row.hashes.items()),
+        highlight=False,
+    )
+
+
+def _figures_table(report: Any) -> Table:
+    t = Table(title=f"edition {report.edition_key} via {report.provider}: {report.state}")
+    cols = ("planned", "accepted", "failed", "in_doubt", "suppressed", "pending", "fallback")
+    t.add_column("language")
+    for c in cols:
+        t.add_column(c.replace("_", " "), justify="right")
+    for lang, f in report.languages.items():
+        t.add_row(lang, *(str(getattr(f, c)) for c in cols))
+    tot = report.totals
+    t.add_row("all", *(str(getattr(tot, c)) for c in cols), style="bold")
+    return t
+
+
+def _print_report(report: Any, *, limit: int = 20) -> None:
+    console.print(_figures_table(report))
+    for issue in report.issues:
+        console.print(
+            f"batch {issue.seq} ({issue.lang}, {issue.size} recipients): {issue.state}: {issue.error}",
+            highlight=False,
+        )
+    missed = [m for m in report.missed if m.state != "planned"]
+    if missed:
+        console.print(
+            f"{len(missed)} did not get it:" + ("" if len(missed) <= limit else f" (first {limit})")
+        )
+        for m in missed[:limit]:
+            console.print(
+                f"  {m.email} [{m.lang}] {m.state}: {m.reason}", highlight=False, markup=False
+            )
+    if report.state == "needs_attention" and any(i.state == "in_doubt" for i in report.issues):
+        console.print(
+            "in-doubt batches may or may not have reached the provider. Check its logs, then run "
+            f"`hrc-outreach edition send {report.edition_key} --mark-in-doubt-sent` (they went out) or "
+            "`--resend-in-doubt` (they did not; anyone who did get them gets a second copy)."
+        )
+
+
+@edition_app.command("send")
+def send_cmd(
+    key: str = typer.Argument(..., help="Edition key, e.g. 2026-12."),
+    provider: str | None = typer.Option(
+        None, "--provider", help="Provider (default [delivery] provider)."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Plan and print counts; send and write nothing."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the job report as JSON."),
+    resend_in_doubt: bool = typer.Option(
+        False, "--resend-in-doubt", help="In-doubt batches did NOT go out: send them again."
+    ),
+    mark_in_doubt_sent: bool = typer.Option(
+        False, "--mark-in-doubt-sent", help="In-doubt batches DID go out: record them as accepted."
+    ),
+    retry_failed: bool = typer.Option(False, "--retry-failed", help="Send failed batches again."),
+    by: str = typer.Option("cli", "--by", help="Who decides about in-doubt batches (recorded)."),
+) -> None:
+    """Send an approved edition to every confirmed subscriber, exactly once; a second run resumes."""
+    from hrc_outreach import approval
+    from hrc_outreach.deliver import ledger, planner
+
+    st = settings()
+    name = (provider or st.delivery.provider).lower()
+    if resend_in_doubt and mark_in_doubt_sent:
+        fail("choose one of --resend-in-doubt and --mark-in-doubt-sent")
+    messages = _drafts(key)
+    store = _store()
+    try:
+        row = approval.require_approval(store, key, messages, provider=name)
+        if dry_run:
+            plan = planner.dry_run(store, st, messages, name)
+            if as_json:
+                print_json({"edition": key, "provider": name, "dry_run": True, **plan.summary()})
+                return
+            t = Table(title=f"edition {key} via {name}: dry run, nothing sent")
+            t.add_column("language")
+            t.add_column("subscribers", justify="right")
+            t.add_column("message language")
+            for lang, n in plan.per_language.items():
+                t.add_row(lang, str(n), plan.fallbacks.get(lang, lang))
+            t.add_row("all", str(plan.recipients), f"{len(plan.batches)} batches", style="bold")
+            console.print(t)
+            for lang, src in plan.fallbacks.items():
+                console.print(
+                    f"no {lang} message: {plan.fallback_counts[lang]} subscriber(s) get {src}"
+                )
+            return
+        job_id = planner.plan_job(store, st, key, messages, name, approval_id=row.id)
+        if resend_in_doubt or mark_in_doubt_sent:
+            decision = (
+                ledger.InDoubtDecision.RESEND
+                if resend_in_doubt
+                else ledger.InDoubtDecision.MARK_SENT
+            )
+            n = ledger.resolve_in_doubt(store, job_id, decision, by=by)
+            err_console.print(f"{n} in-doubt batch(es): {decision.value}")
+        if retry_failed:
+            err_console.print(
+                f"{ledger.retry_failed(store, job_id)} failed batch(es) planned again"
+            )
+        report = asyncio.run(_run(store, st, job_id, name, messages, show=not as_json))
+    except OutreachError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(report.as_json())
+    else:
+        _print_report(report)
+    if report.state != "done":
+        raise typer.Exit(EXIT_NEEDS_ATTENTION)
+
+
+async def _run(store: Any, st: Any, job_id: int, name: str, messages: Any, *, show: bool) -> Any:
+    from hrc_outreach.deliver.providers import provider_for
+    from hrc_outreach.deliver.runner import arun_job, finish_job
+
+    prov = provider_for(st, name=name)
+    try:
+        before = finish_job(store, job_id)  # what is left to send (also settles an idle job)
+        todo = before.totals.pending
+        if not show or todo == 0:
+            return await arun_job(store, st, job_id, prov, messages=messages)
+        with Progress(
+            TextColumn("sending"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("send", total=todo)
+            return await arun_job(
+                store,
+                st,
+                job_id,
+                prov,
+                messages=messages,
+                progress=lambda _done, n: bar.advance(task, n),
+            )
+    finally:
+        await prov.aclose()
+
+
+@edition_app.command("send-test")
+def send_test_cmd(
+    key: str = typer.Argument(..., help="Edition key, e.g. 2026-12."),
+    to: str = typer.Option(..., "--to", help="The one address to send to."),
+    lang: list[str] = typer.Option([], "--lang", help="Only these languages (repeatable)."),
+    provider: str | None = typer.Option(
+        None, "--provider", help="Provider (default [delivery] provider)."
+    ),
+) -> None:
+    """Send every language (or --lang) to one address, marked [TEST]; the ledger is not touched."""
+    from hrc_outreach.deliver.providers import provider_for
+    from hrc_outreach.deliver.send_test import asend_test
+
+    st = settings()
+    messages = _drafts(key)
+
+    async def go() -> Any:
+        prov = provider_for(st, name=provider)
+        try:
+            return await asend_test(
+                st, key, to, langs=lang or None, provider=prov, messages=messages
+            )
+        finally:
+            await prov.aclose()
+
+    try:
+        results = asyncio.run(go())
+    except OutreachError as exc:
+        fail(str(exc))
+    for lg, res in results.items():
+        console.print(f"{lg}: test sent to {to} ({res.detail})", highlight=False, markup=False)
+
+
+@edition_app.command("report")
+def report_cmd(
+    key: str = typer.Argument(..., help="Edition key, e.g. 2026-12."),
+    provider: str | None = typer.Option(None, "--provider", help="The job of this provider."),
+    as_json: bool = typer.Option(
+        False, "--json", help="JSON, listing everyone who did not get it."
+    ),
+) -> None:
+    """Per language: planned, accepted, failed, in doubt, suppressed; and who did not get it."""
+    from hrc_outreach.deliver.report import job_report
+
+    store = _store()
+    try:
+        report = job_report(store, key, provider=provider)
+    except OutreachError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(report.as_json())
+    else:
+        _print_report(report)

@@ -1,0 +1,182 @@
+"""Who got what: a send job's figures per language, and everyone who did not get the edition."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hrc_outreach.errors import DeliveryError
+from hrc_outreach.models import Frozen
+from hrc_outreach.store import Store
+from hrc_outreach.store.tables import BatchRow, SendJobRow, SendRecipientRow
+
+RECIPIENT_STATES = ("planned", "accepted", "failed", "in_doubt", "suppressed")
+
+
+class LanguageFigures(Frozen):
+    """One subscriber language: ``planned`` is everyone in the plan; the rest split it."""
+
+    planned: int = 0
+    accepted: int = 0
+    failed: int = 0
+    in_doubt: int = 0
+    suppressed: int = 0
+    pending: int = 0  # not sent yet (the job was interrupted or is still running)
+    fallback: int = 0  # got the source language's message: no message in their language
+
+
+class Missed(Frozen):
+    """Someone who did not get the edition, and why."""
+
+    email: str
+    lang: str
+    state: str
+    batch_seq: int
+    reason: str = ""
+
+
+class BatchIssue(Frozen):
+    seq: int
+    lang: str
+    state: str
+    size: int
+    attempts: int
+    error: str = ""
+
+
+class JobReport(Frozen):
+    job_id: int
+    edition_key: str
+    provider: str
+    state: str
+    languages: dict[str, LanguageFigures]
+    batches: dict[str, int]  # batch state -> count
+    issues: tuple[BatchIssue, ...] = ()  # failed and in-doubt batches
+    missed: tuple[Missed, ...] = ()
+    fallbacks: dict[str, str] = {}
+
+    @property
+    def totals(self) -> LanguageFigures:
+        fields = LanguageFigures.model_fields
+        return LanguageFigures(
+            **{f: sum(getattr(v, f) for v in self.languages.values()) for f in fields}
+        )
+
+    @property
+    def complete(self) -> bool:
+        return self.state == "done"
+
+    def as_json(self) -> dict[str, object]:
+        """The report for ``--json``: everything, plus the totals over all languages."""
+        return {**self.model_dump(mode="json"), "totals": self.totals.model_dump()}
+
+
+def _job_for(s: Session, edition_key: str, provider: str | None) -> SendJobRow:
+    q = select(SendJobRow).where(SendJobRow.edition_key == edition_key)
+    if provider:
+        q = q.where(SendJobRow.provider == provider)
+    jobs = s.scalars(q.order_by(SendJobRow.id)).all()
+    if not jobs:
+        raise DeliveryError(
+            f"edition {edition_key!r} has no send job"
+            + (f" with provider {provider!r}" if provider else "")
+            + f"; send it first with `hrc-outreach edition send {edition_key}`"
+        )
+    real = [j for j in jobs if j.provider != "outbox"]
+    return (real or jobs)[-1]
+
+
+def job_report(
+    store: Store, edition_key: str, *, provider: str | None = None, missed_limit: int | None = None
+) -> JobReport:
+    """Per subscriber language: planned, accepted, failed, in doubt, suppressed, and who did not
+    get it (``missed_limit`` caps that list; None lists everyone)."""
+    with store.session() as s:
+        job = _job_for(s, edition_key, provider)
+        return report_for_job(s, job, missed_limit=missed_limit)
+
+
+def report_for_job(s: Session, job: SendJobRow, *, missed_limit: int | None = None) -> JobReport:
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    rows = s.execute(
+        select(SendRecipientRow.lang, SendRecipientRow.state, func.count())
+        .where(SendRecipientRow.job_id == job.id)
+        .group_by(SendRecipientRow.lang, SendRecipientRow.state)
+    ).all()
+    for lang, state, n in rows:
+        counts[lang][state] += n
+    fallback_rows = s.execute(
+        select(SendRecipientRow.lang, func.count())
+        .join(BatchRow, BatchRow.id == SendRecipientRow.batch_id)
+        .where(SendRecipientRow.job_id == job.id, BatchRow.lang != SendRecipientRow.lang)
+        .group_by(SendRecipientRow.lang)
+    ).all()
+    fallback = dict(fallback_rows)
+    languages = {
+        lang: LanguageFigures(
+            planned=sum(c.values()),
+            accepted=c["accepted"],
+            failed=c["failed"],
+            in_doubt=c["in_doubt"],
+            suppressed=c["suppressed"],
+            pending=c["planned"],
+            fallback=fallback.get(lang, 0),
+        )
+        for lang, c in sorted(counts.items())
+    }
+    batch_counts = dict(
+        s.execute(
+            select(BatchRow.state, func.count())
+            .where(BatchRow.job_id == job.id)
+            .group_by(BatchRow.state)
+        ).all()
+    )
+    issues = tuple(
+        BatchIssue(
+            seq=b.seq,
+            lang=b.lang,
+            state=b.state,
+            size=b.size,
+            attempts=b.attempts,
+            error=b.error or "",
+        )
+        for b in s.scalars(
+            select(BatchRow)
+            .where(
+                BatchRow.job_id == job.id, BatchRow.state.in_(("failed", "in_doubt", "submitting"))
+            )
+            .order_by(BatchRow.seq)
+        )
+    )
+    q = (
+        select(
+            SendRecipientRow.email,
+            SendRecipientRow.lang,
+            SendRecipientRow.state,
+            BatchRow.seq,
+            SendRecipientRow.note,
+            BatchRow.error,
+        )
+        .join(BatchRow, BatchRow.id == SendRecipientRow.batch_id)
+        .where(SendRecipientRow.job_id == job.id, SendRecipientRow.state != "accepted")
+        .order_by(SendRecipientRow.id)
+    )
+    if missed_limit is not None:
+        q = q.limit(missed_limit)
+    missed = tuple(
+        Missed(email=e, lang=lang, state=st, batch_seq=seq, reason=(note or err or ""))
+        for e, lang, st, seq, note, err in s.execute(q)
+    )
+    return JobReport(
+        job_id=job.id,
+        edition_key=job.edition_key,
+        provider=job.provider,
+        state=job.state,
+        languages=languages,
+        batches=batch_counts,
+        issues=issues,
+        missed=missed,
+        fallbacks=dict((job.plan or {}).get("fallbacks", {})),
+    )

@@ -1,0 +1,556 @@
+"""Working a planned send job: claim a batch, commit, ask the provider, commit the answer.
+
+Every state change is committed on its own, in this order, so a crash at any moment is recoverable:
+
+    planned --claim (committed BEFORE the request)--> submitting --answer--> accepted | failed | in_doubt
+
+A batch found in ``submitting`` whose sender is gone was interrupted mid-request: nobody knows
+whether the provider took it. With an idempotent provider (Brevo) it is sent again with the SAME
+idempotency key, so the provider drops the repeat; otherwise it is held as ``in_doubt`` for a person
+(:func:`resolve_in_doubt`), never blindly resent. ``accepted`` batches are never sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from hrc_outreach.config import Settings
+from hrc_outreach.deliver.base import Provider
+from hrc_outreach.deliver.report import JobReport, report_for_job
+from hrc_outreach.deliver.throttle import Throttle, backoff
+from hrc_outreach.errors import DeliveryError, ProviderError
+from hrc_outreach.models import Batch, BatchState, JobState, Recipient, RenderedMessage, SendResult
+from hrc_outreach.store import Store
+from hrc_outreach.store.tables import (
+    BatchRow,
+    SendJobRow,
+    SendRecipientRow,
+    SubscriberRow,
+    SuppressionRow,
+)
+
+log = logging.getLogger(__name__)
+
+_HOST = socket.gethostname()
+_ACTIVE_RUNS: set[str] = set()  # run tokens of senders alive in this process
+LEASE_SECONDS = 600.0  # a sender on another host silent this long is presumed dead
+IDEMPOTENCY_WINDOW_SECONDS = 900.0  # Brevo keeps keys 15-30 min: past that a resend could duplicate
+
+Progress = Callable[[int, int], None]  # (recipients accepted so far in this run, batch size)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sender_gone(
+    claimed_by: str | None, claimed_at: datetime | None, lease: float = LEASE_SECONDS
+) -> bool:
+    """True when the sender that claimed a batch can no longer be working on it."""
+    host, _, rest = (claimed_by or "").partition(":")
+    pid_s, _, token = rest.partition(":")
+    if host == _HOST and pid_s.isdigit():
+        pid = int(pid_s)
+        if pid == os.getpid():
+            return token not in _ACTIVE_RUNS
+        return not _pid_alive(pid)
+    if claimed_at is None:
+        return True
+    return claimed_at < _now() - timedelta(seconds=lease)
+
+
+@dataclass
+class _Claimed:
+    row_id: int
+    seq: int
+    lang: str
+    key: str
+    recipients: list[tuple[int, int, str, str]]  # (row id, subscriber id, email, name)
+
+
+@dataclass
+class _Run:
+    store: Store
+    settings: Settings
+    job_id: int
+    edition_key: str
+    provider: Provider
+    messages: dict[str, RenderedMessage]
+    me: str
+    throttle: Throttle
+    retries: int
+    recovered: list[_Claimed] = field(default_factory=list)
+    accepted: int = 0
+    progress: Progress | None = None
+
+
+# ----------------------------------------------------------------------------------- claiming
+
+
+def _suppress(s: Session, batch_id: int) -> int:
+    """Mark the batch's recipients who may no longer be mailed; returns how many."""
+    rows = s.execute(
+        select(SendRecipientRow.id, SubscriberRow.id, SubscriberRow.state, SuppressionRow.reason)
+        .outerjoin(SubscriberRow, SubscriberRow.id == SendRecipientRow.subscriber_id)
+        .outerjoin(SuppressionRow, SuppressionRow.email_hash == SubscriberRow.email_hash)
+        .where(
+            SendRecipientRow.batch_id == batch_id,
+            SendRecipientRow.state == "planned",
+            or_(
+                SubscriberRow.id.is_(None),
+                SubscriberRow.state != "confirmed",
+                SuppressionRow.email_hash.is_not(None),
+            ),
+        )
+    ).all()
+    if not rows:
+        return 0
+    s.execute(
+        update(SendRecipientRow),
+        [
+            {
+                "id": rid,
+                "state": "suppressed",
+                "note": (
+                    "erased"
+                    if sub_id is None
+                    else f"suppressed: {reason}"
+                    if reason
+                    else f"no longer subscribed: {state}"
+                ),
+            }
+            for rid, sub_id, state, reason in rows
+        ],
+    )
+    return len(rows)
+
+
+def _load_recipients(
+    s: Session, batch_id: int, states: tuple[str, ...]
+) -> list[tuple[int, int, str, str]]:
+    return [
+        tuple(r)  # type: ignore[misc]
+        for r in s.execute(
+            select(
+                SendRecipientRow.id,
+                SendRecipientRow.subscriber_id,
+                SendRecipientRow.email,
+                SendRecipientRow.name,
+            )
+            .where(SendRecipientRow.batch_id == batch_id, SendRecipientRow.state.in_(states))
+            .order_by(SendRecipientRow.id)
+        )
+    ]
+
+
+def claim_next(store: Store, job_id: int, me: str) -> _Claimed | None:
+    """Claim the next planned batch (committed before any request); None when none is left.
+
+    On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several senders claim side by side; everywhere
+    the conditional UPDATE (only a ``planned`` batch becomes ``submitting``) is the guard.
+    """
+    while True:
+        with store.session() as s:
+            q = (
+                select(BatchRow.id, BatchRow.seq, BatchRow.lang, BatchRow.idempotency_key)
+                .where(BatchRow.job_id == job_id, BatchRow.state == BatchState.PLANNED.value)
+                .order_by(BatchRow.seq)
+                .limit(1)
+            )
+            if store.dialect == "postgresql":
+                q = q.with_for_update(skip_locked=True)
+            row = s.execute(q).first()
+            if row is None:
+                return None
+            bid, seq, lang, key = row
+            done = s.execute(
+                update(BatchRow)
+                .where(BatchRow.id == bid, BatchRow.state == BatchState.PLANNED.value)
+                .values(
+                    state=BatchState.SUBMITTING.value,
+                    claimed_by=me,
+                    claimed_at=_now(),
+                    attempts=BatchRow.attempts + 1,
+                )
+            )
+            if done.rowcount != 1:  # another sender won it between our SELECT and UPDATE
+                continue
+            _suppress(s, bid)
+            recipients = _load_recipients(s, bid, ("planned",))
+            return _Claimed(row_id=bid, seq=seq, lang=lang, key=key, recipients=recipients)
+
+
+def recover(store: Store, job_id: int, me: str, provider: Provider) -> list[_Claimed]:
+    """Deal with batches left in ``submitting`` by a sender that is gone (a crash mid-request).
+
+    Idempotent provider, within its key window: re-claimed here, to be resent with the same key
+    and the same recipients. Otherwise: held as ``in_doubt`` for a person to decide.
+    """
+    out: list[_Claimed] = []
+    with store.session() as s:
+        stuck = s.execute(
+            select(
+                BatchRow.id,
+                BatchRow.seq,
+                BatchRow.lang,
+                BatchRow.idempotency_key,
+                BatchRow.claimed_by,
+                BatchRow.claimed_at,
+            )
+            .where(BatchRow.job_id == job_id, BatchRow.state == BatchState.SUBMITTING.value)
+            .order_by(BatchRow.seq)
+        ).all()
+    window = timedelta(seconds=IDEMPOTENCY_WINDOW_SECONDS)
+    for bid, seq, lang, key, by, at in stuck:
+        if not sender_gone(by, at):
+            continue  # another sender is still on it
+        with store.session() as s:
+            fresh = at is not None and at > _now() - window
+            if provider.idempotent and fresh:
+                taken = s.execute(
+                    update(BatchRow)
+                    .where(
+                        BatchRow.id == bid,
+                        BatchRow.state == BatchState.SUBMITTING.value,
+                        BatchRow.claimed_by == by,
+                    )
+                    .values(claimed_by=me, claimed_at=_now(), attempts=BatchRow.attempts + 1)
+                ).rowcount
+                if taken == 1:
+                    # No suppression re-check: the resend must carry exactly the first payload.
+                    out.append(
+                        _Claimed(bid, seq, lang, key, _load_recipients(s, bid, ("planned",)))
+                    )
+                continue
+            why = (
+                f"interrupted mid-request ({by}); {provider.name} has no idempotency key, so it may or "
+                "may not have been sent"
+                if not provider.idempotent
+                else f"interrupted mid-request ({by}) longer ago than the provider keeps idempotency keys"
+            )
+            taken = s.execute(
+                update(BatchRow)
+                .where(
+                    BatchRow.id == bid,
+                    BatchRow.state == BatchState.SUBMITTING.value,
+                    BatchRow.claimed_by == by,
+                )
+                .values(state=BatchState.IN_DOUBT.value, error=why, finished_at=_now())
+            ).rowcount
+            if taken == 1:
+                _recipients_to(s, bid, "in_doubt", from_states=("planned",))
+    return out
+
+
+# ---------------------------------------------------------------------------------- recording
+
+
+def _recipients_to(
+    s: Session, batch_id: int, state: str, *, from_states: tuple[str, ...], note: str | None = None
+) -> None:
+    values: dict[str, Any] = {"state": state}
+    if note is not None:
+        values["note"] = note
+    s.execute(
+        update(SendRecipientRow)
+        .where(SendRecipientRow.batch_id == batch_id, SendRecipientRow.state.in_(from_states))
+        .values(**values)
+    )
+
+
+def _record_accepted(run: _Run, c: _Claimed, result: SendResult, requests: int) -> None:
+    with run.store.session() as s:
+        s.execute(
+            update(BatchRow)
+            .where(BatchRow.id == c.row_id)
+            .values(
+                state=BatchState.ACCEPTED.value,
+                finished_at=_now(),
+                error=None,
+                size=len(c.recipients),
+                response={
+                    "detail": result.detail[:500],
+                    "message_ids": len(result.message_ids),
+                    "requests": requests,
+                },
+            )
+        )
+        by_sub = {sub: rid for rid, sub, _e, _n in c.recipients}
+        with_ids = [
+            {"id": by_sub[sub], "state": "accepted", "message_id": mid[:300]}
+            for sub, mid in result.message_ids.items()
+            if sub in by_sub
+        ]
+        if with_ids:
+            s.execute(update(SendRecipientRow), with_ids)
+        _recipients_to(s, c.row_id, "accepted", from_states=("planned", "in_doubt"))
+
+
+def _record_end(run: _Run, c: _Claimed, state: BatchState, error: str) -> None:
+    with run.store.session() as s:
+        s.execute(
+            update(BatchRow)
+            .where(BatchRow.id == c.row_id)
+            .values(state=state.value, finished_at=_now(), error=error[:2000])
+        )
+        _recipients_to(s, c.row_id, state.value, from_states=("planned",))
+
+
+# ---------------------------------------------------------------------------------- submitting
+
+
+def _batch(run: _Run, c: _Claimed) -> Batch:
+    from hrc_outreach.audience.links import recipient_params  # audience sits beside deliver
+
+    return Batch(
+        id=c.row_id,
+        job_id=run.job_id,
+        lang=c.lang,
+        message=run.messages[c.lang],
+        recipients=tuple(
+            Recipient(
+                subscriber_id=sub,
+                email=email,
+                name=name,
+                params=recipient_params(
+                    run.settings, subscriber_id=sub, email=email, name=name, lang=c.lang
+                ),
+            )
+            for _rid, sub, email, name in c.recipients
+        ),
+        idempotency_key=c.key,
+        headers={"X-HRC-Edition": run.edition_key},
+    )
+
+
+async def _submit(run: _Run, c: _Claimed) -> None:
+    if not c.recipients:  # everyone in it unsubscribed since planning
+        _record_accepted(
+            run, c, SendResult(accepted=True, detail="no recipient left to send to"), 0
+        )
+        return
+    batch = _batch(run, c)
+    name = run.provider.name
+    for attempt in range(run.retries + 1):
+        await run.throttle.wait()
+        try:
+            result = await run.provider.send(batch)
+        except ProviderError as exc:
+            if exc.retry_after:
+                run.throttle.pause(exc.retry_after)
+            resend_safe = run.provider.idempotent or not exc.in_doubt
+            if exc.retryable and resend_safe and attempt < run.retries:
+                delay = backoff(
+                    attempt, base=run.settings.fetch.backoff_seconds, retry_after=exc.retry_after
+                )
+                log.info(
+                    "batch %s: %s answered %s, retrying in %.1fs", c.seq, name, exc.status, delay
+                )
+                await asyncio.sleep(delay)
+                continue
+            what = f"{name} answered {exc.status}: {exc}" if exc.status else f"{name}: {exc}"
+            if exc.in_doubt:
+                _record_end(run, c, BatchState.IN_DOUBT, f"{what} (the request may have been sent)")
+            else:
+                tries = f" after {attempt + 1} attempts" if attempt else ""
+                _record_end(run, c, BatchState.FAILED, what + tries)
+            return
+        except Exception as exc:  # noqa: BLE001 - a bug or a network fault: the request may be out
+            _record_end(
+                run, c, BatchState.IN_DOUBT, f"{name}: unexpected {type(exc).__name__}: {exc}"
+            )
+            return
+        if result.accepted:
+            _record_accepted(run, c, result, attempt + 1)
+            run.accepted += len(c.recipients)
+            if run.progress:
+                run.progress(run.accepted, len(c.recipients))
+        else:
+            _record_end(
+                run, c, BatchState.FAILED, f"{name} did not accept the batch: {result.detail}"
+            )
+        return
+
+
+async def _worker(run: _Run) -> None:
+    while True:
+        c = run.recovered.pop(0) if run.recovered else claim_next(run.store, run.job_id, run.me)
+        if c is None:
+            return
+        await _submit(run, c)
+
+
+# --------------------------------------------------------------------------------------- entry
+
+
+def load_job_messages(
+    settings: Settings, job: SendJobRow, messages: dict[str, RenderedMessage] | None
+) -> dict[str, RenderedMessage]:
+    """The drafts this job was planned for; DeliveryError when they changed since planning."""
+    if messages is None:
+        from hrc_outreach.render.output import read_rendered
+
+        messages = read_rendered(settings.resolve(settings.out_dir), job.edition_key)
+    changed = sorted(
+        lang
+        for lang, h in job.content_hashes.items()
+        if lang not in messages or messages[lang].content_hash() != h
+    )
+    if changed:
+        raise DeliveryError(
+            f"send job {job.id} of edition {job.edition_key!r} was planned for other content: "
+            f"{', '.join(changed)} changed since. Restore those drafts, or settle the job "
+            "(`edition report`) before sending a new version"
+        )
+    return messages
+
+
+async def arun_job(
+    store: Store,
+    settings: Settings,
+    job_id: int,
+    provider: Provider,
+    *,
+    concurrency: int | None = None,
+    rate_per_second: float | None = None,
+    messages: dict[str, RenderedMessage] | None = None,
+    progress: Progress | None = None,
+) -> JobReport:
+    """Send every planned batch of a job (resuming where a crash left it); the job's report."""
+    with store.session() as s:
+        job = s.get(SendJobRow, job_id)
+        if job is None:
+            raise DeliveryError(
+                f"no send job {job_id}; plan one with `hrc-outreach edition send KEY`"
+            )
+        if job.provider != provider.name:
+            raise DeliveryError(
+                f"send job {job_id} is for provider {job.provider!r}, not {provider.name!r}"
+            )
+        msgs = load_job_messages(settings, job, messages)
+        edition_key = job.edition_key
+    token = uuid.uuid4().hex[:12]
+    me = f"{_HOST}:{os.getpid()}:{token}"
+    _ACTIVE_RUNS.add(token)
+    try:
+        run = _Run(
+            store=store,
+            settings=settings,
+            job_id=job_id,
+            edition_key=edition_key,
+            provider=provider,
+            messages=msgs,
+            me=me,
+            throttle=Throttle(rate_per_second or settings.delivery.rate_per_second),
+            retries=settings.delivery.retries,
+            progress=progress,
+        )
+        run.recovered = recover(store, job_id, me, provider)
+        with store.session() as s:
+            s.execute(
+                update(SendJobRow)
+                .where(
+                    SendJobRow.id == job_id,
+                    SendJobRow.state.in_(("planned", "done", "needs_attention")),
+                )
+                .values(state=JobState.SENDING.value)
+            )
+        n = max(1, concurrency or settings.delivery.concurrency)
+        await asyncio.gather(*(_worker(run) for _ in range(n)))
+    finally:
+        _ACTIVE_RUNS.discard(token)
+    return finish_job(store, job_id)
+
+
+def run_job(
+    store: Store,
+    settings: Settings,
+    job_id: int,
+    provider: Provider,
+    *,
+    concurrency: int | None = None,
+    rate_per_second: float | None = None,
+    messages: dict[str, RenderedMessage] | None = None,
+    progress: Progress | None = None,
+) -> JobReport:
+    """:func:`arun_job` for synchronous callers (the CLI)."""
+    return asyncio.run(
+        arun_job(
+            store,
+            settings,
+            job_id,
+            provider,
+            concurrency=concurrency,
+            rate_per_second=rate_per_second,
+            messages=messages,
+            progress=progress,
+        )
+    )
+
+
+def finish_job(store: Store, job_id: int) -> JobReport:
+    """Settle the job's state from its batches: done, needs_attention, or still sending."""
+    mark_sent = False
+    with store.session() as s:
+        job = s.get(SendJobRow, job_id)
+        assert job is not None
+        states = set(s.scalars(select(BatchRow.state).where(BatchRow.job_id == job_id).distinct()))
+        if not {BatchState.PLANNED.value, BatchState.SUBMITTING.value} & states:
+            bad = {BatchState.FAILED.value, BatchState.IN_DOUBT.value} & states
+            job.state = (JobState.NEEDS_ATTENTION if bad else JobState.DONE).value
+            mark_sent = BatchState.ACCEPTED.value in states  # record_sent is idempotent
+            job.finished_at = job.finished_at or _now()
+    # The job's state is committed first: marking the edition sent can fail (an edition drafted
+    # elsewhere), and that must never undo the record of who got it.
+    if mark_sent:
+        _record_edition_sent(store, job_id)
+    with store.session() as s:
+        job = s.get(SendJobRow, job_id)
+        assert job is not None
+        return report_for_job(s, job, missed_limit=None)
+
+
+def _record_edition_sent(store: Store, job_id: int) -> None:
+    from hrc_outreach.curate.featured import record_sent  # curate owns the edition's items
+    from hrc_outreach.errors import OutreachError
+
+    try:
+        with store.session() as s:
+            job = s.get(SendJobRow, job_id)
+            assert job is not None
+            langs = sorted(
+                set(
+                    s.scalars(
+                        select(BatchRow.lang).where(
+                            and_(
+                                BatchRow.job_id == job_id,
+                                BatchRow.state == BatchState.ACCEPTED.value,
+                            )
+                        )
+                    )
+                )
+            )
+            record_sent(s, job.edition_key, langs)
+    except OutreachError as exc:
+        log.warning("send job %s: could not mark the edition sent: %s", job_id, exc)

@@ -1,0 +1,86 @@
+"""Test data for the send ledger: subscribers inserted in bulk, an edition's rendered messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from hrc_outreach.audience.addresses import hash_normalised
+from hrc_outreach.models import RenderedMessage
+from hrc_outreach.render.output import write_rendered
+from hrc_outreach.store import Store
+from hrc_outreach.store.tables import EditionRow, SubscriberRow
+
+LANGS11 = ("en", "fr", "nl", "de", "es", "it", "pt_PT", "pl", "hu", "uk", "ar")
+
+
+def message(key: str, lang: str, *, subject: str | None = None) -> RenderedMessage:
+    return RenderedMessage(
+        edition_key=key,
+        lang=lang,
+        dir="rtl" if lang == "ar" else "ltr",
+        subject=subject or f"The Human Rights Readers {key} ({lang})",
+        preheader="Good practices of human rights cities",
+        html=f"<html lang='{lang}'><body><p>Hello [[name]]</p>"
+        f"<a href='[[unsubscribe_url]]'>unsubscribe</a></body></html>",
+        text=f"Hello [[name]] ({lang})\nUnsubscribe: [[unsubscribe_url]]\n",
+    )
+
+
+def messages(key: str, langs: Sequence[str] = ("en", "fr")) -> dict[str, RenderedMessage]:
+    return {lang: message(key, lang) for lang in langs}
+
+
+def write_draft(out_dir: Path, msgs: dict[str, RenderedMessage]) -> None:
+    for m in msgs.values():
+        write_rendered(m, out_dir)
+
+
+def add_edition(store: Store, key: str) -> None:
+    with store.session() as s:
+        s.add(
+            EditionRow(
+                key=key,
+                title=f"Edition {key}",
+                issue_number=1,
+                edition_date=date(2026, 12, 1).isoformat(),
+            )
+        )
+
+
+def email_of(i: int) -> str:
+    return f"reader{i:06d}@example.org"
+
+
+def add_subscribers(
+    store: Store,
+    n: int,
+    langs: Sequence[str] = ("en", "fr"),
+    *,
+    state: str = "confirmed",
+    start: int = 0,
+) -> None:
+    """``n`` subscribers ``reader000000@example.org``..., languages in turn, in one bulk insert."""
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "email": email_of(i),
+            "email_hash": hash_normalised(email_of(i)),
+            "name": f"Reader {i}",
+            "language": langs[i % len(langs)],
+            "segments": [],
+            "topics": [],
+            "state": state,
+            "consent_at": now,
+            "consent_source": "test",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in range(start, start + n)
+    ]
+    with store.session() as s:
+        for i in range(0, len(rows), 5000):
+            s.execute(insert(SubscriberRow), rows[i : i + 5000])
