@@ -383,6 +383,7 @@ class LocalizedEdition(Frozen):
     sections: tuple[LocalizedSection, ...]
     intro_markdown: str = ""
     untranslated: tuple[str, ...] = ()  # "item_id:field" strings that fell back to the source text
+    translation_errors: tuple[str, ...] = ()  # why machine translation stopped or failed, if it did
 
     @property
     def items(self) -> tuple[LocalizedItem, ...]:

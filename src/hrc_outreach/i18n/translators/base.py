@@ -1,0 +1,158 @@
+"""The one small protocol every machine translator implements, and what they share.
+
+A translator sends one request per batch (:meth:`Translator.translate_batch`); splitting into
+batches within the engine's limits is :func:`batches`, so the policy can record every batch in the
+translation memory as soon as it arrives (a failure later loses nothing already translated).
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import time
+from collections.abc import Callable, Iterator, Sequence
+from email.utils import parsedate_to_datetime
+from typing import Protocol, runtime_checkable
+
+import httpx
+
+from hrc_outreach.errors import TranslationError
+
+
+@runtime_checkable
+class Translator(Protocol):
+    """A machine translator over HTTP. ``name`` is the engine recorded in the memory."""
+
+    name: str
+    max_texts: int
+    max_bytes: int
+
+    def supports(self, target: str) -> bool:
+        """Whether the engine translates into ``target`` (a configured code such as ``pt_PT``)."""
+        ...
+
+    def translate_batch(
+        self, texts: Sequence[str], *, source: str, target: str, html: bool
+    ) -> list[str]:
+        """One request: ``texts`` (within the limits) translated, in order."""
+        ...
+
+
+def text_bytes(text: str) -> int:
+    # JSON-escaped size is what counts against a request limit; quotes and a comma per text.
+    return len(text.encode("utf-8")) + 4
+
+
+def batches(texts: Sequence[str], max_texts: int, max_bytes: int) -> Iterator[list[int]]:
+    """Indexes of ``texts`` grouped into batches of at most ``max_texts`` and ``max_bytes``.
+
+    >>> list(batches(["a", "b", "c"], 2, 1000))
+    [[0, 1], [2]]
+    """
+    batch: list[int] = []
+    size = 0
+    for i, text in enumerate(texts):
+        n = text_bytes(text)
+        if batch and (len(batch) >= max_texts or size + n > max_bytes):
+            yield batch
+            batch, size = [], 0
+        batch.append(i)
+        size += n
+    if batch:
+        yield batch
+
+
+def plain_to_html(text: str) -> str:
+    """A plain-text title as HTML, so every field is translated the same way (tags kept)."""
+    return htmllib.escape(text, quote=False)
+
+
+def html_to_plain(text: str) -> str:
+    return htmllib.unescape(text)
+
+
+def retry_after(response: httpx.Response, default: float) -> float:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), else ``default``."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError):
+        return default
+
+
+class HttpTranslator:
+    """Shared HTTP plumbing: retries on 429/5xx/network faults with backoff, honouring
+    ``Retry-After`` (capped), and error messages that name the engine, the URL and what to do."""
+
+    name = "http"
+    max_texts = 50
+    max_bytes = 128 * 1024
+    fatal_statuses: frozenset[int] = frozenset({401, 403})
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        base_url: str,
+        api_key: str | None,
+        *,
+        retries: int = 4,
+        backoff: float = 0.5,
+        max_wait: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.retries = retries
+        self.backoff = backoff
+        self.max_wait = max_wait
+        self.sleep = sleep
+
+    def _post(self, path: str, **kwargs: object) -> httpx.Response:
+        return self._request("POST", path, **kwargs)
+
+    def _request(self, method: str, path: str, **kwargs: object) -> httpx.Response:
+        url = self.base_url + path
+        last = ""
+        for attempt in range(self.retries + 1):
+            delay = self.backoff * (2**attempt)
+            try:
+                response = self.client.request(method, url, **kwargs)  # type: ignore[arg-type]
+            except httpx.HTTPError as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            else:
+                status = response.status_code
+                if status < 400:
+                    return response
+                if status == 429 or status >= 500:
+                    last = f"HTTP {status}"
+                    delay = retry_after(response, delay)
+                else:
+                    self._refuse(url, response)
+            if attempt < self.retries:
+                self.sleep(min(delay, self.max_wait))
+        raise TranslationError(
+            f"{self.name}: {url} still failing after {self.retries + 1} attempts ({last}); "
+            "the strings fall back per the translation policy — try again later",
+            retryable=True,
+        )
+
+    def _refuse(self, url: str, response: httpx.Response) -> None:
+        """A 4xx that retrying will not fix."""
+        status = response.status_code
+        detail = response.text[:300].strip()
+        fatal = status in self.fatal_statuses
+        if status in (401, 403):
+            hint = f"check the API key (HRC_{self.name.upper()}_API_KEY)"
+        else:
+            hint = "the request was refused; the strings fall back per the translation policy"
+        raise TranslationError(
+            f"{self.name}: {url} answered HTTP {status} {detail!r}: {hint}",
+            fatal=fatal,
+        )
