@@ -1,0 +1,172 @@
+"""Image cards for social posts (PNG, Pillow): title, place or project, edition, brand colours.
+
+Sizes: 1080×1080 for Instagram, 1200×630 (the Open Graph size) for the other platforms. Arabic is
+shaped and laid out right to left when Pillow has libraqm (``PIL.features.check("raqm")``); without
+it the card falls back to Pillow's basic layout, left-aligned.
+
+>>> card_file_name("2026-12", "fr", None, SQUARE)
+'2026-12-fr-edition-1080x1080.png'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont, features
+
+from hrc_outreach.i18n.catalog import text_direction
+
+SQUARE = (1080, 1080)
+LANDSCAPE = (1200, 630)
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+RAQM = features.check("raqm")
+# Emoji and joiners have no glyph in DejaVu: they would print as boxes.
+_NO_GLYPH = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]")
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+@dataclass(frozen=True)
+class Card:
+    """What a card shows; ``lang`` decides the direction and the shaping."""
+
+    title: str
+    subtitle: str
+    footer: str
+    lang: str
+
+
+def card_file_name(edition_key: str, lang: str, item_id: str | None, size: tuple[int, int]) -> str:
+    """``<edition>-<lang>-<item id or "edition">-<W>x<H>.png``: stable across drafts."""
+    return f"{edition_key}-{lang}-{item_id or 'edition'}-{size[0]}x{size[1]}.png"
+
+
+@lru_cache(maxsize=32)
+def _font(size: int, bold: bool) -> Font:
+    path = FONT_DIR / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
+    if path.is_file():
+        return ImageFont.truetype(str(path), size)
+    return ImageFont.load_default(size=size)
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    c = colour.lstrip("#")
+    if len(c) == 3:
+        c = "".join(ch * 2 for ch in c)
+    if not re.fullmatch(r"[0-9a-fA-F]{6}", c):
+        raise ValueError(
+            f"colour {colour!r} is not #rrggbb: fix newsletter.brand_color/accent_color"
+        )
+    return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+
+
+def _luminance(rgb: tuple[int, int, int]) -> float:
+    def lin(v: int) -> float:
+        s = v / 255
+        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (lin(v) for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    """WCAG 2 contrast ratio, 1 to 21."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def text_colour(background: tuple[int, int, int]) -> tuple[int, int, int]:
+    """White or near-black, whichever reads better on ``background``."""
+    white, ink = (255, 255, 255), (17, 17, 17)
+    return white if contrast_ratio(white, background) >= contrast_ratio(ink, background) else ink
+
+
+def _layout_kwargs(lang: str) -> dict[str, str]:
+    if RAQM and text_direction(lang) == "rtl":
+        return {"direction": "rtl", "language": lang.split("_")[0]}
+    return {}
+
+
+def _wrap(text: str, font: Font, width: int, max_lines: int, lang: str) -> list[str]:
+    """Words into lines no wider than ``width``; the last line ends with … if text is left over."""
+    kw = _layout_kwargs(lang)
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        trial = f"{current} {word}".strip()
+        if font.getlength(trial, **kw) <= width or not current:
+            current = trial
+        else:
+            lines.append(current)
+            current = word
+    if current:
+        lines.append(current)
+    if len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        while last and font.getlength(last + " …", **kw) > width:
+            last = last.rsplit(" ", 1)[0] if " " in last else last[:-1]
+        lines = lines[: max_lines - 1] + [last + " …"]
+    # A single word wider than the card: cut it rather than overflow.
+    return [_fit_word(line, font, width, kw) for line in lines]
+
+
+def _fit_word(line: str, font: Font, width: int, kw: dict[str, str]) -> str:
+    while len(line) > 1 and font.getlength(line, **kw) > width:
+        line = line[:-2] + "…"
+    return line
+
+
+def draw_card(card: Card, size: tuple[int, int], brand: str, accent: str) -> Image.Image:
+    """The card as an image; text in white or near-black, whichever contrasts with ``brand``."""
+    w, h = size
+    bg, acc = _rgb(brand), _rgb(accent)
+    ink = text_colour(bg)
+    img = Image.new("RGB", size, bg)
+    draw = ImageDraw.Draw(img)
+    unit = min(w, h)
+    margin = int(w * 0.07)
+    draw.rectangle((0, 0, w, int(unit * 0.035)), fill=acc)  # brand band: decoration only
+    rtl = text_direction(card.lang) == "rtl"
+    kw = _layout_kwargs(card.lang)
+    x, anchor = (w - margin, "ra") if rtl and RAQM else (margin, "la")
+    width = w - 2 * margin
+
+    title = _NO_GLYPH.sub("", card.title).strip()
+    max_lines = 6 if h >= w else 4
+    for factor in (0.085, 0.075, 0.065, 0.056):
+        tfont = _font(int(unit * factor), True)
+        lines = _wrap(title, tfont, width, max_lines, card.lang)
+        if len(lines) < max_lines or factor == 0.056:
+            break
+    line_h = int(tfont.size * 1.22) if isinstance(tfont, ImageFont.FreeTypeFont) else 40
+    small = _font(int(unit * 0.042), False)
+    small_h = int(unit * 0.042 * 1.3)
+    foot = _font(int(unit * 0.034), False)
+    subs = _wrap(_NO_GLYPH.sub("", card.subtitle), small, width, 2, card.lang)
+    block_h = line_h * len(lines) + small_h * (len(subs) + 1 if subs else 0)
+    y = max(int(unit * 0.16), (h - block_h) // 2)
+    for line in lines:
+        draw.text((x, y), line, font=tfont, fill=ink, anchor=anchor, **kw)
+        y += line_h
+    y += small_h // 2
+    for sub in subs:
+        draw.text((x, y), sub, font=small, fill=ink, anchor=anchor, **kw)
+        y += small_h
+    foot_y = h - margin - small_h
+    draw.rectangle(
+        (margin, foot_y - int(unit * 0.03), w - margin, foot_y - int(unit * 0.025)), fill=ink
+    )
+    footer = _wrap(_NO_GLYPH.sub("", card.footer), foot, width, 1, card.lang)
+    if footer:
+        draw.text((x, foot_y), footer[0], font=foot, fill=ink, anchor=anchor, **kw)
+    return img
+
+
+def write_card(card: Card, size: tuple[int, int], brand: str, accent: str, path: Path) -> Path:
+    """Draw the card and save it as PNG at ``path`` (the folder is created)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draw_card(card, size, brand, accent).save(path, format="PNG", optimize=True)
+    return path
