@@ -152,7 +152,8 @@ def confirm(session: Session, settings: Settings, token: str) -> Subscriber:
         raise AudienceError("this confirmation link belongs to an address that was erased")
     if row.state == ConsentState.CONFIRMED.value:
         return to_subscriber(row)
-    if row.state != ConsentState.PENDING.value or session.get(SuppressionRow, row.email_hash):
+    suppressed = session.get(SuppressionRow, row.email_hash) is not None
+    if row.state != ConsentState.PENDING.value or suppressed:
         raise AudienceError(
             f"this address is {row.state} and cannot be confirmed from an old link; subscribe again"
         )

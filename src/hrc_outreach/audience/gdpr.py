@@ -116,7 +116,7 @@ def erase_person(session: Session, email: str, *, by: str = "cli") -> ErasureRep
     who_sent = [SendRecipientRow.email == address]
     if sid is not None:
         who_sent.append(SendRecipientRow.subscriber_id == sid)
-    sent = session.execute(
+    sent = session.execute(  # type: ignore[attr-defined]
         update(SendRecipientRow)
         .where(or_(*who_sent), SendRecipientRow.email != hashed)
         .values(email=hashed)
@@ -125,7 +125,7 @@ def erase_person(session: Session, email: str, *, by: str = "cli") -> ErasureRep
     who_log = [ConsentEventRow.email_hash == hashed]
     if sid is not None:
         who_log.append(ConsentEventRow.subscriber_id == sid)
-    scrubbed = session.execute(
+    scrubbed = session.execute(  # type: ignore[attr-defined]
         update(ConsentEventRow)
         .where(or_(*who_log))
         .values(detail={}, subscriber_id=None, email_hash=hashed)

@@ -255,7 +255,7 @@ def import_csv(
                 consent_source=(e.consent_source or source) if confirm_now else old.consent_source,
             )
         )
-        if confirm_now:
+        if confirm_now and e.consent_at is not None:
             note(old.id, e, "confirmed", {"consent_at": e.consent_at.isoformat(), "line": e.line})
 
     if inserts:

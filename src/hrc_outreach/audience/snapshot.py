@@ -100,16 +100,18 @@ def audience_snapshot(
 def subscriber_counts(session: Session) -> dict[str, Any]:
     """Subscribers by state and by language (confirmed only), and the suppression list's size."""
     by_state = dict(
-        session.execute(
-            select(SubscriberRow.state, func.count()).group_by(SubscriberRow.state)
-        ).all()
+        session.execute(select(SubscriberRow.state, func.count()).group_by(SubscriberRow.state))
+        .tuples()
+        .all()
     )
     by_language = dict(
         session.execute(
             select(SubscriberRow.language, func.count())
             .where(SubscriberRow.state == ConsentState.CONFIRMED.value)
             .group_by(SubscriberRow.language)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     suppressed = session.scalar(select(func.count()).select_from(SuppressionRow)) or 0
     return {
