@@ -82,7 +82,8 @@ class _TextParser(HTMLParser):
         elif tag == "br":
             self._flush()
         elif tag == "a":
-            self.href.append(safe_url(dict(attrs).get("href")))
+            href = (dict(attrs).get("href") or "").strip()
+            self.href.append(href if href.lower().startswith("mailto:") else safe_url(href))
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _BLOCKS or tag == "li":

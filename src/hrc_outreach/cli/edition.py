@@ -1,0 +1,104 @@
+"""``hrc-outreach edition draft``: curate an edition from the store and render it (gathers nothing)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from hrc_outreach.cli.apps import console, edition_app, err_console, fail, print_json, settings
+from hrc_outreach.errors import EmptyEditionError, OutreachError
+
+
+def _languages(value: str | None, configured: list[str]) -> list[str]:
+    if not value:
+        return list(configured)
+    langs = [p.strip() for p in value.split(",") if p.strip()]
+    unknown = [lang for lang in langs if lang not in configured]
+    if unknown:
+        fail(
+            f"--languages: {', '.join(unknown)} not configured (i18n.languages: "
+            f"{', '.join(configured)})"
+        )
+    return langs
+
+
+@edition_app.command("draft")
+def draft_command(
+    edition: str | None = typer.Option(
+        None, "--edition", "-e",
+        help="Edition key such as 2026-12 (default: this month's if its first Tuesday is today "
+             "or later, else next month's).",
+    ),
+    languages: str | None = typer.Option(
+        None, "--languages", "-l", help="Comma-separated languages (default: i18n.languages)."
+    ),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default: out_dir)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    today: str | None = typer.Option(
+        None, "--today", hidden=True, help="Pretend today is this ISO date (for the default key)."
+    ),
+) -> None:
+    """Curate an edition from the store and render every language; exit 2 on any lint error."""
+    from hrc_outreach.curate import default_edition_key
+    from hrc_outreach.render.draft import draft_edition
+    from hrc_outreach.store import open_store
+
+    cfg = settings()
+    try:
+        now = date.fromisoformat(today) if today else date.today()
+    except ValueError:
+        fail(f"--today {today!r} is not an ISO date (YYYY-MM-DD)")
+        return
+    key = edition or default_edition_key(now)
+    langs = _languages(languages, list(cfg.i18n.languages))
+    out_dir = out if out is not None else cfg.resolve(cfg.out_dir)
+    try:
+        store = open_store(cfg)
+    except OutreachError as exc:
+        fail(str(exc))
+        return
+    try:
+        result = draft_edition(cfg, store, key, langs, out_dir)
+    except EmptyEditionError as exc:
+        fail(str(exc), 1)
+        return
+    except OutreachError as exc:
+        fail(str(exc))
+        return
+    finally:
+        store.dispose()
+    if as_json:
+        print_json({
+            "edition": key,
+            "items": len(result.edition.items),
+            "languages": [
+                {
+                    "lang": lang,
+                    "subject": msg.subject,
+                    "html_bytes": len(msg.html.encode("utf-8")),
+                    "lint": {"errors": msg.lint_errors, "warnings": msg.lint_warnings},
+                    "provenance": msg.provenance_counts,
+                    "path": str(result.paths[lang]),
+                }
+                for lang, msg in result.messages.items()
+            ],
+        })
+    else:
+        table = Table(title=f"Edition {key}: {len(result.edition.items)} items")
+        for col in ("lang", "subject", "KB", "errors", "warnings", "path"):
+            table.add_column(col)
+        for lang, msg in result.messages.items():
+            errors = f"[red]{msg.lint_errors}[/]" if msg.lint_errors else "0"
+            table.add_row(lang, msg.subject, f"{len(msg.html.encode()) / 1024:.1f}", errors,
+                          str(msg.lint_warnings), str(result.paths[lang]))
+        console.print(table)
+        for lang, msg in result.messages.items():
+            for f in msg.lint:
+                if f.severity.value == "error":
+                    err_console.print(f"[red]lint error[/] {lang} {f.rule}: {f.message}",
+                                      highlight=False)
+    if result.lint_errors:
+        raise typer.Exit(2)

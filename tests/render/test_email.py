@@ -1,0 +1,131 @@
+"""The HTML part: structure, accessibility, right-to-left, sanitising at render time."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from hrc_outreach.config import Settings
+from hrc_outreach.errors import RenderError
+from hrc_outreach.i18n.policy import localize_all
+from hrc_outreach.models import Edition, ItemKind, Severity
+from hrc_outreach.render.draft import render_message
+from hrc_outreach.render.email import compile_mjml, render_email, render_subject
+from hrc_outreach.render.htmldoc import Node, parse_html
+from hrc_outreach.render.view import build_view
+
+
+def _html(edition: Edition, settings: Settings, lang: str = "en") -> str:
+    loc = localize_all(edition, [lang], settings=settings)[lang]
+    msg, _ = render_message(loc, settings)
+    return msg.html
+
+
+def test_headings_do_not_skip_levels(edition: Edition, settings: Settings) -> None:
+    doc = parse_html(_html(edition, settings))
+    levels = [int(n.tag[1]) for n in doc.iter() if re.fullmatch(r"h[1-6]", n.tag or "")]
+    assert levels[0] == 1 and levels.count(1) == 1
+    assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False))
+    assert levels.count(2) == 4 and levels.count(3) == len(edition.items)
+
+
+def test_every_image_has_alt_and_links_are_https_or_placeholders(
+    edition: Edition, settings: Settings
+) -> None:
+    doc = parse_html(_html(edition, settings))
+    imgs = doc.find_all("img")
+    assert imgs and all("alt" in i.attrs for i in imgs)
+    assert any(i.attrs["alt"] == "A street festival in Singkawang" for i in imgs)
+    hrefs = [a.attrs.get("href", "") for a in doc.find_all("a")]
+    assert "[[unsubscribe_url]]" in hrefs and "[[preferences_url]]" in hrefs
+    assert all(h.startswith("https://") or h.startswith("[[") for h in hrefs), hrefs
+
+
+def test_no_webfonts_no_mj_preview_white_text(edition: Edition, settings: Settings) -> None:
+    html = _html(edition, settings)
+    assert "fonts.googleapis" not in html and "@import" not in html and "<link" not in html
+    assert "color:#ffffff;line-height:1px" not in html  # mj-preview's hidden white text
+    assert "2 good practices from human rights cities" in html  # our own preheader
+
+
+def test_lint_has_no_errors(edition: Edition, settings: Settings) -> None:
+    for lang in ("en", "fr", "ar"):
+        loc = localize_all(edition, [lang], settings=settings)[lang]
+        msg, _ = render_message(loc, settings)
+        errors = [f for f in msg.lint if f.severity is Severity.ERROR]
+        assert not errors, (lang, errors)
+
+
+def test_subject_has_the_localised_month(edition: Edition, settings: Settings) -> None:
+    for lang, month in (("en", "December 2026"), ("fr", "décembre 2026"), ("pl", "grudzień 2026")):
+        view = build_view(localize_all(edition, [lang], settings=settings)[lang], settings)
+        assert month in render_subject(view)
+
+
+def test_event_time_in_its_zone_with_the_zone_named(edition: Edition, settings: Settings) -> None:
+    html = _html(edition, settings)
+    assert "14:00–15:30 CET" in html  # 13:00 UTC in Brussels
+
+
+def test_french_item_translated_and_english_ones_marked(edition: Edition, settings: Settings) -> None:
+    doc = parse_html(_html(edition, settings, "fr"))
+    assert doc.find("html").attrs["lang"] == "fr"  # type: ignore[union-attr]
+    text = doc.text()
+    assert "Le programme de soins intégrés de Gwangju" in text
+    assert "Corée du Sud" in text  # country name from Babel
+    marked = [n for n in doc.iter() if n.attrs.get("lang") == "en"]
+    titles = {" ".join(n.text().split()) for n in marked}
+    assert any("Singkawang, a city of tolerance" in t for t in titles)
+    assert not any("Gwangju" in t for t in titles)
+
+
+def test_arabic_is_rtl_on_html_and_body_and_right_aligned(
+    edition: Edition, settings: Settings
+) -> None:
+    html = _html(edition, settings, "ar")
+    doc = parse_html(html)
+    for tag in ("html", "body"):
+        node = doc.find(tag)
+        assert node is not None and node.attrs["lang"] == "ar" and node.attrs["dir"] == "rtl"
+    assert "direction:ltr" not in html
+    # Every text block is right-aligned except the embedded English items, which keep ltr.
+    lefts = [n for n in doc.iter() if "text-align:left" in n.attrs.get("style", "")]
+    assert lefts and all(n.attrs.get("dir") == "ltr" and n.attrs.get("lang") == "en" for n in lefts)
+    assert "text-align:right" in html
+    assert "letter-spacing" not in html
+    assert "Tahoma" in html  # an Arabic-capable system font first
+    assert "border-right:4px solid" in html and "border-left:4px solid" not in html  # mirrored
+
+
+def _hostile_edition(edition: Edition) -> Edition:
+    section = edition.sections[0]
+    evil = section.items[0].model_copy(update={
+        "summary": '<p>Hi<script>alert(1)</script><img src=x onerror="alert(2)">'
+                   '<a href="javascript:alert(3)">click</a></p>',
+        "url": "javascript:alert(4)",
+        "image_url": "javascript:alert(5)",
+    })
+    return edition.model_copy(update={"sections": (section.model_copy(
+        update={"items": (evil,) + section.items[1:]}),) + edition.sections[1:]})
+
+
+def test_hostile_summary_is_sanitised_at_render_time(edition: Edition, settings: Settings) -> None:
+    html = _html(_hostile_edition(edition), settings).lower()
+    assert "<script" not in html and "onerror" not in html and "javascript:" not in html
+    assert "alert(" not in html
+
+
+def test_bad_mjml_is_a_render_error() -> None:
+    with pytest.raises(RenderError, match="did not compile"):
+        compile_mjml("<mjml><mj-body><mj-section>", lang="en", dir="ltr")
+
+
+def test_view_is_the_single_source(edition: Edition, settings: Settings) -> None:
+    view = build_view(localize_all(edition, ["en"], settings=settings)["en"], settings)
+    emptied = replace(view, sections=())
+    html = render_email(emptied, "")
+    doc: Node = parse_html(html)
+    assert not doc.find_all("h3")
+    assert edition.items[0].kind is ItemKind.PRACTICE
