@@ -1,0 +1,113 @@
+"""Brevo against a local server speaking its API; request bodies checked against Brevo's spec."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from hrc_outreach.config import Settings
+from hrc_outreach.deliver.base import SuppressionReason
+from hrc_outreach.deliver.providers import provider_for
+from hrc_outreach.deliver.providers.brevo import BrevoProvider
+from hrc_outreach.models import SendResult
+from tests.conftest import require_shared
+from tests.support.provider_data import batch, recipient, run
+from tests.support.provider_http import ProviderServer, Recorded, brevo_api
+from tests.support.provider_specs import SPECS, validate_body, validate_query
+
+KEY = "xkeysib-test"
+
+
+def send(server: ProviderServer, b, settings: Settings | None = None) -> SendResult:  # type: ignore[no-untyped-def]
+    async def go() -> SendResult:
+        async with httpx.AsyncClient(timeout=5) as client:
+            env = {"HRC_BREVO_API_KEY": KEY, "HRC_BREVO_BASE_URL": server.base_url}
+            provider = provider_for(settings or Settings(), client, name="brevo", env=env)
+            return await provider.send(b)
+
+    return run(go())
+
+
+def posted(server: ProviderServer) -> list[Recorded]:
+    return [r for r in server.requests if r.method == "POST"]
+
+
+def test_one_version_per_recipient_with_params_and_idempotency_key() -> None:
+    with ProviderServer(brevo_api(KEY)) as server:
+        b = batch(3)
+        result = send(server, b)
+    (req,) = posted(server)
+    assert req.path == "/v3/smtp/email" and req.headers["api-key"] == KEY
+    body = req.json
+    assert result.accepted and len(set(result.message_ids.values())) == 3
+    assert body["headers"]["idempotencyKey"] == b.idempotency_key
+    assert body["headers"]["List-Unsubscribe"] == (
+        "<{{ params.unsubscribe_url }}>, "
+        "<mailto:unsubscribe@humanrightscities.net?subject=unsubscribe>"
+    )
+    assert body["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert body["sender"] == {"name": "Human Rights Cities Network",
+                              "email": "newsletter@humanrightscities.net"}  # fmt: skip
+    assert "{{ params.unsubscribe_url_html }}" in body["htmlContent"]
+    assert "{{ params.unsubscribe_url }}" in body["textContent"]
+    assert "[[" not in body["htmlContent"] + body["textContent"]
+    versions = body["messageVersions"]
+    assert [v["to"] for v in versions] == [[{"email": r.email, "name": r.name}]
+                                           for r in b.recipients]  # fmt: skip
+    p = versions[0]["params"]
+    assert p["unsubscribe_url"] == "https://outreach.example.org/u/tok1.sig?x=1&y=2"
+    assert p["unsubscribe_url_html"] == "https://outreach.example.org/u/tok1.sig?x=1&amp;y=2"
+    assert p["name_html"] == "Ana 1 &amp; &lt;Co&gt;"
+
+
+def test_mailto_mode_sends_no_templated_header() -> None:
+    settings = Settings(delivery={"brevo_list_unsubscribe": "mailto"})
+    with ProviderServer(brevo_api(KEY)) as server:
+        send(server, batch(1, test=True), settings)
+    body = posted(server)[0].json
+    assert body["headers"]["List-Unsubscribe"] == (
+        "<mailto:unsubscribe@humanrightscities.net?subject=unsubscribe>"
+    )
+    assert "List-Unsubscribe-Post" not in body["headers"]
+    assert body["subject"].startswith("[TEST] ")
+
+
+def test_requests_validate_against_brevo_spec() -> None:
+    require_shared(SPECS)
+    full = batch(recipients=tuple(recipient(i) for i in range(BrevoProvider.max_recipients)))
+    with ProviderServer(brevo_api(KEY)) as server:
+        send(server, batch(2))
+        send(server, full)
+        send(server, batch(1, test=True), Settings(delivery={"brevo_list_unsubscribe": "mailto"}))
+    assert len(posted(server)) == 3
+    for req in posted(server):
+        validate_body("brevo", req.json)
+    assert len(posted(server)[1].json["messageVersions"]) == 2000
+
+
+def test_spec_validation_catches_a_bad_body() -> None:
+    require_shared(SPECS)
+    with pytest.raises(Exception, match="messageVersions"):
+        validate_body("brevo", {"subject": "x", "messageVersions": [{"params": {}}]})
+
+
+def test_suppressions_pull_all_pages() -> None:
+    async def go(server: ProviderServer):  # type: ignore[no-untyped-def]
+        async with httpx.AsyncClient(timeout=5) as client:
+            p = BrevoProvider(Settings(), client, base_url=server.base_url, api_key=KEY)
+            return await p.suppressions(datetime(2026, 9, 1, tzinfo=UTC))
+
+    with ProviderServer(brevo_api(KEY)) as server:
+        events = run(go(server))
+    gets = [r for r in server.requests if r.method == "GET"]
+    assert [r.query["offset"] for r in gets] == [["0"], ["100"]]
+    assert len(events) == 150
+    by_email = {e.email: e.reason for e in events}
+    assert by_email["gone@example.org"] is SuppressionReason.HARD_BOUNCE
+    assert by_email["angry@example.org"] is SuppressionReason.COMPLAINT
+    assert by_email["bye@example.org"] is SuppressionReason.UNSUBSCRIBED
+    if SPECS.exists():
+        for r in gets:
+            validate_query("brevo", r.path, "GET", r.query)
