@@ -153,7 +153,7 @@ class WebSettings(_Section):
 
 class ApprovalSettings(_Section):
     timeout_days: float = 7.0
-    previews_dir: Path = Path("out/editions")
+    poll_seconds: int = 10
 
 
 class Settings(BaseModel):

@@ -82,3 +82,42 @@ def resume_waiting_run(
     ).model_dump()
     resume_flow_run(runs[0].id, run_input=form)
     return runs[0]
+
+
+def tag_current_run(flow_run_id: str | None, edition_key: str) -> None:
+    """Tag the running flow run with its edition, so `edition approve KEY` finds it."""
+    if not flow_run_id:
+        return
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(UUID(str(flow_run_id)))
+        tags = sorted({*(run.tags or []), f"edition:{edition_key}"})
+        client.update_flow_run(UUID(str(flow_run_id)), tags=tags)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    flow: str
+    name: str
+    state: str
+    started: datetime | None
+    edition: str | None
+
+
+def recent_runs(limit: int = 10) -> list[RunInfo]:
+    """The newest flow runs of every flow, newest first."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=limit)
+        flows = {f.id: f.name for f in client.read_flows()}
+    return [
+        RunInfo(
+            flow=flows.get(r.flow_id, "?"), name=r.name,
+            state=r.state.name if r.state else "?", started=r.start_time,
+            edition=(r.parameters or {}).get("edition") or _tag_edition(r.tags or []),
+        )
+        for r in runs
+    ]

@@ -1,0 +1,67 @@
+"""Deployments with their schedules, served from one process: ``python -m flows.deploy``
+(or ``hrc-outreach deploy``). For work-pool workers, see ``prefect.yaml`` at the project root.
+
+Schedules are in Europe/Brussels: the monthly edition on the first Tuesday at 09:00, gathering
+daily at 06:00, the suppression sync hourly. Each deployment runs at most one run at a time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.client.schemas.schedules import CronSchedule
+
+TIME_ZONE = "Europe/Brussels"
+MONTHLY_CRON = "0 9 * * 2#1"  # first Tuesday of the month, 09:00
+GATHER_CRON = "0 6 * * *"
+SUPPRESSIONS_CRON = "15 * * * *"
+
+
+def deployments(config: str | None = None) -> list[Any]:
+    """The runner deployments of every flow (schedules, parameters, one run at a time)."""
+    from flows.gather import gather
+    from flows.monthly import monthly_edition
+    from flows.preview import preview
+    from flows.suppressions import sync_suppressions
+
+    params = {"config": config} if config else {}
+    return [
+        monthly_edition.to_deployment(
+            name="monthly",
+            schedules=[CronSchedule(cron=MONTHLY_CRON, timezone=TIME_ZONE)],
+            parameters=params,
+            concurrency_limit=1,
+            description="The monthly edition: gather, draft, wait for approval, send.",
+            tags=["hrc-outreach"],
+        ),
+        gather.to_deployment(
+            name="daily",
+            schedules=[CronSchedule(cron=GATHER_CRON, timezone=TIME_ZONE)],
+            parameters=params,
+            concurrency_limit=1,
+            tags=["hrc-outreach"],
+        ),
+        sync_suppressions.to_deployment(
+            name="hourly",
+            schedules=[CronSchedule(cron=SUPPRESSIONS_CRON, timezone=TIME_ZONE)],
+            parameters=params,
+            concurrency_limit=1,
+            tags=["hrc-outreach"],
+        ),
+        preview.to_deployment(
+            name="on-demand", parameters=params, concurrency_limit=1, tags=["hrc-outreach"],
+        ),
+    ]
+
+
+def serve_all(config: str | None = None) -> None:
+    """Serve every deployment until interrupted; schedules stay active when this process stops."""
+    from prefect import serve
+
+    serve(*deployments(config), pause_on_shutdown=False)
+
+
+if __name__ == "__main__":
+    import os
+
+    serve_all(os.environ.get("HRC_CONFIG"))

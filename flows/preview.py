@@ -1,0 +1,35 @@
+"""``preview``: render the drafts of an edition and publish previews; sends nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+
+from hrc_outreach.config import load_settings
+from hrc_outreach.curate import default_edition_key
+from hrc_outreach.pipeline import draft, preview_markdown
+
+
+@flow(name="preview", log_prints=True)
+def preview(
+    edition: str | None = None, languages: list[str] | None = None, config: str | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """Draft edition ``edition`` in every language and publish the preview artifact."""
+    settings = load_settings(config)
+    key = edition or default_edition_key(today or date.today())
+    summary = draft(settings, key, list(languages or settings.i18n.languages), today=today)
+    create_markdown_artifact(
+        key=f"preview-{key}", markdown=preview_markdown(summary, settings),
+        description=f"edition {key}: previews (nothing sent)",
+    )
+    print(f"edition {key}: {summary.items} items in {len(summary.languages)} languages; "
+          f"{summary.lint_errors} lint errors; previews in {summary.out_dir}")
+    return summary.model_dump(mode="json")
+
+
+if __name__ == "__main__":
+    preview()

@@ -1,0 +1,126 @@
+"""`run monthly | preview | suppressions`, `status`, `deploy`: the Prefect flows from a shell."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from hrc_outreach.cli.apps import app, console, err_console, fail, print_json, run_app, settings
+from hrc_outreach.errors import OutreachError
+
+
+def _config_arg() -> str | None:
+    st = settings()
+    return str(st.config_path) if st.config_path else None
+
+
+def _prefect_env() -> None:
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+@run_app.command("monthly")
+def run_monthly(
+    edition: str | None = typer.Option(None, "--edition", help="Edition key (default: the next one)."),
+    languages: str | None = typer.Option(None, "--languages", help="Comma-separated (default: all)."),
+    no_gather: bool = typer.Option(False, "--no-gather", help="Skip gathering; use the store as is."),
+    auto_approve: bool = typer.Option(
+        False, "--auto-approve",
+        help="Demo only: approve automatically (refused unless the provider is the outbox).",
+    ),
+) -> None:
+    """Run the monthly edition in the foreground; it waits for approval unless --auto-approve."""
+    _prefect_env()
+    st = settings()
+    if auto_approve and st.delivery.provider != "outbox":
+        fail(f"--auto-approve is refused with the {st.delivery.provider!r} provider: a person approves "
+             "real sends (`hrc-outreach edition approve KEY --by NAME`)")
+    from flows.monthly import monthly_edition
+
+    langs = [x.strip() for x in languages.split(",")] if languages else None
+    err_console.print("running the monthly edition; when it waits for approval, approve from "
+                      "another shell with `hrc-outreach edition approve KEY --by NAME`")
+    try:
+        result = monthly_edition(edition=edition, languages=langs, config=_config_arg(),
+                                 auto_approve=auto_approve, gather=not no_gather)
+    except Exception as exc:  # noqa: BLE001 - the flow logged the details
+        fail(f"the monthly edition did not complete: {exc}")
+    console.print(f"edition {result['edition']}: {result['status']}", highlight=False)
+    if not result.get("sent"):
+        raise typer.Exit(1)
+
+
+@run_app.command("preview")
+def run_preview(
+    edition: str | None = typer.Option(None, "--edition", help="Edition key (default: the next one)."),
+) -> None:
+    """Render the drafts of an edition and publish the preview artifact; sends nothing."""
+    _prefect_env()
+    from flows.preview import preview
+
+    result = preview(edition=edition, config=_config_arg())
+    console.print(f"previews of {result['key']} in {result['out_dir']}", highlight=False)
+
+
+@run_app.command("suppressions")
+def run_suppressions() -> None:
+    """Pull bounces, complaints and unsubscribes from the provider now."""
+    from hrc_outreach.pipeline import sync_suppressions
+
+    try:
+        result = sync_suppressions(settings())
+    except OutreachError as exc:
+        fail(str(exc))
+    console.print(f"{result['events']} events from {result['provider']}; "
+                  f"{result['suppressed']} newly suppressed", highlight=False)
+
+
+@app.command("status")
+def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """The last flow runs, the edition waiting for approval and where its previews are."""
+    _prefect_env()
+    from hrc_outreach.workflow import recent_runs, waiting_runs
+
+    st = settings()
+    try:
+        runs = recent_runs(limit=10)
+        waiting = waiting_runs()
+    except Exception as exc:  # noqa: BLE001 - Prefect unreachable is a message, not a trace
+        fail(f"could not reach Prefect ({exc}); is `prefect server start` running?")
+    out_dir = st.resolve(st.out_dir) / "editions"
+    data: dict[str, Any] = {
+        "runs": [r.__dict__ for r in runs],
+        "waiting": [
+            {**w.__dict__, "previews": str(out_dir / w.edition) if w.edition else None}
+            for w in waiting
+        ],
+    }
+    if as_json:
+        print_json(data)
+        return
+    t = Table(title="last flow runs")
+    for col in ("flow", "run", "state", "started", "edition"):
+        t.add_column(col)
+    for r in runs:
+        t.add_row(r.flow, r.name, r.state, f"{r.started:%Y-%m-%d %H:%M}" if r.started else "",
+                  r.edition or "")
+    console.print(t)
+    if not waiting:
+        console.print("no edition is waiting for approval")
+    for w in waiting:
+        console.print(
+            f"edition {w.edition} waits for approval (run {w.name}); previews in "
+            f"{out_dir / (w.edition or '')}; approve with "
+            f"`hrc-outreach edition approve {w.edition} --by NAME`", highlight=False,
+        )
+
+
+@app.command("deploy")
+def deploy() -> None:
+    """Serve every deployment with its schedule (Europe/Brussels) until interrupted."""
+    _prefect_env()
+    from flows.deploy import serve_all
+
+    serve_all(_config_arg())

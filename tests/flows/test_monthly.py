@@ -1,0 +1,170 @@
+"""The monthly flow end to end on the bundled samples, paused for approval and resumed the way staff
+resume it (``hrc_outreach.workflow.resume_waiting_run``, which ``edition approve`` calls)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from hrc_outreach.audience.importer import import_csv
+from hrc_outreach.config import Settings, load_settings
+from hrc_outreach.paths import PROJECT_ROOT, SUBSCRIBERS_DIR
+from hrc_outreach.store import open_store
+from hrc_outreach.store.tables import ApprovalRow, SubscriberRow
+
+pytestmark = [pytest.mark.flow, pytest.mark.slow]
+
+EDITION = "2026-12"
+
+
+@pytest.fixture
+def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness: None) -> Iterator[Settings]:
+    """The project's outreach.toml, with the store, out folder, outbox and editions in tmp_path."""
+    editions = tmp_path / "editions"
+    shutil.copytree(PROJECT_ROOT / "editions", editions)
+    monkeypatch.setenv("HRC_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    monkeypatch.setenv("HRC_OUT_DIR", str(tmp_path / "out"))
+    monkeypatch.setenv("HRC_DELIVERY__OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.setenv("HRC_DELIVERY__PROVIDER", "outbox")
+    monkeypatch.setenv("HRC_NEWSLETTER__EDITIONS_DIR", str(editions))
+    monkeypatch.setenv("HRC_APPROVAL__POLL_SECONDS", "1")
+    monkeypatch.setenv("HRC_TOKEN_SECRET", "flow-test-secret-0123456789abcdef")
+    settings = load_settings(PROJECT_ROOT / "outreach.toml")
+    store = open_store(settings)
+    with store.session() as s:
+        import_csv(s, settings, SUBSCRIBERS_DIR / "example.csv", source="test")
+    store.dispose()
+    yield settings
+
+
+def _run_in_thread(**kwargs: Any) -> tuple[threading.Thread, dict[str, Any]]:
+    from flows.monthly import monthly_edition
+
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = monthly_edition(**kwargs)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread, box
+
+
+def _wait_until(cond: Callable[[], bool], what: str, box: dict[str, Any], timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if "error" in box:
+            raise AssertionError(f"the flow failed while waiting for {what}") from box["error"]
+        if cond():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _paused(key: str) -> bool:
+    from hrc_outreach.workflow import waiting_runs
+
+    return bool(waiting_runs(key))
+
+
+def _outbox(settings: Settings) -> dict[Path, int]:
+    root = settings.resolve(settings.delivery.outbox_dir)
+    return {p: p.stat().st_mtime_ns for p in root.rglob("*.eml")} if root.is_dir() else {}
+
+
+def _confirmed(settings: Settings) -> dict[str, str]:
+    store = open_store(settings)
+    with store.session() as s:
+        rows = s.scalars(select(SubscriberRow).where(SubscriberRow.state == "confirmed")).all()
+        out = {r.email: r.language for r in rows}
+    store.dispose()
+    return out
+
+
+def test_monthly_pauses_sends_once_after_approval_and_never_twice(demo: Settings) -> None:
+    from hrc_outreach.workflow import resume_waiting_run
+
+    config = str(demo.config_path)
+    thread, box = _run_in_thread(edition=EDITION, config=config)
+    _wait_until(lambda: _paused(EDITION), "the approval pause", box)
+    assert _outbox(demo) == {}, "nothing may be sent before approval"
+    assert resume_waiting_run(EDITION, approve=True, reviewer="Ana Reviewer", notes="lovely")
+    thread.join(timeout=300)
+    assert "error" not in box, box.get("error")
+    assert box["result"]["status"] == "sent"
+
+    confirmed = _confirmed(demo)
+    sent = _outbox(demo)
+    assert len(confirmed) > 5
+    assert len(sent) == len(confirmed), "one message per confirmed subscriber"
+    by_address = {}
+    for path in sent:
+        msg = message_from_bytes(path.read_bytes(), policy=policy.default)
+        by_address[msg["To"].addresses[0].addr_spec.lower()] = msg["Content-Language"]
+    assert set(by_address) == set(confirmed)
+    for email, lang in confirmed.items():
+        assert by_address[email] == lang.replace("_", "-"), f"{email} got {by_address[email]}"
+
+    # A second run of the same edition sends nothing more.
+    again = __import__("flows.monthly", fromlist=["monthly_edition"]).monthly_edition(
+        edition=EDITION, config=config, auto_approve=True
+    )
+    assert again["status"] == "sent"
+    assert _outbox(demo) == sent, "the second run must not write or rewrite any message"
+
+
+def test_rejection_sends_nothing_and_keeps_the_notes(demo: Settings) -> None:
+    from hrc_outreach.workflow import resume_waiting_run
+
+    thread, box = _run_in_thread(edition=EDITION, config=str(demo.config_path),
+                                 languages=["en", "fr"], gather=True)
+    _wait_until(lambda: _paused(EDITION), "the approval pause", box)
+    resume_waiting_run(EDITION, approve=False, reviewer="Bo", notes="the Leipzig title is wrong")
+    thread.join(timeout=300)
+    assert box["result"]["status"] == "rejected"
+    assert _outbox(demo) == {}
+    store = open_store(demo)
+    with store.session() as s:
+        row = s.scalars(select(ApprovalRow).where(ApprovalRow.edition_key == EDITION)).one()
+    store.dispose()
+    assert (row.decision, row.by, row.notes) == ("rejected", "Bo", "the Leipzig title is wrong")
+
+
+def test_resuming_with_no_input_sends_nothing(demo: Settings) -> None:
+    from prefect.flow_runs import resume_flow_run
+
+    from hrc_outreach.workflow import waiting_runs
+
+    thread, box = _run_in_thread(edition=EDITION, config=str(demo.config_path),
+                                 languages=["en"], gather=True)
+    _wait_until(lambda: _paused(EDITION), "the approval pause", box)
+    resume_flow_run(waiting_runs(EDITION)[0].id)
+    thread.join(timeout=300)
+    assert box["result"]["sent"] is False
+    assert _outbox(demo) == {}
+
+
+def test_served_monthly_deployment_has_the_brussels_cron(prefect_harness: None) -> None:
+    from prefect.client.orchestration import get_client
+
+    from flows.deploy import MONTHLY_CRON, deployments
+
+    monthly = deployments()[0]
+    deployment_id = monthly.apply()
+    with get_client(sync_client=True) as client:
+        dep = client.read_deployment(deployment_id)
+    assert dep.name == "monthly"
+    crons = [(s.schedule.cron, s.schedule.timezone) for s in dep.schedules]  # type: ignore[union-attr]
+    assert crons == [(MONTHLY_CRON, "Europe/Brussels")]
+    assert dep.concurrency_limit == 1 or dep.global_concurrency_limit is not None
