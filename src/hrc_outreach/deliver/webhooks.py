@@ -10,11 +10,14 @@ deferrals do not.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from hrc_outreach.deliver.base import SuppressionEvent
 from hrc_outreach.errors import ProviderError
+
+log = logging.getLogger(__name__)
 
 
 def _parsers() -> dict[str, Callable[[Any], list[SuppressionEvent]]]:
@@ -45,8 +48,24 @@ def parse_webhook(
             raise ProviderError(
                 f"{provider_name} webhook: the body is not JSON ({exc})", provider=provider_name
             ) from exc
+    parse = parsers[provider_name]
+    if not isinstance(data, list):
+        return _one(provider_name, parse, data)
+    # a batch (SendGrid): a malformed event is logged and skipped, the valid ones are kept
+    out: list[SuppressionEvent] = []
+    for i, event in enumerate(data):
+        try:
+            out += _one(provider_name, parse, event)
+        except ProviderError as exc:
+            log.warning("event %d skipped: %s", i, exc)
+    return out
+
+
+def _one(
+    provider_name: str, parse: Callable[[Any], list[SuppressionEvent]], event: Any
+) -> list[SuppressionEvent]:
     try:
-        return parsers[provider_name](data)
+        return parse(event)
     except (KeyError, TypeError, ValueError) as exc:
         raise ProviderError(
             f"{provider_name} webhook: unexpected event format ({type(exc).__name__}: {exc})",

@@ -33,14 +33,15 @@ DUMP_REASONS: dict[str, SuppressionReason] = {
 
 
 def parse_time(value: Any) -> datetime:
+    """Postmark's ISO times (``2026-10-02T10:00:01.1234567-04:00``) as aware datetimes."""
     if not value:
         return datetime.now(UTC)
     text = str(value).replace("Z", "+00:00")
     # Postmark sends up to 7 fractional digits; Python reads at most 6
     if "." in text:
         head, _, rest = text.partition(".")
-        digits = "".join(c for c in rest if c.isdigit())
-        tz = rest[len(digits) :]
+        tz_at = next((i for i, c in enumerate(rest) if not c.isdigit()), len(rest))
+        digits, tz = rest[:tz_at], rest[tz_at:]
         text = f"{head}.{digits[:6]}{tz}"
     dt = datetime.fromisoformat(text)
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
