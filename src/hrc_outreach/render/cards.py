@@ -168,5 +168,5 @@ def draw_card(card: Card, size: tuple[int, int], brand: str, accent: str) -> Ima
 def write_card(card: Card, size: tuple[int, int], brand: str, accent: str, path: Path) -> Path:
     """Draw the card and save it as PNG at ``path`` (the folder is created)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    draw_card(card, size, brand, accent).save(path, format="PNG", optimize=True)
+    draw_card(card, size, brand, accent).save(path, format="PNG")  # optimize: 4x slower, 5% smaller
     return path
