@@ -1,0 +1,125 @@
+"""Crash test: a sender of 20,000 recipients killed with SIGKILL at random moments, then resumed.
+
+The Brevo-speaking server runs as its own process and counts, durably, every recipient it accepted;
+it waits before answering, so kills land mid-request (accepted by the server, never recorded by the
+sender). After the last, uninterrupted run the server must hold every recipient exactly once.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from hrc_outreach.store import Store
+from tests.conftest import ROOT
+from tests.support.brevo_sim import received, request_log
+from tests.support.ledger_data import add_subscribers, email_of, messages, write_draft
+
+N = 20_000
+KILLS = 6
+KEY = "2026-12"
+
+
+def _start_sim(state: Path) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "tests/support/brevo_sim.py"),
+            "--port",
+            "0",
+            "--state",
+            str(state),
+            "--delay-before",
+            "0.03",
+            "--delay-after",
+            "0.12",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith("listening on "), line
+    return proc, line.split()[-1]
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_moments_loses_no_one_and_sends_no_one_twice(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    store = Store(db)
+    add_subscribers(store, N, ("en", "fr", "de", "ar"))
+    store.dispose()
+    write_draft(tmp_path / "out", messages(KEY, ("en", "fr", "de", "ar")))
+    sim, base_url = _start_sim(tmp_path / "sim")
+    env = {
+        **os.environ,
+        "HRC_TOKEN_SECRET": "crash-test-secret-0123456789",
+        "HRC_BREVO_API_KEY": "sim-key",
+        "PYTHONPATH": str(ROOT),
+    }
+    cmd = [
+        sys.executable,
+        str(ROOT / "tests/support/send_driver.py"),
+        "--db",
+        db,
+        "--out",
+        str(tmp_path / "out"),
+        "--key",
+        KEY,
+        "--base-url",
+        base_url,
+        "--max-recipients",
+        "500",
+        "--concurrency",
+        "4",
+    ]
+    rng = random.Random(20261222)
+    started = time.monotonic()
+    kills: list[float] = []
+    try:
+        for _ in range(KILLS):
+            driver = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+            # Kill while it sends: once the server accepted one more batch, at a random moment
+            # within the next 0.3 s (the server holds each answer 0.12 s, so most kills land
+            # between "accepted by the server" and "recorded by the sender").
+            seen = sum(request_log(tmp_path / "sim").values()) if kills else 0
+            while driver.poll() is None and sum(request_log(tmp_path / "sim").values()) <= seen:
+                time.sleep(0.02)
+            if driver.poll() is not None:  # finished: nothing left to interrupt
+                break
+            moment = rng.uniform(0.0, 0.3)
+            time.sleep(moment)
+            driver.send_signal(signal.SIGKILL)
+            driver.wait()
+            kills.append(round(time.monotonic() - started, 2))
+        final = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert final.returncode == 0, final.stderr[-3000:]
+    finally:
+        sim.send_signal(signal.SIGKILL)
+        sim.wait()
+    elapsed = time.monotonic() - started
+    got = received(tmp_path / "sim")
+    log = request_log(tmp_path / "sim")
+    lost = [email_of(i) for i in range(N) if got[email_of(i)] == 0]
+    dupes = {e: n for e, n in got.items() if n > 1}
+    print(
+        f"\ncrash test: {len(kills)} SIGKILLs at {kills} s since start; final run: {final.stdout.strip()!r}; "
+        f"server accepted {sum(got.values())} recipient(s) for {N} subscribers; lost {len(lost)}, "
+        f"duplicates {len(dupes)}; requests {dict(log)} (208 = a repeated idempotency key: a batch "
+        f"the killed sender never heard back about); {elapsed:.1f} s"
+    )
+    assert len(kills) >= 5, "the sender finished before it could be killed 5 times"
+    assert log[208] >= 1, "no kill landed mid-request: raise the server's delay"
+    assert sum(got.values()) == N
+    assert not lost and not dupes
+    assert got == Counter({email_of(i): 1 for i in range(N)})
+    assert final.stdout.split()[:2] == ["done", str(N)]
