@@ -6,11 +6,13 @@ import asyncio
 import re
 import tomllib
 
+import httpx
 import pytest
 from pydantic import BaseModel
 
-from hrc_outreach.config import Settings, load_settings
-from hrc_outreach.sources.base import GatherContext
+from hrc_outreach.config import Settings, SourceConfig, load_settings
+from hrc_outreach.sources.base import GatherContext, SourceOutput
+from hrc_outreach.sources.fetch import HttpReader
 from hrc_outreach.sources.registry import source_for
 from tests.conftest import ROOT
 from tests.sources.readers import NOW, FileReader
@@ -28,11 +30,16 @@ def test_outreach_toml_declares_every_kind_of_sample() -> None:
         assert source.path is not None and SETTINGS.resolve(source.path).exists(), source.name
 
 
+async def _collect_with_production_reader(config: SourceConfig) -> SourceOutput:
+    async with httpx.AsyncClient() as client:
+        ctx = GatherContext(settings=SETTINGS, reader=HttpReader(client, SETTINGS), now=NOW)
+        return await source_for(config.kind).collect(config, ctx)
+
+
 @pytest.mark.parametrize("name", [s.name for s in SETTINGS.sources])
 def test_each_sample_source_gathers_without_warnings(name: str) -> None:
     config = SETTINGS.source(name)
-    ctx = GatherContext(settings=SETTINGS, reader=FileReader(SETTINGS), now=NOW)
-    out = asyncio.run(source_for(config.kind).collect(config, ctx))
+    out = asyncio.run(_collect_with_production_reader(config))
     assert out.warnings == ()
     assert len(out.items) >= 1
     assert all(i.source == name and i.kind.value == config.item_kind for i in out.items)

@@ -186,8 +186,8 @@ def markdown_to_item(rel: str, text: str, config: SourceConfig, language: str,
     if country_text and not country:
         raise FileProblem(f"country: {country_text!r} is not a country we know "
                           "(use its English name or ISO code, e.g. BE)")
-    region = _optional(data, "region") or (region_of(country_text)[0]
-                                           if country_text and region_of(country_text) else None)
+    named_region = region_of(country_text) if country_text else None
+    region = _optional(data, "region") or (named_region[0] if named_region else None)
     image = safe_url(_optional(data, "image"), link_base)
     return ContentItem(
         id=item_id(config.name, rel),

@@ -155,7 +155,8 @@ def row_to_item(row: dict[str, str], mapping: dict[str, str], config: SourceConf
     country = country_code(country_text) if country_text else None
     if country_text and not country:
         raise RowProblem(f"country {country_text!r} is not a country we know")
-    region = get.get("region") or (region_of(country_text)[0] if region_of(country_text) else None)
+    named_region = region_of(country_text) if country_text else None
+    region = get.get("region") or (named_region[0] if named_region else None)
     url = safe_url(get.get("url"), base)
     image = safe_url(get.get("image"), base)
     tags = [t.strip() for t in get.get("tags", "").replace("|", ",").split(",") if t.strip()]
