@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import httpx
@@ -111,3 +112,41 @@ def test_suppressions_pull_all_pages() -> None:
     if SPECS.exists():
         for r in gets:
             validate_query("brevo", r.path, "GET", r.query)
+
+
+def test_params_hold_only_what_the_message_uses() -> None:
+    from tests.support.provider_data import message
+
+    plain = tuple(
+        r.model_copy(update={"name": "Ana", "params": {**r.params, "name": "Ana",
+                     "unsubscribe_url": f"https://o.example.org/u/t{r.subscriber_id}"}})
+        for r in batch(2).recipients
+    )  # fmt: skip
+    msg = message(html="<p>[[name]] <a href='[[unsubscribe_url]]'>x</a></p>", text="[[name]]")
+    with ProviderServer(brevo_api(KEY)) as server:
+        send(server, batch(recipients=plain, msg=msg))
+    body = posted(server)[0].json
+    assert body["messageVersions"][0]["params"] == {
+        "name": "Ana", "unsubscribe_url": "https://o.example.org/u/t1",
+    }  # fmt: skip
+    assert "_html" not in body["htmlContent"]
+
+
+def test_a_batch_over_the_params_limit_is_split_with_stable_part_keys() -> None:
+    long = tuple(
+        r.model_copy(update={"params": {**r.params, "preferences_url": "https://p/" + "x" * 600}})
+        for r in (recipient(i) for i in range(2000))
+    )
+    b = batch(recipients=long)
+    with ProviderServer(brevo_api(KEY)) as server:
+        result = send(server, b)
+        send(server, b)  # a resend: the same parts with the same keys
+    first, second = posted(server)[:2], posted(server)[2:]
+    assert len(first) >= 2
+    assert sum(len(r.json["messageVersions"]) for r in first) == 2000
+    for r in first:  # Brevo: at most 1,000 KB of params across one request's versions
+        assert sum(len(json.dumps(v["params"])) for v in r.json["messageVersions"]) < 1_000_000
+    keys = [r.json["headers"]["idempotencyKey"] for r in first]
+    assert len(set(keys)) == len(keys) and b.idempotency_key not in keys
+    assert keys == [r.json["headers"]["idempotencyKey"] for r in second]
+    assert len(result.message_ids) == 2000

@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Iterable, Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -126,8 +126,8 @@ async def request(
 class HttpProvider:
     """Base of the HTTP providers: a base URL, a key, and a client owned by the caller (or us)."""
 
-    name = "http"
-    default_base_url = ""
+    name: ClassVar[str] = "http"
+    default_base_url: ClassVar[str] = ""
 
     def __init__(
         self,

@@ -1,8 +1,10 @@
 """Brevo (EU): ``POST /v3/smtp/email`` with one ``messageVersions`` entry per recipient.
 
 One version per recipient, because a version's ``to`` list is one visible To header and each person
-has their own unsubscribe link. Placeholders become Brevo's ``{{ params.x }}``; the HTML part uses
-a pre-escaped copy (``params.x_html``) so nothing depends on Brevo's escaping rules.
+has their own unsubscribe link. Placeholders become Brevo's ``{{ params.x }}``; where HTML escaping
+would change a value (``&``, ``<``...), the HTML part uses a pre-escaped copy (``params.x_html``), so
+nothing depends on Brevo's escaping rules. Only the placeholders the message uses are sent, to stay
+under Brevo's 1,000 KB of params per request; a batch that would pass it is split.
 
 Headers cannot vary per version (the spec lists ``to, params, bcc, cc, replyTo, subject,
 htmlContent, textContent`` only). ``[delivery] brevo_list_unsubscribe = "params"`` (default) sends
@@ -13,7 +15,9 @@ htmlContent, textContent`` only). ``[delivery] brevo_list_unsubscribe = "params"
 from __future__ import annotations
 
 import html as htmllib
+import json
 import re
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -23,6 +27,7 @@ from hrc_outreach.models import Batch, Recipient, SendResult
 
 _PLACEHOLDER = re.compile(r"\[\[([a-z_][a-z0-9_]*)\]\]")
 _RESET = ("x-sib-ratelimit-reset",)
+MAX_PARAMS_BYTES = 900_000  # Brevo: at most 1,000 KB of params across a request's versions
 
 BLOCK_REASONS: dict[str, SuppressionReason] = {
     "hardBounce": SuppressionReason.HARD_BOUNCE,
@@ -41,16 +46,22 @@ WEBHOOK_EVENTS: dict[str, SuppressionReason] = {
 }
 
 
-def to_brevo(text: str, *, html: bool) -> str:
-    """``[[name]]`` -> ``{{ params.name }}`` (``{{ params.name_html }}`` in HTML)."""
-    suffix = "_html" if html else ""
-    return _PLACEHOLDER.sub(lambda m: "{{ params." + m.group(1) + suffix + " }}", text)
+def to_brevo(text: str, *, escaped: frozenset[str] = frozenset()) -> str:
+    """``[[name]]`` -> ``{{ params.name }}``; keys in ``escaped`` use their ``_html`` copy."""
+
+    def repl(m: re.Match[str]) -> str:
+        key = m.group(1)
+        return "{{ params." + key + ("_html" if key in escaped else "") + " }}"
+
+    return _PLACEHOLDER.sub(repl, text)
 
 
-def version_params(r: Recipient) -> dict[str, str]:
-    params = {"name": r.name, "email": r.email, **r.params}
-    params.update({f"{k}_html": htmllib.escape(v, quote=True) for k, v in list(params.items())})
-    return params
+def _values(r: Recipient) -> dict[str, str]:
+    return {"name": r.name, "email": r.email, **r.params}
+
+
+def _size(params: dict[str, str]) -> int:
+    return len(json.dumps(params, ensure_ascii=False).encode())
 
 
 def parse_time(value: Any) -> datetime:
@@ -73,12 +84,59 @@ class BrevoProvider(HttpProvider):
     def _auth(self) -> dict[str, str]:
         return {"api-key": self._api_key, "accept": "application/json"}
 
-    def payload(self, batch: Batch) -> dict[str, Any]:
-        """The JSON body for one batch (also used by tests to validate against the spec)."""
+    def payloads(self, batch: Batch) -> list[dict[str, Any]]:
+        """The JSON bodies for one batch: one, unless Brevo's 1,000 KB limit on all versions'
+        params together forces a split (each part then has its own key derived from the batch's,
+        so a resent batch is still recognised part by part)."""
+        d = self.settings.delivery
+        msg = batch.message
+        used = set(_PLACEHOLDER.findall(msg.subject + msg.html + msg.text))
+        if d.brevo_list_unsubscribe == "params":
+            used.add("unsubscribe_url")
+        in_html = set(_PLACEHOLDER.findall(msg.html))
+        values = [_values(r) for r in batch.recipients]
+        # Only keys whose value changes when escaped get an "_html" copy, keeping params small.
+        escaped = frozenset(
+            k for k in in_html if any(htmllib.escape(v.get(k, ""), quote=True) != v.get(k, "")
+                                      for v in values)
+        )  # fmt: skip
+        versions = []
+        for r, v in zip(batch.recipients, values, strict=True):
+            params = {k: v.get(k, "") for k in sorted(used)}
+            params.update({f"{k}_html": htmllib.escape(params[k], quote=True) for k in escaped})
+            to = {"email": r.email, "name": r.name[:70]} if r.name else {"email": r.email}
+            versions.append({"to": [to], "params": params})
+        parts: list[list[dict[str, Any]]] = [[]]
+        total = 0
+        for version in versions:
+            size = _size(version["params"])
+            if parts[-1] and total + size > MAX_PARAMS_BYTES:
+                parts.append([])
+                total = 0
+            parts[-1].append(version)
+            total += size
+        return [
+            self._body(batch, part, escaped, key=self._part_key(batch, i, len(parts)))
+            for i, part in enumerate(parts)
+        ]
+
+    @staticmethod
+    def _part_key(batch: Batch, i: int, n: int) -> str:
+        if n == 1:
+            return batch.idempotency_key
+        try:
+            base = uuid.UUID(batch.idempotency_key)
+        except ValueError:
+            base = uuid.uuid5(uuid.NAMESPACE_URL, batch.idempotency_key)
+        return str(uuid.uuid5(base, f"part-{i}"))
+
+    def _body(
+        self, batch: Batch, versions: list[dict[str, Any]], escaped: frozenset[str], *, key: str
+    ) -> dict[str, Any]:
         d = self.settings.delivery
         msg = batch.message
         mailto = f"<mailto:{d.unsubscribe_mailto}?subject=unsubscribe>"
-        headers: dict[str, str] = {"idempotencyKey": batch.idempotency_key, **batch.headers}
+        headers: dict[str, str] = {"idempotencyKey": key, **batch.headers}
         if d.brevo_list_unsubscribe == "params":
             headers["List-Unsubscribe"] = "<{{ params.unsubscribe_url }}>, " + mailto
             headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
@@ -88,19 +146,11 @@ class BrevoProvider(HttpProvider):
             headers["X-HRC-Test"] = "yes"
         body: dict[str, Any] = {
             "sender": {"name": d.from_name[:70], "email": d.from_email},
-            "subject": ("[TEST] " if batch.test else "") + to_brevo(msg.subject, html=False),
-            "htmlContent": to_brevo(msg.html, html=True),
-            "textContent": to_brevo(msg.text, html=False),
+            "subject": ("[TEST] " if batch.test else "") + to_brevo(msg.subject),
+            "htmlContent": to_brevo(msg.html, escaped=escaped),
+            "textContent": to_brevo(msg.text),
             "headers": headers,
-            "messageVersions": [
-                {
-                    "to": [
-                        {"email": r.email, "name": r.name[:70]} if r.name else {"email": r.email}
-                    ],
-                    "params": version_params(r),
-                }
-                for r in batch.recipients
-            ],
+            "messageVersions": versions,
             "tags": [f"edition-{msg.edition_key}", f"lang-{msg.lang}"],
         }
         if d.reply_to:
@@ -108,21 +158,26 @@ class BrevoProvider(HttpProvider):
         return body
 
     async def send(self, batch: Batch) -> SendResult:
-        resp = await request(
-            self.client,
-            self.name,
-            "POST",
-            f"{self.base_url}/v3/smtp/email",
-            headers=self._auth,
-            json_body=self.payload(batch),
-            reset_headers=_RESET,
-        )
-        data = resp.json() if resp.content else {}
-        ids: list[str] = list(data.get("messageIds") or [])
-        if not ids and data.get("messageId"):
-            ids = [data["messageId"]] * len(batch.recipients)
+        ids: list[str] = []
+        status = 0
+        for body in self.payloads(batch):
+            resp = await request(
+                self.client,
+                self.name,
+                "POST",
+                f"{self.base_url}/v3/smtp/email",
+                headers=self._auth,
+                json_body=body,
+                reset_headers=_RESET,
+            )
+            status = resp.status_code
+            data = resp.json() if resp.content else {}
+            got: list[str] = list(data.get("messageIds") or [])
+            if not got and data.get("messageId"):
+                got = [data["messageId"]] * len(body["messageVersions"])
+            ids += got
         message_ids = {r.subscriber_id: mid for r, mid in zip(batch.recipients, ids, strict=False)}
-        detail = f"brevo accepted {len(batch.recipients)} recipient(s) ({resp.status_code})"
+        detail = f"brevo accepted {len(batch.recipients)} recipient(s) ({status})"
         if ids and len(ids) != len(batch.recipients):
             detail += f"; {len(ids)} message id(s) for {len(batch.recipients)} recipients"
         return SendResult(accepted=True, message_ids=message_ids, detail=detail)

@@ -195,9 +195,9 @@ class PostmarkProvider(HttpProvider):
             params={"fromdate": since.astimezone(UTC).strftime("%Y-%m-%d")},
         )
         for s in resp.json().get("Suppressions") or []:
-            reason = DUMP_REASONS.get(str(s.get("SuppressionReason")))
-            if reason is not None:
-                add(s["EmailAddress"], reason, parse_time(s.get("CreatedAt")), str(s.get("Origin")))
+            why = DUMP_REASONS.get(str(s.get("SuppressionReason")))
+            if why is not None:
+                add(s["EmailAddress"], why, parse_time(s.get("CreatedAt")), str(s.get("Origin")))
         return out
 
 
