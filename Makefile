@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint golden migration bench clean
+.PHONY: install run test lint golden migration bench clean catalogs
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,3 +35,15 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out var .pytest_cache
+
+# Template chrome catalogs: re-extract messages.pot, merge it into every language's .po, then
+# check that every configured language is complete (scripts/check_catalogs.py).
+BABEL_KEYWORDS := -k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2 -k npgettext:1c,2,3
+catalogs: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+		-c "Translators:" --project hrc-outreach --version 0.1 \
+		--copyright-holder "Human Rights Cities Network" \
+		--msgid-bugs-address info@humanrightscities.net -o templates/locales/messages.pot .
+	$(BIN)/pybabel update -i templates/locales/messages.pot -d templates/locales -D messages \
+		--ignore-obsolete --no-fuzzy-matching --no-wrap
+	$(BIN)/python scripts/check_catalogs.py
