@@ -10,6 +10,7 @@ import asyncio
 from typing import Any
 
 import typer
+from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -70,9 +71,13 @@ def approve_cmd(
 
 
 def _figures_table(report: Any) -> Table:
-    t = Table(title=f"edition {report.edition_key} via {report.provider}: {report.state}")
+    t = Table(
+        title=f"edition {report.edition_key} via {report.provider}: {report.state}",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
     cols = ("planned", "accepted", "failed", "in_doubt", "suppressed", "pending", "fallback")
-    t.add_column("language")
+    t.add_column("lang")
     for c in cols:
         t.add_column(c.replace("_", " "), justify="right")
     for lang, f in report.languages.items():
@@ -84,20 +89,20 @@ def _figures_table(report: Any) -> Table:
 
 def _print_report(report: Any, *, limit: int = 20) -> None:
     console.print(_figures_table(report))
+    batch_errors = {i.error for i in report.issues}
     for issue in report.issues:
         console.print(
-            f"batch {issue.seq} ({issue.lang}, {issue.size} recipients): {issue.state}: {issue.error}",
+            f"batch {issue.seq} ({issue.lang}, {issue.size} recipients) {issue.state}: {issue.error}",
             highlight=False,
+            markup=False,
         )
     missed = [m for m in report.missed if m.state != "planned"]
     if missed:
-        console.print(
-            f"{len(missed)} did not get it:" + ("" if len(missed) <= limit else f" (first {limit})")
-        )
+        more = "" if len(missed) <= limit else f" (first {limit}; --json lists everyone)"
+        console.print(f"{len(missed)} did not get it{more}:", highlight=False)
         for m in missed[:limit]:
-            console.print(
-                f"  {m.email} [{m.lang}] {m.state}: {m.reason}", highlight=False, markup=False
-            )
+            why = f"batch {m.batch_seq}" if m.reason in batch_errors else m.reason
+            console.print(f"  {m.email} [{m.lang}] {m.state}: {why}", highlight=False, markup=False)
     if report.state == "needs_attention" and any(i.state == "in_doubt" for i in report.issues):
         console.print(
             "in-doubt batches may or may not have reached the provider. Check its logs, then run "

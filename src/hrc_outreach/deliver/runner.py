@@ -369,7 +369,7 @@ async def _submit(run: _Run, c: _Claimed) -> None:
                 )
                 await asyncio.sleep(delay)
                 continue
-            what = f"{name} answered {exc.status}: {exc}" if exc.status else f"{name}: {exc}"
+            what = str(exc) if name in str(exc) else f"{name}: {exc}"
             if exc.in_doubt:
                 _record_end(run, c, BatchState.IN_DOUBT, f"{what} (the request may have been sent)")
             else:
