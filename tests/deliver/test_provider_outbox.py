@@ -37,7 +37,8 @@ def test_writes_one_parseable_eml_per_recipient(tmp_path: Path) -> None:
         assert m["To"].addresses[0].addr_spec == r.email
         assert m["Message-ID"] == result.message_ids[r.subscriber_id]
         assert m["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-        assert r.params["unsubscribe_url"] in m.get_body(("plain",)).get_content()
+        text = m.get_body(("plain",))
+        assert text is not None and r.params["unsubscribe_url"] in text.get_content()
         assert m["X-HRC-Job"] == "3"
     assert not list(folder.glob(".tmp-*"))
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
+from hrc_outreach.deliver.base import SuppressionEvent
 from hrc_outreach.deliver.base import SuppressionReason as R
 from hrc_outreach.deliver.webhooks import parse_webhook
 from hrc_outreach.errors import ProviderError
 
-BREVO = [
+BREVO: list[dict[str, Any]] = [
     {"event": "hard_bounce", "email": "gone@example.org", "id": 1, "date": "2026-10-02 10:00:00",
      "ts": 1791021600, "message-id": "<1@relay>", "reason": "550 no such user"},
     {"event": "soft_bounce", "email": "full@example.org", "ts": 1791021600},
@@ -19,7 +21,7 @@ BREVO = [
     {"event": "unsubscribed", "email": "bye@example.org", "date": "2026-10-02 10:00:02"},
     {"event": "delivered", "email": "happy@example.org", "ts": 1791021600},
 ]  # fmt: skip
-SENDGRID = [
+SENDGRID: list[dict[str, Any]] = [
     {"email": "gone@example.org", "timestamp": 1791021600, "event": "bounce", "type": "bounce",
      "reason": "550 5.1.1 unknown user", "status": "5.1.1", "sg_message_id": "x.1",
      "subscriber_id": "4"},
@@ -33,7 +35,7 @@ SENDGRID = [
     {"email": "drop@example.org", "timestamp": 1791021604, "event": "dropped",
      "reason": "Bounced Address"},
 ]  # fmt: skip
-POSTMARK = [
+POSTMARK: list[dict[str, Any]] = [
     {"RecordType": "Bounce", "Type": "HardBounce", "TypeCode": 1, "Email": "gone@example.org",
      "BouncedAt": "2026-10-02T10:00:00Z", "Description": "The server was unable to deliver",
      "MessageStream": "broadcast", "Metadata": {"subscriber_id": "4"}},
@@ -55,12 +57,16 @@ EXPECTED = {
     "postmark": {("gone@example.org", R.HARD_BOUNCE), ("angry@example.org", R.COMPLAINT),
                  ("bye@example.org", R.UNSUBSCRIBED)},
 }  # fmt: skip
-PAYLOADS = {"brevo": BREVO, "sendgrid": SENDGRID, "postmark": POSTMARK}
+PAYLOADS: dict[str, list[dict[str, Any]]] = {
+    "brevo": BREVO,
+    "sendgrid": SENDGRID,
+    "postmark": POSTMARK,
+}
 
 
 @pytest.mark.parametrize("provider", list(PAYLOADS))
 def test_hard_bounces_complaints_and_unsubscribes_only(provider: str) -> None:
-    events = []
+    events: list[SuppressionEvent] = []
     for e in PAYLOADS[provider]:  # one delivery per event, as bytes (Brevo, Postmark) ...
         events += parse_webhook(provider, json.dumps(e).encode())
     assert {(e.email, e.reason) for e in events} == EXPECTED[provider]
