@@ -11,7 +11,9 @@ One source failing never stops the others: its report says which source and why.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -31,6 +33,9 @@ from hrc_outreach.store.items import Upsert, upsert_items
 from hrc_outreach.store.tables import ItemRow, SourceStateRow
 
 log = logging.getLogger(__name__)
+# Writes to the store are serialised within a process: SQLite refuses a write whose read snapshot
+# went stale (SQLITE_BUSY_SNAPSHOT) instead of waiting, and Prefect runs tasks in threads.
+_WRITES = threading.Lock()
 
 
 def make_client(settings: Settings) -> httpx.AsyncClient:
@@ -94,7 +99,7 @@ def _store_output(
     store: Store, config: SourceConfig, output: SourceOutput, reader: HttpReader, now: datetime
 ) -> SourceReport:
     """Items and the source's new validators in one transaction: a 304 never hides lost items."""
-    with store.session() as s:
+    with _WRITES, store.session() as s:
         if output.not_modified:
             unchanged = s.scalar(
                 select(func.count()).select_from(ItemRow).where(ItemRow.source == config.name))
@@ -102,13 +107,24 @@ def _store_output(
             return SourceReport(name=config.name, kind=config.kind.value,
                                 status=GatherStatus.OK, unchanged=unchanged or 0,
                                 not_modified=True, warnings=output.warnings)
-        counts = upsert_items(s, output.items)
+        # One SELECT puts the stored versions in the session, so the upsert's lookups cost no
+        # query; without autoflush the new rows go in as one batch.
+        ids = list({i.id for i in output.items})
+        for chunk in range(0, len(ids), 500):
+            list(s.scalars(select(ItemRow).where(ItemRow.id.in_(ids[chunk:chunk + 500]))))
+        with s.no_autoflush:
+            counts = upsert_items(s, output.items)
         _save_state(s, config.name, now, validators=reader.fetched.get(config.name), error=None)
     return SourceReport(
         name=config.name, kind=config.kind.value, status=GatherStatus.OK,
         new=counts[Upsert.NEW], updated=counts[Upsert.UPDATED],
         unchanged=counts[Upsert.UNCHANGED], warnings=output.warnings,
     )
+
+
+def _save_error(store: Store, name: str, now: datetime, message: str) -> None:
+    with _WRITES, store.session() as s:
+        _save_state(s, name, now, validators=None, error=message)
 
 
 def _error_message(config: SourceConfig, exc: BaseException) -> str:
@@ -130,26 +146,33 @@ async def gather_one(
     now: datetime | None = None,
     *,
     stats: FetchStats | None = None,
+    limit: asyncio.Semaphore | None = None,
 ) -> SourceReport:
-    """Gather one source into the store; never raises for the source's own faults."""
+    """Gather one source into the store; never raises for the source's own faults.
+
+    ``limit`` bounds the sources reading at once; it is held while reading and parsing only, so
+    a slow store never holds up the network.
+    """
     now = now or datetime.now(UTC)
     kind = config.kind.value
     try:
-        reader = HttpReader(client, settings, validators={config.name: load_validators(
-            store, config.name)}, source=config.name, stats=stats)
+        # The store's work runs in a thread so the other sources' fetches go on meanwhile.
+        known = await asyncio.to_thread(load_validators, store, config.name)
+        reader = HttpReader(client, settings, validators={config.name: known},
+                            source=config.name, stats=stats)
         source = source_for(config.kind)
-        output = await source.collect(config, GatherContext(settings=settings, reader=reader,
-                                                            now=now))
+        ctx = GatherContext(settings=settings, reader=reader, now=now)
+        async with limit or contextlib.nullcontext():
+            output = await source.collect(config, ctx)
         items = await asyncio.to_thread(_detect_languages, output.items, settings)
         output = SourceOutput(items=tuple(items), warnings=output.warnings,
                               not_modified=output.not_modified)
-        report = _store_output(store, config, output, reader, now)
+        report = await asyncio.to_thread(_store_output, store, config, output, reader, now)
     except Exception as exc:
         message = _error_message(config, exc)
         log.warning("gather: %s", message)
         try:
-            with store.session() as s:
-                _save_state(s, config.name, now, validators=None, error=message)
+            await asyncio.to_thread(_save_error, store, config.name, now, message)
         except Exception as store_exc:  # the store itself is down: the report still says why
             log.error("gather: cannot record the error of %s: %s", config.name, store_exc)
         return SourceReport(name=config.name, kind=kind, status=GatherStatus.ERROR, error=message)
@@ -174,12 +197,9 @@ async def gather(
     http = client or make_client(settings)
     limit = asyncio.Semaphore(max(1, settings.fetch.concurrency))
 
-    async def bounded(config: SourceConfig) -> SourceReport:
-        async with limit:
-            return await gather_one(config, settings, store, http, now, stats=stats)
-
     try:
-        reports = await asyncio.gather(*(bounded(c) for c in configs))
+        reports = await asyncio.gather(
+            *(gather_one(c, settings, store, http, now, stats=stats, limit=limit) for c in configs))
     finally:
         if own:
             await http.aclose()
