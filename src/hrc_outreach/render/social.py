@@ -333,11 +333,11 @@ def _card(
         alt = w.t.gettext("Image card: %(title)s. %(place)s. %(edition)s") % {
             "title": title,
             "place": subtitle,
-            "edition": w.edition_label,
+            "edition": footer,
         }
     else:
         alt = w.t.gettext("Image card: %(title)s. %(edition)s") % {
             "title": title,
-            "edition": w.edition_label,
+            "edition": footer,
         }
     return name, alt
