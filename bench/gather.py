@@ -40,9 +40,11 @@ def feed(n: int, items: int = 10) -> bytes:
         f"</description><pubDate>Mon, 02 Nov 2026 10:00:00 GMT</pubDate></item>"
         for i in range(items)
     )
-    return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>City {n}</title>"
-            f"<link>https://city{n}.example.org/</link><language>en</language>{entries}"
-            "</channel></rss>").encode()
+    return (
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>City {n}</title>"
+        f"<link>https://city{n}.example.org/</link><language>en</language>{entries}"
+        "</channel></rss>"
+    ).encode()
 
 
 class FeedHandler(BaseHTTPRequestHandler):
@@ -130,12 +132,15 @@ class Server:
 def run(urls: list[str], server: Server, concurrency: int) -> dict[str, Any]:
     """Gather twice into a fresh store: the first run fetches everything, the second gets 304s."""
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings.model_validate({
-            "config_path": Path(tmp) / "outreach.toml",
-            "fetch": {"concurrency": concurrency},
-            "sources": [{"name": f"feed{n}", "kind": "feed", "url": url}
-                        for n, url in enumerate(urls)],
-        })
+        settings = Settings.model_validate(
+            {
+                "config_path": Path(tmp) / "outreach.toml",
+                "fetch": {"concurrency": concurrency},
+                "sources": [
+                    {"name": f"feed{n}", "kind": "feed", "url": url} for n, url in enumerate(urls)
+                ],
+            }
+        )
         store = Store(f"sqlite:///{Path(tmp) / 'bench.db'}")
         server.reset()
         started = time.perf_counter()
@@ -149,10 +154,17 @@ def run(urls: list[str], server: Server, concurrency: int) -> dict[str, Any]:
         wall2 = time.perf_counter() - started
         store.dispose()
     after = server.stats()
-    return {"wall": wall, "first": first, "first_bytes": first_bytes, "wall2": wall2,
-            "second": second, "requests": len(after["statuses"]),
-            "not_modified": after["statuses"].count(304), "bytes2": after["body_bytes"],
-            "client_bytes2": stats.bytes}
+    return {
+        "wall": wall,
+        "first": first,
+        "first_bytes": first_bytes,
+        "wall2": wall2,
+        "second": second,
+        "requests": len(after["statuses"]),
+        "not_modified": after["statuses"].count(304),
+        "bytes2": after["body_bytes"],
+        "client_bytes2": stats.bytes,
+    }
 
 
 def main() -> int:
@@ -160,8 +172,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--feeds", type=int, default=60)
     parser.add_argument("--delay", type=float, default=0.2)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=sorted({default, 20}),
-                        help=f"[fetch] concurrency values to try (default: {default} and 20)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        nargs="+",
+        default=sorted({default, 20}),
+        help=f"[fetch] concurrency values to try (default: {default} and 20)",
+    )
     args = parser.parse_args()
 
     server = Server(args.feeds, args.delay)
@@ -178,8 +195,10 @@ def main() -> int:
     finally:
         server.stop()
 
-    print(f"{args.feeds} feeds of 10 items, server answers each after {args.delay * 1000:.0f} ms; "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (figures need a quiet machine)")
+    print(
+        f"{args.feeds} feeds of 10 items, server answers each after {args.delay * 1000:.0f} ms; "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (figures need a quiet machine)"
+    )
     print(f"sequential fetch (no parsing, no store): {sequential:.2f} s")
     met = True
     for c, r in results.items():
@@ -187,11 +206,15 @@ def main() -> int:
         only_304 = r["not_modified"] == r["requests"] == args.feeds and r["bytes2"] == 0
         met = met and r["first"].ok and r["second"].ok and only_304
         print(f"[fetch] concurrency = {c}{' (default)' if c == default else ''}:")
-        print(f"  gather (fetch, parse, store): {r['wall']:.2f} s -> {ratio:.1f}x the sequential "
-              f"fetch (target >= 8x); {r['first'].new} new items, {r['first_bytes']} body bytes")
-        print(f"  second gather: {r['wall2']:.2f} s; {r['requests']} requests, {r['not_modified']} "
-              f"answered 304, {r['bytes2']} body bytes sent (client read {r['client_bytes2']}); "
-              f"{sum(s.unchanged for s in r['second'].sources)} unchanged, {r['second'].new} new")
+        print(
+            f"  gather (fetch, parse, store): {r['wall']:.2f} s -> {ratio:.1f}x the sequential "
+            f"fetch (target >= 8x); {r['first'].new} new items, {r['first_bytes']} body bytes"
+        )
+        print(
+            f"  second gather: {r['wall2']:.2f} s; {r['requests']} requests, {r['not_modified']} "
+            f"answered 304, {r['bytes2']} body bytes sent (client read {r['client_bytes2']}); "
+            f"{sum(s.unchanged for s in r['second'].sources)} unchanged, {r['second'].new} new"
+        )
     best = max(sequential / r["wall"] for r in results.values())
     met = met and best >= 8
     print("targets met" if met else "TARGET MISSED", f"(best ratio {best:.1f}x)")

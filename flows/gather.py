@@ -57,8 +57,11 @@ def gather(config: str | None = None, source: str | None = None) -> dict[str, An
         try:
             reports.append(future.result())
         except Exception as exc:  # retries exhausted: reported, the other sources still count
-            reports.append(SourceReport(name=c.name, kind=c.kind.value,
-                                        status=GatherStatus.ERROR, error=str(exc)))
+            reports.append(
+                SourceReport(
+                    name=c.name, kind=c.kind.value, status=GatherStatus.ERROR, error=str(exc)
+                )
+            )
     report = GatherReport(sources=tuple(reports))
     summary = report_as_dict(report)
     create_table_artifact(

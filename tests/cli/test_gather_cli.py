@@ -18,8 +18,19 @@ FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>HRC</title>
 <pubDate>Sun, 01 Nov 2026 10:00:00 GMT</pubDate></item>
 </channel></rss>"""
 
-ITEM_KEYS = {"id", "kind", "title", "url", "language", "published_at", "city", "country", "tags",
-             "start", "end"}
+ITEM_KEYS = {
+    "id",
+    "kind",
+    "title",
+    "url",
+    "language",
+    "published_at",
+    "city",
+    "country",
+    "tags",
+    "start",
+    "end",
+}
 
 
 def _config(tmp_path: Path) -> Path:
@@ -29,7 +40,7 @@ def _config(tmp_path: Path) -> Path:
     config.write_text(
         f"""
 [store]
-url = "sqlite:///{tmp_path / 'store.db'}"
+url = "sqlite:///{tmp_path / "store.db"}"
 
 [fetch]
 retries = 0
@@ -59,10 +70,20 @@ def test_gather_json_exit_status_and_items(tmp_path: Path) -> None:
     summary = json.loads(result.stdout)
     assert summary["new"] == 2 and summary["updated"] == 0
     by_name = {s["name"]: s for s in summary["sources"]}
-    assert by_name["hrc"] == {"name": "hrc", "kind": "feed", "status": "ok", "new": 2,
-                              "updated": 0, "unchanged": 0, "error": None}
+    assert by_name["hrc"] == {
+        "name": "hrc",
+        "kind": "feed",
+        "status": "ok",
+        "new": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "error": None,
+    }
     assert by_name["gone"]["status"] == "error"
-    assert "'gone'" in by_name["gone"]["error"] and "gone.xml does not exist" in by_name["gone"]["error"]
+    assert (
+        "'gone'" in by_name["gone"]["error"]
+        and "gone.xml does not exist" in by_name["gone"]["error"]
+    )
 
     again = runner.invoke(app, ["--config", str(config), "gather", "--source", "hrc", "--json"])
     assert again.exit_code == 0, again.output

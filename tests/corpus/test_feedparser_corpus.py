@@ -15,11 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import CORPORA, require_shared
 from hrc_outreach.config import Settings, SourceConfig
 from hrc_outreach.errors import SourceError
 from hrc_outreach.sources.base import GatherContext, SourceOutput
 from hrc_outreach.sources.feed import FeedSource
+from hrc_outreach.sources.fetch import HttpReader
+from tests.conftest import CORPORA, require_shared
 
 pytestmark = pytest.mark.corpus
 
@@ -29,21 +30,23 @@ _EXPECT = re.compile(rb"Expect:\s*(.*)")
 def _expects_entries(raw: bytes) -> bool:
     """The file's own test looks at an entry, so a reader of it must yield at least one."""
     m = _EXPECT.search(raw[:2000])
-    return bool(m and re.search(rb"\bentries\[0\]", m.group(1)) and b"not entries" not in m.group(1))
+    return bool(
+        m and re.search(rb"\bentries\[0\]", m.group(1)) and b"not entries" not in m.group(1)
+    )
 
 
 async def _collect_all(root: Path, files: list[Path]) -> dict[Path, SourceOutput | Exception]:
     settings = Settings(config_path=root / "outreach.toml")
     outcomes: dict[Path, SourceOutput | Exception] = {}
     async with httpx.AsyncClient() as client:
-        from hrc_outreach.sources.fetch import HttpReader
-
-        ctx = GatherContext(settings=settings, reader=HttpReader(client, settings),
-                            now=datetime.now(UTC))
+        ctx = GatherContext(
+            settings=settings, reader=HttpReader(client, settings), now=datetime.now(UTC)
+        )
         source = FeedSource()
         for f in files:
-            config = SourceConfig(name=f"corpus:{f.relative_to(root)}", kind="feed",
-                                  path=f.relative_to(root))
+            config = SourceConfig(
+                name=f"corpus:{f.relative_to(root)}", kind="feed", path=f.relative_to(root)
+            )
             try:
                 outcomes[f] = await source.collect(config, ctx)
             except Exception as exc:  # judged below: only SourceError is allowed
@@ -72,10 +75,13 @@ def test_every_feedparser_corpus_file_gathers_without_crashing() -> None:
             counts[f"{group}: items"] += len(out.items)
             skipped = [w for w in out.warnings if w.startswith("entry ")]
             counts[f"{group}: entries skipped with a warning (no title, link or text)"] += len(
-                skipped)
+                skipped
+            )
             # every entry is accounted for: yielded as an item, or reported as skipped
-            if group == "wellformed" and _expects_entries(f.read_bytes()) and not (
-                out.items or skipped
+            if (
+                group == "wellformed"
+                and _expects_entries(f.read_bytes())
+                and not (out.items or skipped)
             ):
                 missing.append(str(f.relative_to(root)))
     print(f"\nfeedparser corpus: {len(files)} files")

@@ -73,18 +73,26 @@ EVIL = """<rss version="2.0"><channel><title>x</title><link>https://evil.example
 </channel></rss>"""
 
 
-def collect(tmp_path: Path, text: str | bytes, *, language: str | None = None,
-            tags: tuple[str, ...] = ()) -> SourceOutput:
+def collect(
+    tmp_path: Path, text: str | bytes, *, language: str | None = None, tags: tuple[str, ...] = ()
+) -> SourceOutput:
     path = tmp_path / "feed.xml"
     path.write_bytes(text.encode() if isinstance(text, str) else text)
     settings = Settings(config_path=tmp_path / "outreach.toml")
-    config = SourceConfig(name="news", kind="feed", path=Path("feed.xml"), language=language,
-                          tags=tags, base_url="https://news.example.org/")
+    config = SourceConfig(
+        name="news",
+        kind="feed",
+        path=Path("feed.xml"),
+        language=language,
+        tags=tags,
+        base_url="https://news.example.org/",
+    )
 
     async def go() -> SourceOutput:
         async with httpx.AsyncClient() as client:
-            ctx = GatherContext(settings=settings, reader=HttpReader(client, settings),
-                                now=datetime.now(UTC))
+            ctx = GatherContext(
+                settings=settings, reader=HttpReader(client, settings), now=datetime.now(UTC)
+            )
             return await FeedSource().collect(config, ctx)
 
     return asyncio.run(go())
@@ -92,8 +100,11 @@ def collect(tmp_path: Path, text: str | bytes, *, language: str | None = None,
 
 def test_rss_items_identity_tags_image_language_and_times(tmp_path: Path) -> None:
     out = collect(tmp_path, RSS, tags=("newsletter",))
-    assert [i.title for i in out.items] == ["Gand ouvre un bureau", "No guid here",
-                                            "Neither guid nor link"]
+    assert [i.title for i in out.items] == [
+        "Gand ouvre un bureau",
+        "No guid here",
+        "Neither guid nor link",
+    ]
     first, second, third = out.items
     assert first.source_key == "post-1" and second.source_key == "https://news.example.org/no-guid"
     assert third.source_key.startswith("sha256:")
@@ -126,7 +137,9 @@ def test_atom_language_from_xml_lang_and_html_title(tmp_path: Path) -> None:
 
 
 def test_language_falls_back_to_config_then_unknown(tmp_path: Path) -> None:
-    plain = "<rss version='2.0'><channel><title>t</title><item><title>a</title></item></channel></rss>"
+    plain = (
+        "<rss version='2.0'><channel><title>t</title><item><title>a</title></item></channel></rss>"
+    )
     assert collect(tmp_path, plain, language="es").items[0].language == "es"
     assert collect(tmp_path, plain).items[0].language == "unknown"
 
@@ -134,8 +147,18 @@ def test_language_falls_back_to_config_then_unknown(tmp_path: Path) -> None:
 def test_scripts_handlers_and_javascript_links_never_survive(tmp_path: Path) -> None:
     item = collect(tmp_path, EVIL).items[0]
     stored = (item.title + item.summary + item.body).lower()
-    for bad in ("<script", "alert(1)", "alert(2)", "onclick", "onerror", '="javascript:',
-                "data:", "style", "<link", "t.example"):
+    for bad in (
+        "<script",
+        "alert(1)",
+        "alert(2)",
+        "onclick",
+        "onerror",
+        '="javascript:',
+        "data:",
+        "style",
+        "<link",
+        "t.example",
+    ):
         assert bad not in stored, bad
     # every URL left is http(s): "jav&#x09;ascript:" became a harmless path on the feed's site
     urls = re.findall(r'(?:href|src)="([^"]*)"', item.summary)
@@ -145,15 +168,17 @@ def test_scripts_handlers_and_javascript_links_never_survive(tmp_path: Path) -> 
 
 
 def test_ill_formed_feed_keeps_what_it_can_with_a_warning(tmp_path: Path) -> None:
-    broken = RSS.replace("</channel>", "").replace("<title>No guid here</title>",
-                                                  "<title>No guid & here</title>")
+    broken = RSS.replace("</channel>", "").replace(
+        "<title>No guid here</title>", "<title>No guid & here</title>"
+    )
     out = collect(tmp_path, broken)
     assert len(out.items) >= 1 and out.items[0].title == "Gand ouvre un bureau"
     assert any("not well-formed" in w for w in out.warnings)
 
 
-@pytest.mark.parametrize("garbage", [b"", b"\x00\x01\x02 not xml", b"<html><body>hi</body></html>",
-                                     b'{"json": true'])
+@pytest.mark.parametrize(
+    "garbage", [b"", b"\x00\x01\x02 not xml", b"<html><body>hi</body></html>", b'{"json": true']
+)
 def test_nothing_parseable_is_a_source_error(tmp_path: Path, garbage: bytes) -> None:
     with pytest.raises(SourceError, match="'news'.*(not a readable RSS or Atom feed|HTML page)"):
         collect(tmp_path, garbage)
@@ -172,8 +197,10 @@ def test_normalize_language() -> None:
 def test_sanitize_helpers() -> None:
     html = '<p>See <a href="a/b">this</a> <img src="/i.png" alt="x"></p><script>x()</script>'
     out = sanitize_html(html, "https://ex.org/dir/page")
-    assert out == ('<p>See <a href="https://ex.org/dir/a/b" rel="noopener noreferrer">this</a> '
-                   '<img src="https://ex.org/i.png" alt="x"></p>')
+    assert out == (
+        '<p>See <a href="https://ex.org/dir/a/b" rel="noopener noreferrer">this</a> '
+        '<img src="https://ex.org/i.png" alt="x"></p>'
+    )
     # a file base makes no usable link: dropped, never a file:// URL
     assert "file:" not in sanitize_html('<a href="x.html">x</a>', "file:///tmp/feed.xml")
     assert html_to_text("<p>A&amp;B</p><ul><li>one</li><li>two</li></ul>") == "A&B\n\none\n\ntwo"

@@ -21,8 +21,12 @@ def _settings(tmp_path: Path, **fetch: object) -> Settings:
     return Settings(config_path=tmp_path / "outreach.toml", fetch=fetch)  # type: ignore[arg-type]
 
 
-def _run(handler: Callable[[httpx.Request], httpx.Response], settings: Settings,
-         config: SourceConfig, validators: dict[str, Validators] | None = None):
+def _run(
+    handler: Callable[[httpx.Request], httpx.Response],
+    settings: Settings,
+    config: SourceConfig,
+    validators: dict[str, Validators] | None = None,
+):
     async def go():
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
             reader = HttpReader(client, settings, validators=validators, source=config.name)
@@ -59,8 +63,11 @@ def test_conditional_get_sends_validators_and_returns_none_on_304(tmp_path: Path
         seen.append(request)
         if request.headers.get("if-none-match") == '"v1"':
             return httpx.Response(304)
-        return httpx.Response(200, content=FEED, headers={
-            "ETag": '"v1"', "Last-Modified": "Sat, 21 Nov 2026 10:00:00 GMT"})
+        return httpx.Response(
+            200,
+            content=FEED,
+            headers={"ETag": '"v1"', "Last-Modified": "Sat, 21 Nov 2026 10:00:00 GMT"},
+        )
 
     settings = _settings(tmp_path)
     doc, reader = _run(handler, settings, _src())
@@ -73,8 +80,13 @@ def test_conditional_get_sends_validators_and_returns_none_on_304(tmp_path: Path
 
 
 def test_retries_5xx_and_429_honouring_retry_after(tmp_path: Path) -> None:
-    answers = iter([httpx.Response(503), httpx.Response(429, headers={"Retry-After": "0"}),
-                    httpx.Response(200, content=FEED)])
+    answers = iter(
+        [
+            httpx.Response(503),
+            httpx.Response(429, headers={"Retry-After": "0"}),
+            httpx.Response(200, content=FEED),
+        ]
+    )
     doc, reader = _run(lambda r: next(answers), _settings(tmp_path), _src())
     assert doc.content == FEED
     assert reader.stats.requests == 3 and reader.stats.retries == 2

@@ -34,16 +34,25 @@ def rss(*items: tuple[str, str, str], lang: str = "en") -> bytes:
         f"<pubDate>Mon, 02 Nov 2026 10:00:00 GMT</pubDate></item>"
         for g, t, d in items
     )
-    return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>HRC</title>"
-            f"<link>https://hrc.example.org/</link><language>{lang}</language>"
-            f"{body}</channel></rss>").encode()
+    return (
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>HRC</title>"
+        f"<link>https://hrc.example.org/</link><language>{lang}</language>"
+        f"{body}</channel></rss>"
+    ).encode()
 
 
-GOOD = rss(("a", "Gwangju forum", "<p>Human rights city forum.</p>"),
-           ("b", "Vienna office", "<p>A new office.</p>"))
-EVIL = rss(("x", "Bad <script>alert(1)</script> one",
-            '<p onmouseover="steal()">Hi<script>alert(1)</script>'
-            '<img src="/i.png" onerror="alert(1)"><a href="javascript:alert(1)">x</a></p>'))
+GOOD = rss(
+    ("a", "Gwangju forum", "<p>Human rights city forum.</p>"),
+    ("b", "Vienna office", "<p>A new office.</p>"),
+)
+EVIL = rss(
+    (
+        "x",
+        "Bad <script>alert(1)</script> one",
+        '<p onmouseover="steal()">Hi<script>alert(1)</script>'
+        '<img src="/i.png" onerror="alert(1)"><a href="javascript:alert(1)">x</a></p>',
+    )
+)
 
 
 class FeedServer:
@@ -85,7 +94,9 @@ class FeedServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
+        Handler.request_queue_size = 64  # type: ignore[attr-defined]
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.request_queue_size = 64
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
@@ -104,23 +115,29 @@ def server() -> Iterator[FeedServer]:
 
 def settings_for(tmp_path: Path, sources: list[dict[str, Any]], **fetch: Any) -> Settings:
     fetch = {"retries": 1, "backoff_seconds": 0.01, "timeout_seconds": 5, **fetch}
-    return Settings.model_validate({"config_path": tmp_path / "outreach.toml", "fetch": fetch,
-                                    "sources": sources})
+    return Settings.model_validate(
+        {"config_path": tmp_path / "outreach.toml", "fetch": fetch, "sources": sources}
+    )
 
 
-def test_one_broken_source_among_good_ones(tmp_path: Path, server: FeedServer, store: Store) -> None:
+def test_one_broken_source_among_good_ones(
+    tmp_path: Path, server: FeedServer, store: Store
+) -> None:
     server.routes["/good.xml"] = (200, GOOD)
     server.routes["/broken.xml"] = (500, b"oops")
     (tmp_path / "local.xml").write_bytes(rss(("l", "Local item", "<p>From a file.</p>")))
     (tmp_path / "garbage.xml").write_bytes(b"\x00\x01garbage, not xml")
-    settings = settings_for(tmp_path, [
-        {"name": "good", "kind": "feed", "url": server.url + "/good.xml"},
-        {"name": "broken", "kind": "feed", "url": server.url + "/broken.xml"},
-        {"name": "local", "kind": "feed", "path": "local.xml"},
-        {"name": "missing", "kind": "feed", "path": "missing.xml"},
-        {"name": "garbage", "kind": "feed", "path": "garbage.xml"},
-        {"name": "off", "kind": "feed", "path": "missing.xml", "enabled": False},
-    ])
+    settings = settings_for(
+        tmp_path,
+        [
+            {"name": "good", "kind": "feed", "url": server.url + "/good.xml"},
+            {"name": "broken", "kind": "feed", "url": server.url + "/broken.xml"},
+            {"name": "local", "kind": "feed", "path": "local.xml"},
+            {"name": "missing", "kind": "feed", "path": "missing.xml"},
+            {"name": "garbage", "kind": "feed", "path": "garbage.xml"},
+            {"name": "off", "kind": "feed", "path": "missing.xml", "enabled": False},
+        ],
+    )
     report = gather_sync(settings, store, now=NOW)
     by_name = {s.name: s for s in report.sources}
     assert set(by_name) == {"good", "broken", "local", "missing", "garbage"}
@@ -131,22 +148,33 @@ def test_one_broken_source_among_good_ones(tmp_path: Path, server: FeedServer, s
     assert set(errors) == {"broken", "missing", "garbage"}
     assert "'broken'" in errors["broken"] and "HTTP 500" in errors["broken"]
     assert "'missing'" in errors["missing"] and "missing.xml does not exist" in errors["missing"]
-    assert "'garbage'" in errors["garbage"] and "not a readable RSS or Atom feed" in errors["garbage"]
+    assert (
+        "'garbage'" in errors["garbage"] and "not a readable RSS or Atom feed" in errors["garbage"]
+    )
     with store.session() as s:
         assert {i.title for i in list_items(s)} == {"Gwangju forum", "Vienna office", "Local item"}
         state = s.get(SourceStateRow, "broken")
         assert state is not None and state.status == "error" and "HTTP 500" in (state.error or "")
     summary = report_as_dict(report)
     assert summary["new"] == 3 and summary["updated"] == 0
-    assert set(summary["sources"][0]) == {"name", "kind", "status", "new", "updated", "unchanged",
-                                          "error"}
+    assert set(summary["sources"][0]) == {
+        "name",
+        "kind",
+        "status",
+        "new",
+        "updated",
+        "unchanged",
+        "error",
+    }
 
 
-def test_conditional_get_second_gather_is_a_304(tmp_path: Path, server: FeedServer,
-                                                 store: Store) -> None:
+def test_conditional_get_second_gather_is_a_304(
+    tmp_path: Path, server: FeedServer, store: Store
+) -> None:
     server.routes["/feed.xml"] = (200, GOOD)
-    settings = settings_for(tmp_path, [{"name": "news", "kind": "feed",
-                                        "url": server.url + "/feed.xml"}])
+    settings = settings_for(
+        tmp_path, [{"name": "news", "kind": "feed", "url": server.url + "/feed.xml"}]
+    )
     first = gather_sync(settings, store, now=NOW).sources[0]
     assert (first.new, first.not_modified) == (2, False)
     second = gather_sync(settings, store, now=NOW).sources[0]
@@ -160,13 +188,17 @@ def test_conditional_get_second_gather_is_a_304(tmp_path: Path, server: FeedServ
 
 
 def test_regathering_never_duplicates_and_a_change_is_an_update(
-        tmp_path: Path, server: FeedServer, store: Store) -> None:
+    tmp_path: Path, server: FeedServer, store: Store
+) -> None:
     server.routes["/feed.xml"] = (200, GOOD)
-    settings = settings_for(tmp_path, [{"name": "news", "kind": "feed",
-                                        "url": server.url + "/feed.xml"}])
+    settings = settings_for(
+        tmp_path, [{"name": "news", "kind": "feed", "url": server.url + "/feed.xml"}]
+    )
     gather_sync(settings, store, now=NOW)
-    changed = rss(("a", "Gwangju forum 2026", "<p>Human rights city forum.</p>"),
-                  ("b", "Vienna office", "<p>A new office.</p>"))
+    changed = rss(
+        ("a", "Gwangju forum 2026", "<p>Human rights city forum.</p>"),
+        ("b", "Vienna office", "<p>A new office.</p>"),
+    )
     server.routes["/feed.xml"] = (200, changed)
     report = gather_sync(settings, store, now=NOW).sources[0]
     assert (report.new, report.updated, report.unchanged) == (0, 1, 1)
@@ -178,11 +210,13 @@ def test_regathering_never_duplicates_and_a_change_is_an_update(
         assert [i.title for i in item_history(s, gwangju.id)] == ["Gwangju forum"]
 
 
-def test_hostile_markup_never_reaches_the_store(tmp_path: Path, server: FeedServer,
-                                                store: Store) -> None:
+def test_hostile_markup_never_reaches_the_store(
+    tmp_path: Path, server: FeedServer, store: Store
+) -> None:
     server.routes["/evil.xml"] = (200, EVIL)
-    settings = settings_for(tmp_path, [{"name": "evil", "kind": "feed",
-                                        "url": server.url + "/evil.xml"}])
+    settings = settings_for(
+        tmp_path, [{"name": "evil", "kind": "feed", "url": server.url + "/evil.xml"}]
+    )
     assert gather_sync(settings, store, now=NOW).ok
     with store.session() as s:
         rows = list(s.scalars(select(ItemRow)))
@@ -193,21 +227,26 @@ def test_hostile_markup_never_reaches_the_store(tmp_path: Path, server: FeedServ
     assert f"{server.url}/i.png".lower() in stored  # the relative image made absolute
 
 
-def test_only_one_source_and_unknown_names(tmp_path: Path, server: FeedServer,
-                                          store: Store) -> None:
+def test_only_one_source_and_unknown_names(
+    tmp_path: Path, server: FeedServer, store: Store
+) -> None:
     server.routes["/a.xml"] = (200, GOOD)
-    settings = settings_for(tmp_path, [
-        {"name": "a", "kind": "feed", "url": server.url + "/a.xml"},
-        {"name": "b", "kind": "feed", "url": server.url + "/b.xml"},
-    ])
+    settings = settings_for(
+        tmp_path,
+        [
+            {"name": "a", "kind": "feed", "url": server.url + "/a.xml"},
+            {"name": "b", "kind": "feed", "url": server.url + "/b.xml"},
+        ],
+    )
     report = gather_sync(settings, store, only="a", now=NOW)
     assert [s.name for s in report.sources] == ["a"] and report.ok
     with pytest.raises(ConfigError, match="no source named 'nope'"):
         gather_sync(settings, store, only="nope", now=NOW)
 
 
-def test_sources_run_concurrently_within_the_bound(tmp_path: Path, server: FeedServer,
-                                                   sqlite_store: Store) -> None:
+def test_sources_run_concurrently_within_the_bound(
+    tmp_path: Path, server: FeedServer, sqlite_store: Store
+) -> None:
     server.delay = 0.2
     sources = []
     for n in range(6):
@@ -222,14 +261,18 @@ def test_sources_run_concurrently_within_the_bound(tmp_path: Path, server: FeedS
     assert elapsed < 6 * 0.2  # faster than one after the other
 
 
-def test_unknown_language_is_detected(tmp_path: Path, server: FeedServer,
-                                      sqlite_store: Store) -> None:
-    text = ("La ville de Lyon a ouvert un nouveau bureau des droits humains pour accueillir les "
-            "habitants et les associations du quartier, avec des permanences chaque semaine.")
+def test_unknown_language_is_detected(
+    tmp_path: Path, server: FeedServer, sqlite_store: Store
+) -> None:
+    text = (
+        "La ville de Lyon a ouvert un nouveau bureau des droits humains pour accueillir les "
+        "habitants et les associations du quartier, avec des permanences chaque semaine."
+    )
     feed = rss(("fr", "Un nouveau bureau des droits humains à Lyon", f"<p>{text}</p>"), lang="")
     server.routes["/fr.xml"] = (200, feed.replace(b"<language></language>", b""))
-    settings = settings_for(tmp_path, [{"name": "fr", "kind": "feed",
-                                        "url": server.url + "/fr.xml"}])
+    settings = settings_for(
+        tmp_path, [{"name": "fr", "kind": "feed", "url": server.url + "/fr.xml"}]
+    )
     assert gather_sync(settings, sqlite_store, now=NOW).ok
     with sqlite_store.session() as s:
         assert [i.language for i in list_items(s)] == ["fr"]

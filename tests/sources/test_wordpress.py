@@ -39,8 +39,10 @@ class FakeWordPress:
         post["content"]["rendered"] += '<script>alert(1)</script><a href="/about">about</a>'
         if embed:
             post["_embedded"] = {
-                "wp:term": [[{"id": 1, "name": "Uncategorized", "taxonomy": "category"}],
-                            [{"id": 7, "name": "Human &amp; rights", "taxonomy": "post_tag"}]],
+                "wp:term": [
+                    [{"id": 1, "name": "Uncategorized", "taxonomy": "category"}],
+                    [{"id": 7, "name": "Human &amp; rights", "taxonomy": "post_tag"}],
+                ],
             }
             if n == 1:
                 media = copy.deepcopy(MEDIA)
@@ -59,14 +61,23 @@ class FakeWordPress:
             return httpx.Response(400, json={"code": "rest_post_invalid_page_number"})
         ids = range((page - 1) * per_page + 1, min(self.total, page * per_page) + 1)
         embed = "_embed" in request.url.params
-        return httpx.Response(200, json=[self.post(n, embed) for n in ids], headers={
-            "X-WP-Total": str(self.total), "X-WP-TotalPages": str(pages)})
+        return httpx.Response(
+            200,
+            json=[self.post(n, embed) for n in ids],
+            headers={"X-WP-Total": str(self.total), "X-WP-TotalPages": str(pages)},
+        )
 
 
 def collect(server: FakeWordPress, **options: Any) -> SourceOutput:
     settings = Settings(fetch={"retries": 0})  # type: ignore[arg-type]
-    config = SourceConfig(name="hrc-blog", kind="wordpress", url="https://blog.example.org/",
-                          tags=("blog",), language="en", **options)
+    config = SourceConfig(
+        name="hrc-blog",
+        kind="wordpress",
+        url="https://blog.example.org/",
+        tags=("blog",),
+        language="en",
+        **options,
+    )
 
     async def go() -> SourceOutput:
         async with httpx.AsyncClient(transport=httpx.MockTransport(server)) as client:
@@ -134,8 +145,9 @@ def test_not_wordpress_is_a_clear_error() -> None:
 
     async def go() -> SourceOutput:
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            ctx = GatherContext(settings=settings, reader=HttpReader(client, settings),
-                                now=datetime.now(UTC))
+            ctx = GatherContext(
+                settings=settings, reader=HttpReader(client, settings), now=datetime.now(UTC)
+            )
             return await WordPressSource().collect(config, ctx)
 
     with pytest.raises(SourceError, match="'hrc-blog'.*not a list of posts"):
@@ -144,5 +156,9 @@ def test_not_wordpress_is_a_clear_error() -> None:
 
 def test_posts_endpoint() -> None:
     assert posts_endpoint("https://x.org") == "https://x.org/wp-json/wp/v2/posts"
-    assert posts_endpoint("https://x.org/wp-json/wp/v2/posts") == "https://x.org/wp-json/wp/v2/posts"
-    assert posts_endpoint("https://x.org/?rest_route=/wp/v2/posts").endswith("rest_route=/wp/v2/posts")
+    assert (
+        posts_endpoint("https://x.org/wp-json/wp/v2/posts") == "https://x.org/wp-json/wp/v2/posts"
+    )
+    assert posts_endpoint("https://x.org/?rest_route=/wp/v2/posts").endswith(
+        "rest_route=/wp/v2/posts"
+    )

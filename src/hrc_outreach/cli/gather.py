@@ -9,10 +9,32 @@ from hrc_outreach.cli.apps import app, console, err_console, fail, print_json, s
 from hrc_outreach.errors import OutreachError
 from hrc_outreach.models import GatherStatus, ItemKind
 
-_ITEM_FIELDS = ("id", "kind", "source", "title", "summary", "url", "image_url", "image_alt",
-                "language", "published_at", "updated_at", "tags", "city", "country", "region",
-                "session", "project", "start", "end", "all_day", "timezone", "location",
-                "online_url", "registration_url")
+_ITEM_FIELDS = (
+    "id",
+    "kind",
+    "source",
+    "title",
+    "summary",
+    "url",
+    "image_url",
+    "image_alt",
+    "language",
+    "published_at",
+    "updated_at",
+    "tags",
+    "city",
+    "country",
+    "region",
+    "session",
+    "project",
+    "start",
+    "end",
+    "all_day",
+    "timezone",
+    "location",
+    "online_url",
+    "registration_url",
+)
 
 
 @app.command("gather")
@@ -39,13 +61,16 @@ def gather_command(
     else:
         table = Table(title="Gathered")
         for col in ("source", "kind", "status", "new", "updated", "unchanged", "error"):
-            table.add_column(col, justify="right" if col in ("new", "updated", "unchanged") else "left")
+            table.add_column(
+                col, justify="right" if col in ("new", "updated", "unchanged") else "left"
+            )
         for s in report.sources:
             status = "[green]ok[/]" if s.status is GatherStatus.OK else "[red]error[/]"
             if s.not_modified:
                 status += " (304)"
-            table.add_row(s.name, s.kind, status, str(s.new), str(s.updated), str(s.unchanged),
-                          s.error or "")
+            table.add_row(
+                s.name, s.kind, status, str(s.new), str(s.updated), str(s.unchanged), s.error or ""
+            )
         console.print(table)
         console.print(f"{report.new} new, {report.updated} updated")
     store.dispose()
@@ -72,8 +97,12 @@ def items_command(
         return
     store.dispose()
     if as_json:
-        print_json([{k: v for k, v in i.model_dump(mode="json").items() if k in _ITEM_FIELDS}
-                    for i in items])
+        print_json(
+            [
+                {k: v for k, v in i.model_dump(mode="json").items() if k in _ITEM_FIELDS}
+                for i in items
+            ]
+        )
         return
     table = Table(title=f"{len(items)} items")
     for col in ("kind", "published", "lang", "title", "place / start", "source"):

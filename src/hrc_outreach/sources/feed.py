@@ -25,7 +25,9 @@ from hrc_outreach.sources.sanitize import html_to_text, safe_url, sanitize_html,
 
 UNKNOWN = "unknown"
 # A web page given instead of a feed: a clear error beats an "ok" source with no items.
-_HTML_PAGE = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html)", re.I | re.S)
+_HTML_PAGE = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html)", re.I | re.S
+)
 
 
 def normalize_language(tag: str | None, languages: Sequence[str] = ()) -> str | None:
@@ -131,7 +133,8 @@ def entry_to_item(
     if not (title or link or summary):
         return None
     published = struct_to_utc(entry.get("published_parsed")) or struct_to_utc(
-        entry.get("created_parsed"))
+        entry.get("created_parsed")
+    )
     updated = struct_to_utc(entry.get("updated_parsed"))
     key = str(entry.get("id") or "").strip() or link
     if not key:
@@ -166,8 +169,9 @@ def parse_feed(doc: Document, config: SourceConfig, languages: Sequence[str]) ->
         # A stream, never bytes: feedparser would try bytes as a file name first.
         parsed = feedparser.parse(io.BytesIO(doc.content), response_headers=headers)
     except Exception as exc:  # feedparser promises not to raise; a source must not crash anyway
-        raise SourceError(f"cannot parse {config.location} as a feed: {exc}",
-                          source=config.name) from exc
+        raise SourceError(
+            f"cannot parse {config.location} as a feed: {exc}", source=config.name
+        ) from exc
     warnings: list[str] = []
     bozo = parsed.get("bozo")
     entries = parsed.get("entries") or []
@@ -175,12 +179,16 @@ def parse_feed(doc: Document, config: SourceConfig, languages: Sequence[str]) ->
     why = parsed.get("bozo_exception")
     if not entries and not parsed.get("version"):
         if _HTML_PAGE.match(doc.content[:2048]):
-            raise SourceError(f"{config.location} is an HTML page, not a feed; point the source "
-                              "at the site's RSS or Atom feed", source=config.name)
+            raise SourceError(
+                f"{config.location} is an HTML page, not a feed; point the source "
+                "at the site's RSS or Atom feed",
+                source=config.name,
+            )
         if (bozo and not feed.get("title")) or not feed:
             detail = f": {why}" if why else " (no channel, feed or entries found)"
-            raise SourceError(f"{config.location} is not a readable RSS or Atom feed{detail}",
-                              source=config.name)
+            raise SourceError(
+                f"{config.location} is not a readable RSS or Atom feed{detail}", source=config.name
+            )
     if bozo:
         warnings.append(f"{config.location} is not well-formed ({why}); kept what could be read")
     items: list[ContentItem] = []

@@ -118,8 +118,9 @@ class HttpReader:
             return await self._read_url(config)
         if config.path is not None:
             return await asyncio.to_thread(self._read_file, config)
-        raise SourceError("has neither url nor path; set one in its [[sources]] table",
-                          source=config.name)
+        raise SourceError(
+            "has neither url nor path; set one in its [[sources]] table", source=config.name
+        )
 
     async def get_json(
         self, url: str, params: dict[str, Any] | None = None
@@ -145,14 +146,19 @@ class HttpReader:
             if size > limit:
                 raise SourceError(
                     f"{path} is {size} bytes, over the limit of {limit} "
-                    "(raise [fetch] max_response_bytes)", source=config.name)
+                    "(raise [fetch] max_response_bytes)",
+                    source=config.name,
+                )
             content = path.read_bytes()
         except FileNotFoundError as exc:
-            raise SourceError(f"file {path} does not exist; check its path "
-                              "(relative to the configuration file)", source=config.name) from exc
+            raise SourceError(
+                f"file {path} does not exist; check its path (relative to the configuration file)",
+                source=config.name,
+            ) from exc
         except OSError as exc:
-            raise SourceError(f"cannot read {path}: {exc.strerror or exc}",
-                              source=config.name) from exc
+            raise SourceError(
+                f"cannot read {path}: {exc.strerror or exc}", source=config.name
+            ) from exc
         base = str(config.options.get("base_url") or _file_uri(path))
         return Document(content=content, base_url=base, content_type="")
 
@@ -164,13 +170,15 @@ class HttpReader:
         if resp.status == 304:
             return None
         self.fetched[config.name] = Validators(
-            etag=headers.get("etag"), last_modified=headers.get("last-modified"))
+            etag=headers.get("etag"), last_modified=headers.get("last-modified")
+        )
         # Relative links resolve against where the document really is (after redirects).
         base = resp.url
         if headers.get("content-location"):
             base = urljoin(base, headers["content-location"])
-        return Document(content=resp.content, base_url=base,
-                        content_type=headers.get("content-type", ""))
+        return Document(
+            content=resp.content, base_url=base, content_type=headers.get("content-type", "")
+        )
 
     async def _get(
         self,
@@ -200,8 +208,11 @@ class HttpReader:
             else:
                 if resp.status not in _RETRY_STATUSES:
                     return resp
-                last = SourceError(f"{url} answered HTTP {resp.status}{_reason(resp.status)}",
-                                   source=source, retryable=True)
+                last = SourceError(
+                    f"{url} answered HTTP {resp.status}{_reason(resp.status)}",
+                    source=source,
+                    retryable=True,
+                )
                 delay = retry_after_seconds(resp.headers.get("retry-after"))
             if attempt + 1 >= attempts:
                 break
@@ -211,8 +222,9 @@ class HttpReader:
             self.stats.retries += 1
             await asyncio.sleep(min(delay, MAX_RETRY_AFTER_SECONDS))
         assert last is not None
-        raise SourceError(f"{last.args[0]} (gave up after {attempts} attempts)",
-                          source=source, retryable=True)
+        raise SourceError(
+            f"{last.args[0]} (gave up after {attempts} attempts)", source=source, retryable=True
+        )
 
     async def _once(
         self, url: str, params: dict[str, Any] | None, headers: dict[str, str], source: str
@@ -233,8 +245,9 @@ class HttpReader:
                 if status in _RETRY_STATUSES:
                     return _Response(status, b"", resp_headers, final_url)
                 if status >= 400 or status < 200:
-                    raise SourceError(f"{url} answered HTTP {status}{_reason(status)}",
-                                      source=source)
+                    raise SourceError(
+                        f"{url} answered HTTP {status}{_reason(status)}", source=source
+                    )
                 declared = resp_headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > limit:
                     raise SourceError(_too_big(url, limit), source=source)
@@ -248,12 +261,16 @@ class HttpReader:
                 self.stats.bytes += resp.num_bytes_downloaded
                 return _Response(status, b"".join(chunks), resp_headers, final_url)
         except httpx.TimeoutException as exc:
-            raise SourceError(f"{url} timed out after {self.settings.fetch.timeout_seconds:g} s",
-                              source=source, retryable=True) from exc
+            raise SourceError(
+                f"{url} timed out after {self.settings.fetch.timeout_seconds:g} s",
+                source=source,
+                retryable=True,
+            ) from exc
         except httpx.TransportError as exc:  # connection refused, DNS, reset, bad TLS...
             detail = str(exc) or type(exc).__name__
-            raise SourceError(f"cannot fetch {url}: {detail}", source=source,
-                              retryable=True) from exc
+            raise SourceError(
+                f"cannot fetch {url}: {detail}", source=source, retryable=True
+            ) from exc
         except httpx.HTTPError as exc:
             raise SourceError(f"cannot fetch {url}: {exc}", source=source) from exc
 
@@ -267,7 +284,9 @@ def _reason(status: int) -> str:
 
 
 def _too_big(url: str, limit: int) -> str:
-    return f"{url} is larger than {limit} bytes (raise [fetch] max_response_bytes if it is expected)"
+    return (
+        f"{url} is larger than {limit} bytes (raise [fetch] max_response_bytes if it is expected)"
+    )
 
 
 def _file_uri(path: Path) -> str:

@@ -102,23 +102,33 @@ def _store_output(
     with _WRITES, store.session() as s:
         if output.not_modified:
             unchanged = s.scalar(
-                select(func.count()).select_from(ItemRow).where(ItemRow.source == config.name))
+                select(func.count()).select_from(ItemRow).where(ItemRow.source == config.name)
+            )
             _save_state(s, config.name, now, validators=None, error=None)
-            return SourceReport(name=config.name, kind=config.kind.value,
-                                status=GatherStatus.OK, unchanged=unchanged or 0,
-                                not_modified=True, warnings=output.warnings)
+            return SourceReport(
+                name=config.name,
+                kind=config.kind.value,
+                status=GatherStatus.OK,
+                unchanged=unchanged or 0,
+                not_modified=True,
+                warnings=output.warnings,
+            )
         # One SELECT puts the stored versions in the session, so the upsert's lookups cost no
         # query; without autoflush the new rows go in as one batch.
         ids = list({i.id for i in output.items})
         for chunk in range(0, len(ids), 500):
-            list(s.scalars(select(ItemRow).where(ItemRow.id.in_(ids[chunk:chunk + 500]))))
+            list(s.scalars(select(ItemRow).where(ItemRow.id.in_(ids[chunk : chunk + 500]))))
         with s.no_autoflush:
             counts = upsert_items(s, output.items)
         _save_state(s, config.name, now, validators=reader.fetched.get(config.name), error=None)
     return SourceReport(
-        name=config.name, kind=config.kind.value, status=GatherStatus.OK,
-        new=counts[Upsert.NEW], updated=counts[Upsert.UPDATED],
-        unchanged=counts[Upsert.UNCHANGED], warnings=output.warnings,
+        name=config.name,
+        kind=config.kind.value,
+        status=GatherStatus.OK,
+        new=counts[Upsert.NEW],
+        updated=counts[Upsert.UPDATED],
+        unchanged=counts[Upsert.UNCHANGED],
+        warnings=output.warnings,
     )
 
 
@@ -158,15 +168,17 @@ async def gather_one(
     try:
         # The store's work runs in a thread so the other sources' fetches go on meanwhile.
         known = await asyncio.to_thread(load_validators, store, config.name)
-        reader = HttpReader(client, settings, validators={config.name: known},
-                            source=config.name, stats=stats)
+        reader = HttpReader(
+            client, settings, validators={config.name: known}, source=config.name, stats=stats
+        )
         source = source_for(config.kind)
         ctx = GatherContext(settings=settings, reader=reader, now=now)
         async with limit or contextlib.nullcontext():
             output = await source.collect(config, ctx)
         items = await asyncio.to_thread(_detect_languages, output.items, settings)
-        output = SourceOutput(items=tuple(items), warnings=output.warnings,
-                              not_modified=output.not_modified)
+        output = SourceOutput(
+            items=tuple(items), warnings=output.warnings, not_modified=output.not_modified
+        )
         report = await asyncio.to_thread(_store_output, store, config, output, reader, now)
     except Exception as exc:
         message = _error_message(config, exc)
@@ -199,7 +211,8 @@ async def gather(
 
     try:
         reports = await asyncio.gather(
-            *(gather_one(c, settings, store, http, now, stats=stats, limit=limit) for c in configs))
+            *(gather_one(c, settings, store, http, now, stats=stats, limit=limit) for c in configs)
+        )
     finally:
         if own:
             await http.aclose()
@@ -222,8 +235,15 @@ def report_as_dict(report: GatherReport) -> dict[str, object]:
     """The JSON shape ``hrc-outreach gather --json`` prints."""
     return {
         "sources": [
-            {"name": s.name, "kind": s.kind, "status": s.status.value, "new": s.new,
-             "updated": s.updated, "unchanged": s.unchanged, "error": s.error}
+            {
+                "name": s.name,
+                "kind": s.kind,
+                "status": s.status.value,
+                "new": s.new,
+                "updated": s.updated,
+                "unchanged": s.unchanged,
+                "error": s.error,
+            }
             for s in report.sources
         ],
         "new": report.new,

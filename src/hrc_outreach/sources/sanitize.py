@@ -72,8 +72,32 @@ def sanitize_html(html: str | None, base_url: str = "") -> str:
 
 
 _BLOCKS = frozenset(
-    {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
-     "blockquote", "pre", "section", "article", "header", "footer", "hr", "dd", "dt", "figure"}
+    {
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "table",
+        "blockquote",
+        "pre",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "hr",
+        "dd",
+        "dt",
+        "figure",
+    }
 )
 
 

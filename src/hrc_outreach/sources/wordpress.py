@@ -66,7 +66,9 @@ def _featured(embedded: dict[str, Any], base: str) -> tuple[str | None, str | No
             continue
         url = safe_url(media.get("source_url"), base)
         if url and url.startswith(("http://", "https://")):
-            alt = str(media.get("alt_text") or "").strip() or html_to_text(_rendered(media.get("title")))
+            alt = str(media.get("alt_text") or "").strip() or html_to_text(
+                _rendered(media.get("title"))
+            )
             return url, alt or None
     return None, None
 
@@ -119,8 +121,9 @@ class WordPressSource:
             per_page = max(1, min(100, int(opts.get("per_page", 100))))
             max_pages = max(1, int(opts.get("max_pages", 10)))
         except (TypeError, ValueError) as exc:
-            raise SourceError(f"per_page and max_pages must be whole numbers: {exc}",
-                              source=config.name) from exc
+            raise SourceError(
+                f"per_page and max_pages must be whole numbers: {exc}", source=config.name
+            ) from exc
         endpoint = posts_endpoint(config.url)
         languages = ctx.settings.i18n.languages
         items: list[ContentItem] = []
@@ -130,8 +133,11 @@ class WordPressSource:
             params = {"per_page": per_page, "page": page, "_embed": "1"}
             data, headers = await ctx.reader.get_json(endpoint, params)
             if not isinstance(data, list):
-                raise SourceError(f"{endpoint} page {page} is not a list of posts "
-                                  "(is this the WordPress REST API?)", source=config.name)
+                raise SourceError(
+                    f"{endpoint} page {page} is not a list of posts "
+                    "(is this the WordPress REST API?)",
+                    source=config.name,
+                )
             for n, post in enumerate(data, 1):
                 try:
                     items.append(post_to_item(post, config, endpoint, languages))
@@ -142,8 +148,10 @@ class WordPressSource:
             if not data or page >= total_pages:
                 break
             if page >= max_pages:
-                warnings.append(f"stopped after {max_pages} pages of {total_pages} "
-                                "(raise max_pages to read more)")
+                warnings.append(
+                    f"stopped after {max_pages} pages of {total_pages} "
+                    "(raise max_pages to read more)"
+                )
                 break
             page += 1
         return SourceOutput(items=tuple(items), warnings=tuple(warnings))
