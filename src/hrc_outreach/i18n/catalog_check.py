@@ -85,18 +85,19 @@ def _ids(catalog: Catalog) -> dict[tuple[str, str | None], Message]:
 
 
 def _check_message(src: Message, got: Message | None, lang: str, nplurals: int) -> list[str]:
-    key = src.id[0] if isinstance(src.id, tuple | list) else src.id
+    ids = [src.id] if isinstance(src.id, str) else list(src.id)
+    key = ids[0]
     where = f"{lang}: {key!r}"
     if got is None:
         return [f"{where}: missing"]
     if got.fuzzy:
         return [f"{where}: fuzzy (review it and remove the fuzzy flag)"]
     if src.pluralizable:
-        forms = list(got.string) if isinstance(got.string, tuple | list) else [got.string]
+        forms = [got.string] if isinstance(got.string, str) else list(got.string or ())
         if len(forms) != nplurals or any(not f for f in forms):
             return [f"{where}: needs {nplurals} non-empty plural forms, has "
                     f"{sum(1 for f in forms if f)} of {len(forms)}"]
-        want = placeholders(src.id[0]) | placeholders(src.id[1])
+        want = placeholders(ids[0]) | placeholders(ids[-1])
         problems = []
         for i, form in enumerate(forms):
             have = placeholders(form)
@@ -107,9 +108,9 @@ def _check_message(src: Message, got: Message | None, lang: str, nplurals: int) 
     text = got.string if isinstance(got.string, str) else ""
     if not text:
         return [f"{where}: empty"]
-    if placeholders(text) != placeholders(src.id):
+    if placeholders(text) != placeholders(key):
         return [f"{where}: placeholders {sorted(placeholders(text))} differ from the source's "
-                f"{sorted(placeholders(src.id))}"]
+                f"{sorted(placeholders(key))}"]
     return []
 
 

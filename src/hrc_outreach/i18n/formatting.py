@@ -127,8 +127,9 @@ def format_time(t: time | datetime, lang: str) -> str:
 
 
 def format_list(items: Iterable[str], lang: str, style: str = "standard") -> str:
-    """``a, b and c`` in ``lang``: ``a, b et c`` (fr), ``a وb وc`` (ar)."""
-    return blists.format_list(list(items), style=style, locale=babel_locale(lang))
+    """``a, b and c`` in ``lang``: ``a, b et c`` (fr), ``a وb وc`` (ar); style ``or`` too."""
+    return blists.format_list(list(items), style=style,  # type: ignore[arg-type]
+                              locale=babel_locale(lang))
 
 
 def format_number(n: int | float | Decimal, lang: str) -> str:

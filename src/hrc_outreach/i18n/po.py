@@ -110,7 +110,7 @@ def export_catalog(
             catalog.add(
                 source,
                 text,
-                locations=[(item.url, None)] if item.url else [],
+                locations=[(item.url, None)] if item.url else [],  # type: ignore[list-item]
                 flags=flags,
                 auto_comments=[f"{item.kind.value} {f} ({kind})"],
                 user_comments=user_comments,

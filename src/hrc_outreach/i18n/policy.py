@@ -184,8 +184,9 @@ def _localize_item(
     weakest = min((t.provenance for t in present), key=_RANK.__getitem__)
     review = (ReviewState.REVIEWED if all(t.review is ReviewState.REVIEWED for t in present)
               else ReviewState.UNREVIEWED)
-    title = got["title"].text if got.get("title") else item.title
-    summary = got["summary"].text if got.get("summary") else item.summary
+    title_t, summary_t = got.get("title"), got.get("summary")
+    title = title_t.text if title_t is not None else item.title
+    summary = summary_t.text if summary_t is not None else item.summary
     return LocalizedItem(
         item=item, lang=lang, title=title, summary=summary, text_lang=lang,
         provenance=weakest, review=review,
@@ -252,15 +253,21 @@ def localize_all(
     """
     i18n = settings.i18n if settings is not None else I18nSettings()
     errors: list[str] = []
+    owned = None  # a client made here is closed here
     if translator is None and settings is not None and i18n.translator != "none":
         from hrc_outreach.i18n.translators import translator_from_settings
 
         try:
-            translator = translator_from_settings(settings)
+            translator = owned = translator_from_settings(settings)
         except ConfigError as exc:
             errors.append(str(exc))
     engine = _Engine(translator, [])
-    result = {lang: _localize(edition, lang, i18n, store, engine) for lang in languages}
+    try:
+        result = {lang: _localize(edition, lang, i18n, store, engine) for lang in languages}
+    finally:
+        client = getattr(owned, "client", None)
+        if client is not None:
+            client.close()
     if errors:  # a configuration problem concerns every language
         result = {
             lang: loc.model_copy(update={"translation_errors": tuple(errors)
