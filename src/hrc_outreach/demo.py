@@ -21,6 +21,8 @@ from hrc_outreach.paths import PROJECT_ROOT
 def _quiet_prefect() -> None:
     # No telemetry (no network here) and no heartbeat wait per run; set before Prefect is imported.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # the temporary server's start is ~10 s on an idle 2-core machine; give a busy one room
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
 
