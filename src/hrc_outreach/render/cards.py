@@ -84,20 +84,33 @@ def text_colour(background: tuple[int, int, int]) -> tuple[int, int, int]:
     return white if contrast_ratio(white, background) >= contrast_ratio(ink, background) else ink
 
 
-def _layout_kwargs(lang: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class _Layout:
+    """Direction and language for Pillow's text calls (None: Pillow's own detection)."""
+
+    direction: str | None = None
+    language: str | None = None
+
+    def length(self, font: Font, text: str) -> float:
+        if isinstance(font, ImageFont.FreeTypeFont):
+            return font.getlength(text, direction=self.direction, language=self.language)
+        return font.getlength(text)
+
+
+def _layout(lang: str) -> _Layout:
     if RAQM and text_direction(lang) == "rtl":
-        return {"direction": "rtl", "language": lang.split("_")[0]}
-    return {}
+        return _Layout("rtl", lang.split("_")[0])
+    return _Layout()
 
 
 def _wrap(text: str, font: Font, width: int, max_lines: int, lang: str) -> list[str]:
     """Words into lines no wider than ``width``; the last line ends with … if text is left over."""
-    kw = _layout_kwargs(lang)
+    lay = _layout(lang)
     lines: list[str] = []
     current = ""
     for word in text.split():
         trial = f"{current} {word}".strip()
-        if font.getlength(trial, **kw) <= width or not current:
+        if lay.length(font, trial) <= width or not current:
             current = trial
         else:
             lines.append(current)
@@ -106,15 +119,15 @@ def _wrap(text: str, font: Font, width: int, max_lines: int, lang: str) -> list[
         lines.append(current)
     if len(lines) > max_lines:
         last = lines[max_lines - 1]
-        while last and font.getlength(last + " …", **kw) > width:
+        while last and lay.length(font, last + " …") > width:
             last = last.rsplit(" ", 1)[0] if " " in last else last[:-1]
         lines = lines[: max_lines - 1] + [last + " …"]
     # A single word wider than the card: cut it rather than overflow.
-    return [_fit_word(line, font, width, kw) for line in lines]
+    return [_fit_word(line, font, width, lay) for line in lines]
 
 
-def _fit_word(line: str, font: Font, width: int, kw: dict[str, str]) -> str:
-    while len(line) > 1 and font.getlength(line, **kw) > width:
+def _fit_word(line: str, font: Font, width: int, lay: _Layout) -> str:
+    while len(line) > 1 and lay.length(font, line) > width:
         line = line[:-2] + "…"
     return line
 
@@ -130,7 +143,7 @@ def draw_card(card: Card, size: tuple[int, int], brand: str, accent: str) -> Ima
     margin = int(w * 0.07)
     draw.rectangle((0, 0, w, int(unit * 0.035)), fill=acc)  # brand band: decoration only
     rtl = text_direction(card.lang) == "rtl"
-    kw = _layout_kwargs(card.lang)
+    lay = _layout(card.lang)
     x, anchor = (w - margin, "ra") if rtl and RAQM else (margin, "la")
     width = w - 2 * margin
 
@@ -149,11 +162,27 @@ def draw_card(card: Card, size: tuple[int, int], brand: str, accent: str) -> Ima
     block_h = line_h * len(lines) + small_h * (len(subs) + 1 if subs else 0)
     y = max(int(unit * 0.16), (h - block_h) // 2)
     for line in lines:
-        draw.text((x, y), line, font=tfont, fill=ink, anchor=anchor, **kw)
+        draw.text(
+            (x, y),
+            line,
+            font=tfont,
+            fill=ink,
+            anchor=anchor,
+            direction=lay.direction,
+            language=lay.language,
+        )
         y += line_h
     y += small_h // 2
     for sub in subs:
-        draw.text((x, y), sub, font=small, fill=ink, anchor=anchor, **kw)
+        draw.text(
+            (x, y),
+            sub,
+            font=small,
+            fill=ink,
+            anchor=anchor,
+            direction=lay.direction,
+            language=lay.language,
+        )
         y += small_h
     foot_y = h - margin - small_h
     draw.rectangle(
@@ -161,7 +190,15 @@ def draw_card(card: Card, size: tuple[int, int], brand: str, accent: str) -> Ima
     )
     footer = _wrap(_NO_GLYPH.sub("", card.footer), foot, width, 1, card.lang)
     if footer:
-        draw.text((x, foot_y), footer[0], font=foot, fill=ink, anchor=anchor, **kw)
+        draw.text(
+            (x, foot_y),
+            footer[0],
+            font=foot,
+            fill=ink,
+            anchor=anchor,
+            direction=lay.direction,
+            language=lay.language,
+        )
     return img
 
 
