@@ -154,3 +154,31 @@ def test_items_in_another_source_language(edition: Edition) -> None:
     assert out["fr"].items[0].provenance is Provenance.HUMAN
     en = out["en"].items[0]
     assert en.provenance is Provenance.SOURCE and en.text_lang == "fr" and en.untranslated
+
+
+def test_batches_respect_deepls_limits_at_the_server(
+    store: Store, deepl_server, client
+) -> None:
+    from datetime import date
+
+    from hrc_outreach.models import Section, SectionKind
+    from tests.i18n.conftest import make_item
+
+    url, engine = deepl_server
+    big = "<p>" + "Human rights begin at home, in the city. " * 800 + "</p>"  # ≈ 33 KB
+    items = tuple(
+        make_item(n, summary=big.replace("home", f"home {n}") if n < 8 else "")
+        for n in range(120)
+    )
+    ed = Edition(key="2026-12", title="t", issue_number=1, date=date(2026, 12, 1),
+                 sections=(Section(kind=SectionKind.NEWS, items=items),))
+    out = localize_all(ed, ["nl"], store=store, translator=_deepl(url, client))
+    reqs = engine.translate_requests()
+    assert all(len(r.body["text"]) <= 50 for r in reqs)
+    assert all(r.size <= 128 * 1024 for r in reqs)
+    titles = [r for r in reqs if len(r.body["text"]) > 8 or "<p>" not in r.body["text"][0]]
+    assert sorted(len(r.body["text"]) for r in titles) == [20, 50, 50]
+    summaries = [r for r in reqs if r not in titles]
+    assert len(summaries) >= 3  # 8 × 33 KB do not fit in one 128 KiB request
+    assert sum(len(r.body["text"]) for r in summaries) == 8
+    assert not out["nl"].untranslated
