@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from hrc_outreach.config import Settings, load_settings
+from hrc_outreach.config import Settings
 from hrc_outreach.curate import curate_edition, record_sent
 from hrc_outreach.errors import CurateError, EmptyEditionError
 from hrc_outreach.models import ContentItem, ItemKind, SectionKind, item_id
@@ -34,9 +34,11 @@ def _event(key: str, month: int, day: int, hour: int = 13) -> ContentItem:
 @pytest.fixture
 def cfg(tmp_path: Path) -> Settings:
     (tmp_path / "editions").mkdir()
-    return load_settings(env={}, newsletter={"editions_dir": str(tmp_path / "editions")},
-                         curate={"event_window_days": 60,
-                                 "caps": {"practice": 2, "project_update": 2, "event": 3, "news": 2}})
+    return Settings.model_validate({
+        "newsletter": {"editions_dir": str(tmp_path / "editions")},
+        "curate": {"event_window_days": 60,
+                   "caps": {"practice": 2, "project_update": 2, "event": 3, "news": 2}},
+    })
 
 
 def _put(store: Store, *items: ContentItem) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hrc_outreach.config import Settings, load_settings
+from hrc_outreach.config import Settings
 from hrc_outreach.errors import EmptyEditionError
 from hrc_outreach.render.draft import draft_edition
 from hrc_outreach.render.output import read_rendered
@@ -23,7 +23,7 @@ def cfg(tmp_path: Path) -> Settings:
     editions = tmp_path / "editions"
     editions.mkdir()
     (editions / "2026-12.md").write_text("Dear readers,\n\nA warm welcome.\n", encoding="utf-8")
-    return load_settings(env={}, newsletter={"editions_dir": str(editions)})
+    return Settings.model_validate({"newsletter": {"editions_dir": str(editions)}})
 
 
 def _fill(store: Store, hostile: bool = False) -> None:

@@ -9,6 +9,7 @@ own direction. URL lines are left alone (marks next to a URL break auto-linking)
 from __future__ import annotations
 
 import re
+import textwrap
 
 from hrc_outreach.render.environment import environment
 from hrc_outreach.render.view import EditionView
@@ -18,6 +19,15 @@ RLM = "\u200f"
 LRI, RLI, PDI = "\u2066", "\u2067", "\u2069"
 _URL_LINE = re.compile(r"^\s*(\[\d+\]\s*)?(https?://|\[\[)")
 _BLANKS = re.compile(r"\n{3,}")
+WIDTH = 76
+
+
+def wrap(text: str, width: int = WIDTH) -> str:
+    """Paragraphs of prose wrapped at ``width`` (never inside a word or a URL)."""
+    return "\n\n".join(
+        textwrap.fill(p, width, break_long_words=False, break_on_hyphens=False)
+        for p in text.split("\n\n")
+    )
 
 
 def _wrap(text: str, text_dir: str, view: EditionView) -> str:
@@ -41,6 +51,7 @@ def render_text(view: EditionView) -> str:
     """The plain-text part for one language."""
     text = environment(view.lang).get_template(TEXT_TEMPLATE).render(
         view=view,
+        wrap=wrap,
         iso=lambda text, item: _wrap(text, item.text_dir, view),
         iso_intro=lambda text: _wrap(text, view.intro_dir, view),
     )
