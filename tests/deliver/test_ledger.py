@@ -7,7 +7,7 @@ import asyncio
 import socket
 import threading
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -227,14 +227,22 @@ class _NoKeyProvider:
 DEAD = f"{socket.gethostname()}:999999999:dead"  # this host, a process id that cannot exist
 
 
-def _crash_mid_request(store: Store, job_id: int, seq: int, *, by: str = DEAD) -> int:
+def _crash_mid_request(
+    store: Store, job_id: int, seq: int, *, by: str = DEAD, first_sent: datetime | None = None
+) -> int:
     """What a SIGKILL during a request leaves behind: the batch claimed by a sender now gone."""
+    first = (first_sent or datetime.now(UTC)).isoformat()
     with store.session() as s:
         bid = s.scalar(select(BatchRow.id).where(BatchRow.job_id == job_id, BatchRow.seq == seq))
         s.execute(
             update(BatchRow)
             .where(BatchRow.id == bid)
-            .values(state="submitting", claimed_by=by, claimed_at=datetime.now(UTC))
+            .values(
+                state="submitting",
+                claimed_by=by,
+                claimed_at=datetime.now(UTC),
+                response={"first_sent_at": first},
+            )
         )
         s.execute(
             update(SendRecipientRow)
@@ -334,3 +342,17 @@ def test_two_senders_on_postgres_never_claim_the_same_batch(store: Store, tmp_pa
         assert len(by_sender) == 2, by_sender  # both senders worked, on different batches
         assert s.scalar(select(func.max(BatchRow.attempts))) == 1
     assert job_report(store, KEY).state == "done"
+
+
+def test_in_doubt_past_the_key_window_is_held_even_with_brevo(store: Store, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    add_subscribers(store, 20, ("en",))
+    msgs = messages(KEY, ("en",))
+    job_id = plan_job(store, settings, KEY, msgs, "brevo", max_recipients=10)
+    # First sent an hour ago: Brevo has forgotten the key, so a resend could deliver it twice.
+    _crash_mid_request(store, job_id, 0, first_sent=datetime.now(UTC) - timedelta(hours=1))
+    with BrevoSim(tmp_path / "sim") as sim:
+        report = send(store, settings, job_id, sim, messages=msgs)
+    assert report.state == "needs_attention" and report.totals.in_doubt == 10
+    assert "longer ago than the provider keeps idempotency keys" in report.issues[0].error
+    assert len(received(tmp_path / "sim")) == 10

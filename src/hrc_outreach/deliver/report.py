@@ -113,7 +113,7 @@ def report_for_job(s: Session, job: SendJobRow, *, missed_limit: int | None = No
         .where(SendRecipientRow.job_id == job.id, BatchRow.lang != SendRecipientRow.lang)
         .group_by(SendRecipientRow.lang)
     ).all()
-    fallback = dict(fallback_rows)
+    fallback: dict[str, int] = {lang: n for lang, n in fallback_rows}
     languages = {
         lang: LanguageFigures(
             planned=sum(c.values()),
@@ -126,13 +126,14 @@ def report_for_job(s: Session, job: SendJobRow, *, missed_limit: int | None = No
         )
         for lang, c in sorted(counts.items())
     }
-    batch_counts = dict(
-        s.execute(
+    batch_counts: dict[str, int] = {
+        state: n
+        for state, n in s.execute(
             select(BatchRow.state, func.count())
             .where(BatchRow.job_id == job.id)
             .group_by(BatchRow.state)
-        ).all()
-    )
+        )
+    }
     issues = tuple(
         BatchIssue(
             seq=b.seq,

@@ -54,6 +54,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _rowcount(result: Any) -> int:
+    """Rows an UPDATE changed (a CursorResult; typed as Result by SQLAlchemy's session API)."""
+    return int(result.rowcount)
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -184,17 +189,20 @@ def claim_next(store: Store, job_id: int, me: str) -> _Claimed | None:
             if row is None:
                 return None
             bid, seq, lang, key = row
+            now = _now()
             done = s.execute(
                 update(BatchRow)
                 .where(BatchRow.id == bid, BatchRow.state == BatchState.PLANNED.value)
                 .values(
                     state=BatchState.SUBMITTING.value,
                     claimed_by=me,
-                    claimed_at=_now(),
+                    claimed_at=now,
                     attempts=BatchRow.attempts + 1,
+                    # the idempotency key's window runs from its first use, whatever follows
+                    response={"first_sent_at": now.isoformat()},
                 )
             )
-            if done.rowcount != 1:  # another sender won it between our SELECT and UPDATE
+            if _rowcount(done) != 1:  # another sender won it between our SELECT and UPDATE
                 continue
             _suppress(s, bid)
             recipients = _load_recipients(s, bid, ("planned",))
@@ -217,16 +225,19 @@ def recover(store: Store, job_id: int, me: str, provider: Provider) -> list[_Cla
                 BatchRow.idempotency_key,
                 BatchRow.claimed_by,
                 BatchRow.claimed_at,
+                BatchRow.response,
             )
             .where(BatchRow.job_id == job_id, BatchRow.state == BatchState.SUBMITTING.value)
             .order_by(BatchRow.seq)
         ).all()
     window = timedelta(seconds=IDEMPOTENCY_WINDOW_SECONDS)
-    for bid, seq, lang, key, by, at in stuck:
+    for bid, seq, lang, key, by, at, response in stuck:
         if not sender_gone(by, at):
             continue  # another sender is still on it
+        first = (response or {}).get("first_sent_at")
+        first_at = datetime.fromisoformat(first) if first else at
         with store.session() as s:
-            fresh = at is not None and at > _now() - window
+            fresh = first_at is not None and first_at > _now() - window
             if provider.idempotent and fresh:
                 taken = s.execute(
                     update(BatchRow)
@@ -236,8 +247,8 @@ def recover(store: Store, job_id: int, me: str, provider: Provider) -> list[_Cla
                         BatchRow.claimed_by == by,
                     )
                     .values(claimed_by=me, claimed_at=_now(), attempts=BatchRow.attempts + 1)
-                ).rowcount
-                if taken == 1:
+                )
+                if _rowcount(taken) == 1:
                     # No suppression re-check: the resend must carry exactly the first payload.
                     out.append(
                         _Claimed(bid, seq, lang, key, _load_recipients(s, bid, ("planned",)))
@@ -257,8 +268,8 @@ def recover(store: Store, job_id: int, me: str, provider: Provider) -> list[_Cla
                     BatchRow.claimed_by == by,
                 )
                 .values(state=BatchState.IN_DOUBT.value, error=why, finished_at=_now())
-            ).rowcount
-            if taken == 1:
+            )
+            if _rowcount(taken) == 1:
                 _recipients_to(s, bid, "in_doubt", from_states=("planned",))
     return out
 
