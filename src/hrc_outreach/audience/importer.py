@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from hrc_outreach.audience.addresses import hash_normalised, normalise_email
@@ -258,25 +258,44 @@ def import_csv(
         if confirm_now and e.consent_at is not None:
             note(old.id, e, "confirmed", {"consent_at": e.consent_at.isoformat(), "line": e.line})
 
+    # Core statements on the tables (not ORM bulk operations): plain executemany, which stays
+    # linear; ORM bulk INSERT ... RETURNING measured quadratic here (100,000 rows: minutes).
+    subscribers = _table(SubscriberRow)
     if inserts:
-        for sid, h in session.execute(
-            insert(SubscriberRow).returning(SubscriberRow.id, SubscriberRow.email_hash), inserts
-        ):
-            e = entries[h]
-            detail = {"state": "confirmed" if e.consent_at else "pending", "line": e.line}
-            if e.consent_at:
-                detail["consent_at"] = e.consent_at.isoformat()
-                detail["consent_source"] = e.consent_source
-            note(sid, e, "subscribed", detail)
+        session.execute(insert(subscribers), inserts)
+        new_hashes = [r["email_hash"] for r in inserts]
+        for chunk in _chunks(new_hashes):
+            for sid, h in session.execute(
+                select(SubscriberRow.id, SubscriberRow.email_hash).where(
+                    SubscriberRow.email_hash.in_(chunk)
+                )
+            ):
+                e = entries[h]
+                detail = {"state": "confirmed" if e.consent_at else "pending", "line": e.line}
+                if e.consent_at:
+                    detail["consent_at"] = e.consent_at.isoformat()
+                    detail["consent_source"] = e.consent_source
+                note(sid, e, "subscribed", detail)
         counts["imported"] += len(inserts)
     if updates:
-        session.execute(update(SubscriberRow), updates)
+        columns: dict[str, Any] = {k: bindparam(k) for k in updates[0] if k != "id"}
+        for row in updates:
+            row["row_id"] = row.pop("id")
+        session.execute(
+            update(subscribers).where(subscribers.c.id == bindparam("row_id")).values(columns),
+            updates,
+        )
     if new_suppressions:
-        session.execute(insert(SuppressionRow), new_suppressions)
+        session.execute(insert(_table(SuppressionRow)), new_suppressions)
     if log:
-        session.execute(insert(ConsentEventRow), log)
+        session.execute(insert(_table(ConsentEventRow)), log)
     session.flush()
     return ImportResult(**counts, rejected=tuple(sorted(rejected, key=lambda r: r.line)))
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
 
 
 def _update(old: Any, *, now: datetime, **values: Any) -> dict[str, Any]:
