@@ -13,9 +13,7 @@ from tests.support.brevo_sim import BrevoSim, received, request_log
 from tests.support.ledger_data import messages, write_draft
 
 
-def test_every_language_to_one_address_outside_the_ledger(
-    sqlite_store: Store, tmp_path: Path
-) -> None:
+def test_every_language_to_one_address(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     write_draft(tmp_path / "out", messages(KEY, ("en", "fr", "ar")))
     with BrevoSim(tmp_path / "sim") as sim:
