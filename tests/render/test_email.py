@@ -129,3 +129,29 @@ def test_view_is_the_single_source(edition: Edition, settings: Settings) -> None
     doc: Node = parse_html(html)
     assert not doc.find_all("h3")
     assert edition.items[0].kind is ItemKind.PRACTICE
+
+
+def _luminance(hex_colour: str) -> float:
+    rgb = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def test_colour_pairs_have_enough_contrast(edition: Edition, settings: Settings) -> None:
+    html = _html(edition, settings)
+    brand = settings.newsletter.brand_color
+    pairs = [(brand, "#ffffff"), ("#1f1f1f", "#ffffff"), ("#4a4a4a", "#ffffff"),
+             ("#333333", "#f4f5f7"), ("#1f1f1f", "#f4f5f7"), ("#ffffff", brand)]
+    for fg, bg in pairs:
+        assert fg.lower() in html.lower() and bg.lower() in html.lower()
+        assert _contrast(fg, bg) >= 4.5, (fg, bg, _contrast(fg, bg))
+
+
+def test_foreign_title_in_a_button_keeps_its_direction(edition: Edition, settings: Settings) -> None:
+    html = _html(edition, settings, "ar")
+    assert '<span lang="en" dir="ltr">Webinar: monitoring human rights in social services</span>' in html

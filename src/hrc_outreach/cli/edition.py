@@ -81,6 +81,7 @@ def draft_command(
                     "html_bytes": len(msg.html.encode("utf-8")),
                     "lint": {"errors": msg.lint_errors, "warnings": msg.lint_warnings},
                     "provenance": msg.provenance_counts,
+                    "untranslated": len(result.untranslated.get(lang, ())),
                     "path": str(result.paths[lang]),
                 }
                 for lang, msg in result.messages.items()

@@ -72,6 +72,15 @@ class ItemView:
         """True when the item's text is in another language than the edition (lang attribute)."""
         return self.untranslated
 
+    @property
+    def title_html(self) -> Markup:
+        """The title for inline use in chrome ("Register for …"), isolated when foreign."""
+        if not self.foreign:
+            return Markup.escape(self.title)
+        return Markup('<span lang="{}" dir="{}">{}</span>').format(
+            self.text_lang, self.text_dir, self.title
+        )
+
 
 @dataclass(frozen=True)
 class SectionView:
