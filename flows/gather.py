@@ -26,9 +26,24 @@ from hrc_outreach.store import Store, open_store
 ARTIFACT_KEY = "gather-summary"
 
 
-@task(retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE, task_run_name="gather-{name}")
+def _worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry network faults, 5xx and 429 only: a missing file or a broken feed stays broken."""
+    try:
+        exc = state.result(raise_on_failure=False)
+    except Exception:
+        return True
+    return not isinstance(exc, SourceError) or exc.retryable
+
+
+@task(
+    retries=2,
+    retry_delay_seconds=[5, 30],
+    retry_condition_fn=_worth_retrying,
+    cache_policy=NO_CACHE,
+    task_run_name="gather-{name}",
+)
 def gather_source(name: str, config: str | None = None) -> SourceReport:
-    """Gather one source; raises when it failed, so Prefect retries it."""
+    """Gather one source; raises when it failed, so Prefect retries it (if worth it)."""
     settings = load_settings(config)
     store = Store(settings.database_url, migrate_schema=False)  # the flow migrated it
 
@@ -41,7 +56,7 @@ def gather_source(name: str, config: str | None = None) -> SourceReport:
     finally:
         store.dispose()
     if report.status is GatherStatus.ERROR:
-        raise SourceError(report.error or "failed", source=name)
+        raise SourceError(report.error or "failed", retryable=report.retryable)
     return report
 
 

@@ -103,6 +103,7 @@ class SourceReport(Frozen):
     not_modified: bool = False
     error: str | None = None
     warnings: tuple[str, ...] = ()
+    retryable: bool = False  # the error was a network fault, 5xx or 429: worth another try
 
 
 class GatherReport(Frozen):

@@ -147,6 +147,7 @@ def test_one_broken_source_among_good_ones(
     errors = {n: s.error or "" for n, s in by_name.items() if s.status is GatherStatus.ERROR}
     assert set(errors) == {"broken", "missing", "garbage"}
     assert "'broken'" in errors["broken"] and "HTTP 500" in errors["broken"]
+    assert by_name["broken"].retryable and not by_name["missing"].retryable
     assert "'missing'" in errors["missing"] and "missing.xml does not exist" in errors["missing"]
     assert (
         "'garbage'" in errors["garbage"] and "not a readable RSS or Atom feed" in errors["garbage"]

@@ -187,7 +187,14 @@ async def gather_one(
             await asyncio.to_thread(_save_error, store, config.name, now, message)
         except Exception as store_exc:  # the store itself is down: the report still says why
             log.error("gather: cannot record the error of %s: %s", config.name, store_exc)
-        return SourceReport(name=config.name, kind=kind, status=GatherStatus.ERROR, error=message)
+        retryable = isinstance(exc, SourceError) and exc.retryable
+        return SourceReport(
+            name=config.name,
+            kind=kind,
+            status=GatherStatus.ERROR,
+            error=message,
+            retryable=retryable,
+        )
     for warning in report.warnings:
         log.warning("gather: source %r: %s", config.name, warning)
     return report
