@@ -149,7 +149,7 @@ def _sections(
         else:
             rest = _newest_first(rest)
         item_kind = next(k for k, s in SECTION_OF_KIND.items() if s is kind)
-        cap = (caps or {}).get(item_kind.value, len(rest)) if caps is not None else len(rest)
+        cap = len(rest) if caps is None else caps.get(item_kind.value, len(rest))  # absent: no cap
         room = max(cap - len(pins), 0)
         items = pins + rest[:room]
         if kind is SectionKind.EVENTS:
