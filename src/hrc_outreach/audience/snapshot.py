@@ -69,23 +69,20 @@ def audience_snapshot(
     source language). ``segments``: keep only subscribers tagged with at least one of them.
     """
     suppressed = exists().where(SuppressionRow.email_hash == SubscriberRow.email_hash)
+    columns = [SubscriberRow.id, SubscriberRow.email, SubscriberRow.name, SubscriberRow.language]
+    if segments is not None:  # decoding every row's JSON costs more than the rest: only if asked
+        columns.append(SubscriberRow.segments)
     query = (
-        select(
-            SubscriberRow.id,
-            SubscriberRow.email,
-            SubscriberRow.name,
-            SubscriberRow.language,
-            SubscriberRow.segments,
-        )
+        select(*columns)
         .where(SubscriberRow.state == ConsentState.CONFIRMED.value, ~suppressed)
         .order_by(SubscriberRow.id)
     )
     wanted = set(segments) if segments is not None else None
     mapped: dict[str, str] = {}  # stored language -> configured one (few distinct values)
     out: list[AudienceMember] = []
-    make = AudienceMember.model_construct  # rows come from our own table: skip re-validation
-    for sid, email, name, lang, tags in session.execute(query):
-        if wanted is not None and not wanted.intersection(tags or ()):
+    for row in session.execute(query):
+        sid, email, name, lang = row[0], row[1], row[2], row[3]
+        if wanted is not None and not wanted.intersection(row[4] or ()):
             continue
         if languages is not None:
             norm = mapped.get(lang)
@@ -93,7 +90,8 @@ def audience_snapshot(
                 norm = normalise_language(lang, languages) or fallback_language
                 mapped[lang] = norm
             lang = norm
-        out.append(make(subscriber_id=sid, email=email, name=name, language=lang))
+        # Plain validation measured faster than model_construct for this small model.
+        out.append(AudienceMember(subscriber_id=sid, email=email, name=name, language=lang))
     return out
 
 
