@@ -9,9 +9,9 @@ from __future__ import annotations
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,8 @@ from hrc_outreach.store.tables import BatchRow, SendJobRow, SendRecipientRow
 # Fixed namespace: a batch's idempotency key is the same UUID every time it is computed.
 _KEY_NAMESPACE = uuid.UUID("6f1d2c3e-8a0b-4f5e-9c7d-2b1a0e3f4d5c")
 _INSERT_CHUNK = 5_000
+# Core (not ORM) inserts: 100,000 plain rows, no objects to track.
+_RECIPIENTS = cast(Table, SendRecipientRow.__table__)
 
 
 class Member(Protocol):
@@ -283,7 +285,7 @@ def _write_batches(
                 }
             )
             if len(rows) >= _INSERT_CHUNK:
-                s.execute(insert(SendRecipientRow), rows)
+                s.execute(_RECIPIENTS.insert(), rows)
                 rows = []
     if rows:
-        s.execute(insert(SendRecipientRow), rows)
+        s.execute(_RECIPIENTS.insert(), rows)

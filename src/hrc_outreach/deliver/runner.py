@@ -20,9 +20,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from hrc_outreach.config import Settings
@@ -46,6 +46,14 @@ _HOST = socket.gethostname()
 _ACTIVE_RUNS: set[str] = set()  # run tokens of senders alive in this process
 LEASE_SECONDS = 600.0  # a sender on another host silent this long is presumed dead
 IDEMPOTENCY_WINDOW_SECONDS = 900.0  # Brevo keeps keys 15-30 min: past that a resend could duplicate
+
+# Core executemany by primary key: one batch's message ids (up to 2,000 rows) in one call.
+_RCPT = cast(Table, SendRecipientRow.__table__)
+_SET_MESSAGE_ID = (
+    update(_RCPT)
+    .where(_RCPT.c.id == bindparam("rid"))
+    .values(state="accepted", message_id=bindparam("mid"))
+)
 
 Progress = Callable[[int, int], None]  # (recipients accepted so far in this run, batch size)
 
@@ -309,12 +317,12 @@ def _record_accepted(run: _Run, c: _Claimed, result: SendResult, requests: int) 
         )
         by_sub = {sub: rid for rid, sub, _e, _n in c.recipients}
         with_ids = [
-            {"id": by_sub[sub], "state": "accepted", "message_id": mid[:300]}
+            {"rid": by_sub[sub], "mid": mid[:300]}
             for sub, mid in result.message_ids.items()
             if sub in by_sub
         ]
         if with_ids:
-            s.execute(update(SendRecipientRow), with_ids)
+            s.execute(_SET_MESSAGE_ID, with_ids)
         _recipients_to(s, c.row_id, "accepted", from_states=("planned", "in_doubt"))
 
 
