@@ -128,6 +128,7 @@ class DeliverySettings(_Section):
     concurrency: int = 4
     rate_per_second: float = 10.0
     retries: int = 5
+    backoff_seconds: float = 1.0  # first retry after up to this (doubling), unless Retry-After
     smtp_host: str = "localhost"
     smtp_port: int = 25
     smtp_starttls: bool = False

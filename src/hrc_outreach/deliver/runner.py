@@ -381,7 +381,7 @@ async def _submit(run: _Run, c: _Claimed) -> None:
             resend_safe = run.provider.idempotent or not exc.in_doubt
             if exc.retryable and resend_safe and attempt < run.retries:
                 delay = backoff(
-                    attempt, base=run.settings.fetch.backoff_seconds, retry_after=exc.retry_after
+                    attempt, base=run.settings.delivery.backoff_seconds, retry_after=exc.retry_after
                 )
                 log.info(
                     "batch %s: %s answered %s, retrying in %.1fs", c.seq, name, exc.status, delay
