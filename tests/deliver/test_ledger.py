@@ -48,7 +48,7 @@ def make_settings(tmp_path: Path, **delivery: Any) -> Settings:
     return Settings.model_validate(
         {
             "out_dir": str(tmp_path / "out"),
-            "delivery": {"provider": "brevo", "retries": 8, **delivery},
+            "delivery": {"provider": "brevo", "retries": 8, "backoff_seconds": 0.05, **delivery},
         }
     )
 

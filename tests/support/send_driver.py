@@ -29,7 +29,11 @@ async def main() -> None:
     p.add_argument("--rate", type=float, default=1000.0)
     a = p.parse_args()
     settings = Settings.model_validate(
-        {"out_dir": a.out, "store": {"url": a.db}, "delivery": {"provider": "brevo", "retries": 10}}
+        {
+            "out_dir": a.out,
+            "store": {"url": a.db},
+            "delivery": {"provider": "brevo", "retries": 10, "backoff_seconds": 0.1},
+        }
     )
     store = Store(a.db)
     messages = read_rendered(settings.resolve(settings.out_dir), a.key)
