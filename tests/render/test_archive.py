@@ -47,8 +47,10 @@ def test_arabic_page_is_rtl_and_root_lists_languages(
     doc = parse_html(paths.page.read_text(encoding="utf-8"))
     for tag in ("html", "body"):
         assert doc.find(tag).attrs["dir"] == "rtl"  # type: ignore[union-attr]
-    english = [n for n in doc.find_all("article") if n.attrs.get("lang") == "en"]
-    assert english and all(n.attrs.get("dir") == "ltr" for n in english)
+    english = [n for n in doc.find_all("h3", "div") if n.attrs.get("lang") == "en"]
+    # 5 titles, 5 summaries and the staff intro, all English
+    assert len(english) == 11 and all(n.attrs.get("dir") == "ltr" for n in english)
+    assert all("lang" not in n.attrs for n in doc.find_all("article"))  # cards mirror as a whole
     root = paths.root.read_text(encoding="utf-8")
     assert 'href="ar/index.html"' in root and 'href="en/index.html"' in root
     assert "العربية" in root
