@@ -167,4 +167,5 @@ def test_served_monthly_deployment_has_the_brussels_cron(prefect_harness: None) 
     assert dep.name == "monthly"
     crons = [(s.schedule.cron, s.schedule.timezone) for s in dep.schedules]  # type: ignore[union-attr]
     assert crons == [(MONTHLY_CRON, "Europe/Brussels")]
-    assert dep.concurrency_limit == 1 or dep.global_concurrency_limit is not None
+    assert dep.global_concurrency_limit is not None
+    assert dep.global_concurrency_limit.limit == 1  # one run of the monthly flow at a time
