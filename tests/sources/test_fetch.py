@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -186,3 +187,13 @@ def test_retry_after_forms() -> None:
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds(None) is None
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
+
+
+def test_retry_after_is_honoured(tmp_path: Path) -> None:
+    answers = iter(
+        [httpx.Response(429, headers={"Retry-After": "1"}), httpx.Response(200, content=FEED)]
+    )
+    started = time.perf_counter()
+    doc, reader = _run(lambda r: next(answers), _settings(tmp_path, backoff_seconds=0.01), _src())
+    assert doc.content == FEED and reader.stats.retries == 1
+    assert time.perf_counter() - started >= 0.95  # waited as told, not the 10 ms backoff

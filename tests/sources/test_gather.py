@@ -277,3 +277,19 @@ def test_unknown_language_is_detected(
     assert gather_sync(settings, sqlite_store, now=NOW).ok
     with sqlite_store.session() as s:
         assert [i.language for i in list_items(s)] == ["fr"]
+
+
+def test_a_slow_server_times_out_with_a_clear_error(
+    tmp_path: Path, server: FeedServer, sqlite_store: Store
+) -> None:
+    server.delay = 1.0
+    server.routes["/slow.xml"] = (200, GOOD)
+    settings = settings_for(
+        tmp_path,
+        [{"name": "slow", "kind": "feed", "url": server.url + "/slow.xml"}],
+        timeout_seconds=0.2,
+        retries=0,
+    )
+    report = gather_sync(settings, sqlite_store, now=NOW).sources[0]
+    assert report.status is GatherStatus.ERROR and report.retryable
+    assert report.error and "'slow'" in report.error and "timed out after 0.2 s" in report.error
