@@ -206,3 +206,11 @@ def test_sanitize_helpers() -> None:
     assert html_to_text("<p>A&amp;B</p><ul><li>one</li><li>two</li></ul>") == "A&B\n\none\n\ntwo"
     words = " ".join(f"w{n}" for n in range(30))
     assert short_title(words, 5) == "w0 w1 w2 w3 w4…"
+
+
+def test_a_huge_guid_is_hashed_into_a_storable_key(tmp_path: Path) -> None:
+    guid = "urn:" + "x" * 5000
+    feed = f"<rss version='2.0'><channel><title>t</title><item><guid>{guid}</guid><title>a</title></item></channel></rss>"
+    item = collect(tmp_path, feed).items[0]
+    assert item.source_key.startswith("sha256:") and len(item.source_key) < 100
+    assert item.source_key == collect(tmp_path, feed).items[0].source_key

@@ -24,6 +24,7 @@ from hrc_outreach.sources.base import Document, GatherContext, SourceOutput
 from hrc_outreach.sources.sanitize import html_to_text, safe_url, sanitize_html, short_title
 
 UNKNOWN = "unknown"
+MAX_KEY_LENGTH = 500
 # A web page given instead of a feed: a clear error beats an "ok" source with no items.
 _HTML_PAGE = re.compile(
     rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html)", re.I | re.S
@@ -140,6 +141,8 @@ def entry_to_item(
     if not key:
         stamp = published.isoformat() if published else str(entry.get("published") or "")
         key = "sha256:" + hashlib.sha256(f"{title}\x1f{stamp}".encode()).hexdigest()[:32]
+    elif len(key) > MAX_KEY_LENGTH:  # the store keeps keys up to 1000 characters
+        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
     image_url, image_alt = _image(entry, item_base)
     terms = [t.get("term") or t.get("label") or "" for t in entry.get("tags") or []]
     return ContentItem(
