@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
 import typer.main
 from pydantic import BaseModel
 
@@ -17,8 +16,8 @@ from tests.conftest import ROOT
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def _commands(cmd: click.Command, prefix: str) -> list[str]:
-    if isinstance(cmd, click.Group):
+def _commands(cmd: Any, prefix: str) -> list[str]:
+    if getattr(cmd, "commands", None):  # a group (Typer vendors its own click)
         out = []
         for name, sub in cmd.commands.items():
             out += _commands(sub, f"{prefix} {name}")
@@ -41,7 +40,7 @@ def _settings(model: type[BaseModel], prefix: str = "") -> list[str]:
 
 def test_every_cli_command_is_in_the_readme() -> None:
     commands = _commands(typer.main.get_command(app), "hrc-outreach")
-    assert len(commands) > 5
+    assert len(commands) > 15 and "hrc-outreach edition send" in commands
     missing = [c for c in commands if f"`{c}" not in README]
     assert not missing, f"README.md does not document: {missing}"
 
