@@ -53,8 +53,12 @@ def _start_sim(state: Path) -> tuple[subprocess.Popen[str], str]:
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_moments_loses_no_one_and_sends_no_one_twice(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'store.db'}"
+def test_sigkill_at_random_moments_loses_no_one_and_sends_no_one_twice(
+    store_url: str, tmp_path: Path
+) -> None:
+    db = store_url
+    # On PostgreSQL two sender processes work the job side by side, and both are killed.
+    senders = 2 if db.startswith("postgresql") else 1
     store = Store(db)
     add_subscribers(store, N, ("en", "fr", "de", "ar"))
     store.dispose()
@@ -87,19 +91,26 @@ def test_sigkill_at_random_moments_loses_no_one_and_sends_no_one_twice(tmp_path:
     kills: list[float] = []
     try:
         for _ in range(KILLS):
-            driver = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-            # Kill while it sends: once the server accepted one more batch, at a random moment
+            drivers = [
+                subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+                for _ in range(senders)
+            ]
+            # Kill while they send: once the server accepted one more batch, at a random moment
             # within the next 0.3 s (the server holds each answer 0.12 s, so most kills land
             # between "accepted by the server" and "recorded by the sender").
             seen = sum(request_log(tmp_path / "sim").values()) if kills else 0
-            while driver.poll() is None and sum(request_log(tmp_path / "sim").values()) <= seen:
+            while (
+                all(d.poll() is None for d in drivers)
+                and sum(request_log(tmp_path / "sim").values()) <= seen
+            ):
                 time.sleep(0.02)
-            if driver.poll() is not None:  # finished: nothing left to interrupt
+            time.sleep(rng.uniform(0.0, 0.3))
+            finished = [d for d in drivers if d.poll() is not None]
+            for d in drivers:
+                d.send_signal(signal.SIGKILL)
+                d.wait()
+            if finished:  # a sender finished the job: nothing left to interrupt
                 break
-            moment = rng.uniform(0.0, 0.3)
-            time.sleep(moment)
-            driver.send_signal(signal.SIGKILL)
-            driver.wait()
             kills.append(round(time.monotonic() - started, 2))
         final = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert final.returncode == 0, final.stderr[-3000:]
@@ -112,7 +123,7 @@ def test_sigkill_at_random_moments_loses_no_one_and_sends_no_one_twice(tmp_path:
     lost = [email_of(i) for i in range(N) if got[email_of(i)] == 0]
     dupes = {e: n for e, n in got.items() if n > 1}
     print(
-        f"\ncrash test: {len(kills)} SIGKILLs at {kills} s since start; final run: {final.stdout.strip()!r}; "
+        f"\ncrash test ({store.dialect}, {senders} sender(s)): {len(kills)} SIGKILLs at {kills} s since start; final run: {final.stdout.strip()!r}; "
         f"server accepted {sum(got.values())} recipient(s) for {N} subscribers; lost {len(lost)}, "
         f"duplicates {len(dupes)}; requests {dict(log)} (208 = a repeated idempotency key: a batch "
         f"the killed sender never heard back about); {elapsed:.1f} s"
