@@ -140,3 +140,29 @@ def test_whole_file_errors(store: Store, settings: Settings, tmp_path: Path) -> 
             import_csv(s, settings, latin1)
         with pytest.raises(AudienceError, match="no email column"):
             import_csv(s, settings, no_email)
+
+
+def test_large_file_takes_the_table_scan_path(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    _gone(store, settings)
+    n = 5_200  # above the IN-list threshold of the importer
+    lines = ["email;language;consent date"]
+    lines += [f"p{i}@example.org;{'fr' if i % 2 else 'ar'};2025-01-01" for i in range(n)]
+    lines += ["GONE@example.org;en;2025-01-01", "p7@example.org;fr;"]  # suppressed, duplicate
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with store.session() as s:
+        first = import_csv(s, settings, path).as_json()
+    assert (first["imported"], first["updated"], first["unchanged"]) == (n, 0, 0)
+    assert [r["line"] for r in first["rejected"]] == [n + 2]
+    with store.session() as s:
+        again = import_csv(s, settings, path).as_json()
+        assert (again["imported"], again["updated"], again["unchanged"]) == (0, 0, n)
+        assert len(audience_snapshot(s)) == n
+        subscribed = s.scalars(
+            select(ConsentEventRow.subscriber_id).where(
+                ConsentEventRow.action == "subscribed", ConsentEventRow.method == "import"
+            )
+        ).all()
+        assert len(set(subscribed)) == n and None not in subscribed
