@@ -356,3 +356,20 @@ def test_in_doubt_past_the_key_window_is_held_even_with_brevo(store: Store, tmp_
     assert report.state == "needs_attention" and report.totals.in_doubt == 10
     assert "longer ago than the provider keeps idempotency keys" in report.issues[0].error
     assert len(received(tmp_path / "sim")) == 10
+
+
+def test_a_missing_token_secret_stops_before_any_batch_is_claimed(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hrc_outreach.errors import ConfigError
+
+    monkeypatch.delenv("HRC_TOKEN_SECRET")
+    settings = make_settings(tmp_path)
+    add_subscribers(store, 5, ("en",))
+    msgs = messages(KEY, ("en",))
+    job_id = plan_job(store, settings, KEY, msgs, "brevo")
+    with BrevoSim(tmp_path / "sim") as sim, pytest.raises(ConfigError, match="HRC_TOKEN_SECRET"):
+        send(store, settings, job_id, sim, messages=msgs)
+    with store.session() as s:
+        assert set(s.scalars(select(BatchRow.state))) == {"planned"}
+    assert not received(tmp_path / "sim")

@@ -100,6 +100,7 @@ class _Claimed:
     lang: str
     key: str
     recipients: list[tuple[int, int, str, str]]  # (row id, subscriber id, email, name)
+    recovered: bool = False  # left mid-request by a sender now gone: it may be out already
 
 
 @dataclass
@@ -259,7 +260,7 @@ def recover(store: Store, job_id: int, me: str, provider: Provider) -> list[_Cla
                 if _rowcount(taken) == 1:
                     # No suppression re-check: the resend must carry exactly the first payload.
                     out.append(
-                        _Claimed(bid, seq, lang, key, _load_recipients(s, bid, ("planned",)))
+                        _Claimed(bid, seq, lang, key, _load_recipients(s, bid, ("planned",)), True)
                     )
                 continue
             why = (
@@ -336,6 +337,19 @@ def _record_end(run: _Run, c: _Claimed, state: BatchState, error: str) -> None:
         _recipients_to(s, c.row_id, state.value, from_states=("planned",))
 
 
+def _release(run: _Run, c: _Claimed) -> None:
+    with run.store.session() as s:
+        s.execute(
+            update(BatchRow)
+            .where(
+                BatchRow.id == c.row_id,
+                BatchRow.state == BatchState.SUBMITTING.value,
+                BatchRow.claimed_by == run.me,
+            )
+            .values(state=BatchState.PLANNED.value, claimed_by=None, attempts=BatchRow.attempts - 1)
+        )
+
+
 # ---------------------------------------------------------------------------------- submitting
 
 
@@ -369,7 +383,12 @@ async def _submit(run: _Run, c: _Claimed) -> None:
             run, c, SendResult(accepted=True, detail="no recipient left to send to"), 0
         )
         return
-    batch = _batch(run, c)
+    try:
+        batch = _batch(run, c)
+    except BaseException:
+        if not c.recovered:
+            _release(run, c)  # nothing was sent: the batch goes back to the plan
+        raise
     name = run.provider.name
     for attempt in range(run.retries + 1):
         await run.throttle.wait()
@@ -469,6 +488,10 @@ async def arun_job(
             )
         msgs = load_job_messages(settings, job, messages)
         edition_key = job.edition_key
+    from hrc_outreach.audience.links import recipient_params
+
+    # Links need the token secret: fail here, before any batch is claimed, when it is missing.
+    recipient_params(settings, subscriber_id=0, email="check@example.org", name="", lang="en")
     token = uuid.uuid4().hex[:12]
     me = f"{_HOST}:{os.getpid()}:{token}"
     _ACTIVE_RUNS.add(token)
