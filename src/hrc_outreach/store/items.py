@@ -33,9 +33,7 @@ def _row_fields(item: ContentItem) -> dict[str, object]:
     }
 
 
-def upsert_item(session: Session, item: ContentItem) -> Upsert:
-    """Store ``item``: new, updated (the old version kept in ``item_versions``) or unchanged."""
-    row = session.get(ItemRow, item.id)
+def _apply(session: Session, row: ItemRow | None, item: ContentItem) -> Upsert:
     fields = _row_fields(item)
     if row is None:
         session.add(ItemRow(id=item.id, version=1, **fields))
@@ -54,14 +52,24 @@ def upsert_item(session: Session, item: ContentItem) -> Upsert:
     return Upsert.UPDATED
 
 
+def upsert_item(session: Session, item: ContentItem) -> Upsert:
+    """Store ``item``: new, updated (the old version kept in ``item_versions``) or unchanged."""
+    return _apply(session, session.get(ItemRow, item.id), item)
+
+
 def upsert_items(session: Session, items: Iterable[ContentItem]) -> dict[Upsert, int]:
-    """Store many items; the same id twice in one batch counts once (the later one wins)."""
+    """Store many items with one look-up per thousand; the same id twice counts once (the later wins)."""
     counts = {u: 0 for u in Upsert}
     latest: dict[str, ContentItem] = {}
     for item in items:
         latest[item.id] = item
-    for item in latest.values():
-        counts[upsert_item(session, item)] += 1
+    ids = list(latest)
+    existing: dict[str, ItemRow] = {}
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        existing.update((r.id, r) for r in session.scalars(select(ItemRow).where(ItemRow.id.in_(chunk))))
+    for item_id, item in latest.items():
+        counts[_apply(session, existing.get(item_id), item)] += 1
     session.flush()
     return counts
 
