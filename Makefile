@@ -6,10 +6,13 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: install run test lint golden migration bench clean catalogs
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package.json package-lock.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --upgrade pip uv
 	@$(BIN)/uv pip install -q --python $(BIN)/python -e '.[test]'
+	@# axe-core (node_modules/) for the real-browser tests; without npm they skip and say why
+	@if command -v npm >/dev/null 2>&1; then npm install --no-audit --no-fund --silent; \
+	else echo "npm not found: tests/browser will skip (no axe-core)"; fi
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -34,7 +37,7 @@ bench: $(STAMP)
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) out var .pytest_cache
+	rm -rf $(VENV) out var .pytest_cache node_modules
 
 # Template chrome catalogs: re-extract messages.pot, merge it into every language's .po, then
 # check that every configured language is complete (scripts/check_catalogs.py).
