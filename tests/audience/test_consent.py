@@ -150,3 +150,19 @@ def test_provider_suppressions(store: Store, settings: Settings) -> None:
         )
         assert reasons[email_hash("nobody@example.net")] == "bounced"
         assert audience_snapshot(s) == []
+
+
+def test_unsubscribe_by_mail_subject(store: Store, settings: Settings) -> None:
+    from urllib.parse import unquote
+
+    from hrc_outreach.audience.consent import unsubscribe_by_mail
+
+    sid = _confirmed(store, settings)
+    mailto = links_for(settings).unsubscribe_mailto(sid)
+    subject = unquote(mailto.split("subject=", 1)[1])
+    with store.session() as s:
+        with pytest.raises(TokenError):
+            unsubscribe_by_mail(s, settings, "please remove me")
+        sub = unsubscribe_by_mail(s, settings, "Re: " + subject)
+        assert sub is not None and sub.state is ConsentState.UNSUBSCRIBED
+        assert is_suppressed(s, "ana@example.org")

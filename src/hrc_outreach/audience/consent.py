@@ -216,6 +216,14 @@ def unsubscribe(
     return to_subscriber(row)
 
 
+def unsubscribe_by_mail(session: Session, settings: Settings, subject: str) -> Subscriber | None:
+    """Unsubscribe from the subject of a mail sent to the List-Unsubscribe ``mailto:`` address
+    (``unsubscribe <token>``); TokenError if it carries no valid token."""
+    words = subject.split()
+    token = words[-1] if words else ""
+    return unsubscribe(session, settings, token, method="mailto")
+
+
 def _clean_list(values: Sequence[str]) -> list[str]:
     return sorted({v.strip() for v in values if v and v.strip()})
 
