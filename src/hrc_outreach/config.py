@@ -67,7 +67,7 @@ class StoreSettings(_Section):
 
 
 class FetchSettings(_Section):
-    concurrency: int = 10
+    concurrency: int = 20  # sources are on different hosts: waiting, not CPU, dominates
     timeout_seconds: float = 20.0
     retries: int = 3
     backoff_seconds: float = 0.5
