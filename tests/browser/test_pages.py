@@ -36,8 +36,7 @@ def test_no_horizontal_overflow(
     found = overflow(page, width)
     RESULTS["overflow"][f"{kind}-{lang}-{width}"] = (found["scrollWidth"], found["count"])
     assert found["clientWidth"] == width
-    # 1 px slack: sub-pixel text widths round the scroll width up
-    assert found["scrollWidth"] <= width + 1, f"page scrolls sideways at {width} px: {found}"
+    assert found["scrollWidth"] <= width, f"page scrolls sideways at {width} px: {found}"
     assert found["count"] == 0, f"elements beyond the {width} px viewport: {found['offenders']}"
 
 
