@@ -66,3 +66,30 @@ def test_an_overflow_and_a_violation_are_caught(page: Any, drafted: Drafted) -> 
     assert found["scrollWidth"] > 375 and found["count"] >= 1
     ids = {v["id"] for v in run_axe(page, AXE) if v["impact"] in SEVERE}
     assert "image-alt" in ids
+
+
+@pytest.mark.parametrize("lang", DEFAULT_LANGUAGES)
+def test_archive_dark_mode_axe(page: Any, drafted: Drafted, lang: str) -> None:
+    """The web archive declares `color-scheme: light dark`: its dark colours pass axe too."""
+    page.emulate_media(color_scheme="dark")
+    try:
+        _load(page, drafted, "archive", lang, WIDTHS[0])
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(18, 20, 23)", f"dark style not applied: {background}"
+        violations = run_axe(page, AXE)
+    finally:
+        page.emulate_media(color_scheme="light")
+    RESULTS["axe"][f"archive-dark-{lang}-{WIDTHS[0]}"] = by_impact(violations)
+    severe = [v for v in violations if v["impact"] in SEVERE]
+    assert not severe, f"archive {lang} in dark mode:\n{describe(severe)}"
+
+
+@pytest.mark.parametrize("index", ["index.html", "en/index.html", "ar/index.html"])
+def test_archive_indexes_axe(page: Any, drafted: Drafted, index: str) -> None:
+    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+    page.goto((drafted.out / "archive" / index).as_uri(), wait_until="load")
+    violations = run_axe(page, AXE)
+    RESULTS["axe"][f"archive-index-{index}"] = by_impact(violations)
+    assert overflow(page, WIDTHS[0])["scrollWidth"] <= WIDTHS[0]
+    severe = [v for v in violations if v["impact"] in SEVERE]
+    assert not severe, f"archive {index}:\n{describe(severe)}"
