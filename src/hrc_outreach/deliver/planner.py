@@ -265,27 +265,43 @@ def _write_batches(
             batch_rows[start : start + _INSERT_CHUNK],
         )
         ids.update({seq: bid for bid, seq in result.all()})
-    rows: list[dict[str, Any]] = []
-    for b in plan.batches:
-        batch_id = ids[b.seq]
-        for i in b.members:
-            m = members[i]
-            rows.append(
-                {
-                    "job_id": job_id,
-                    "batch_id": batch_id,
-                    "subscriber_id": m.subscriber_id,
-                    "email": m.email,
-                    "name": m.name or "",
-                    "lang": m.language,
-                    "state": "planned",
-                    "note": None
-                    if m.language == b.lang
-                    else f"sent in {b.lang}: no {m.language} message",
-                }
-            )
-            if len(rows) >= _INSERT_CHUNK:
-                s.execute(_RECIPIENTS.insert(), rows)
-                rows = []
-    if rows:
-        s.execute(_RECIPIENTS.insert(), rows)
+    rows = (
+        {
+            "job_id": job_id,
+            "batch_id": ids[b.seq],
+            "subscriber_id": members[i].subscriber_id,
+            "email": members[i].email,
+            "name": members[i].name or "",
+            "lang": members[i].language,
+            "state": "planned",
+            "note": None
+            if members[i].language == b.lang
+            else f"sent in {b.lang}: no {members[i].language} message",
+        }
+        for b in plan.batches
+        for i in b.members
+    )
+    if s.get_bind().dialect.name == "postgresql":
+        _copy_rows(s, rows)
+        return
+    chunk: list[dict[str, Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= _INSERT_CHUNK:
+            s.execute(_RECIPIENTS.insert(), chunk)
+            chunk = []
+    if chunk:
+        s.execute(_RECIPIENTS.insert(), chunk)
+
+
+def _copy_rows(s: Session, rows: Iterable[dict[str, Any]]) -> None:
+    """PostgreSQL: COPY the recipients in, inside the session's transaction (an executemany of
+    100,000 INSERTs is a round trip each)."""
+    cols = ("job_id", "batch_id", "subscriber_id", "email", "name", "lang", "state", "note")
+    raw: Any = s.connection().connection.dbapi_connection
+    with (
+        raw.cursor() as cur,
+        cur.copy(f"COPY send_recipients ({', '.join(cols)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(tuple(row[c] for c in cols))

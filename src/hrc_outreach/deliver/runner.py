@@ -20,9 +20,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, and_, bindparam, or_, select, update
+from sqlalchemy import Table, and_, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from hrc_outreach.config import Settings
@@ -41,6 +41,7 @@ from hrc_outreach.store.tables import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _HOST = socket.gethostname()
 _ACTIVE_RUNS: set[str] = set()  # run tokens of senders alive in this process
@@ -122,42 +123,44 @@ class _Run:
 # ----------------------------------------------------------------------------------- claiming
 
 
-def _suppress(s: Session, batch_id: int) -> int:
-    """Mark the batch's recipients who may no longer be mailed; returns how many."""
+def _claim_recipients(s: Session, batch_id: int) -> list[tuple[int, int, str, str]]:
+    """The batch's recipients who may still be mailed; the others are marked suppressed now.
+
+    One query reads the batch with each person's current consent and suppression: someone who
+    unsubscribed, bounced or was erased since planning is not mailed.
+    """
     rows = s.execute(
-        select(SendRecipientRow.id, SubscriberRow.id, SubscriberRow.state, SuppressionRow.reason)
+        select(
+            SendRecipientRow.id,
+            SendRecipientRow.subscriber_id,
+            SendRecipientRow.email,
+            SendRecipientRow.name,
+            SubscriberRow.id,
+            SubscriberRow.state,
+            SuppressionRow.reason,
+        )
         .outerjoin(SubscriberRow, SubscriberRow.id == SendRecipientRow.subscriber_id)
         .outerjoin(SuppressionRow, SuppressionRow.email_hash == SubscriberRow.email_hash)
-        .where(
-            SendRecipientRow.batch_id == batch_id,
-            SendRecipientRow.state == "planned",
-            or_(
-                SubscriberRow.id.is_(None),
-                SubscriberRow.state != "confirmed",
-                SuppressionRow.email_hash.is_not(None),
-            ),
-        )
+        .where(SendRecipientRow.batch_id == batch_id, SendRecipientRow.state == "planned")
+        .order_by(SendRecipientRow.id)
     ).all()
-    if not rows:
-        return 0
-    s.execute(
-        update(SendRecipientRow),
-        [
-            {
-                "id": rid,
-                "state": "suppressed",
-                "note": (
-                    "erased"
-                    if sub_id is None
-                    else f"suppressed: {reason}"
-                    if reason
-                    else f"no longer subscribed: {state}"
-                ),
-            }
-            for rid, sub_id, state, reason in rows
-        ],
-    )
-    return len(rows)
+    keep: list[tuple[int, int, str, str]] = []
+    gone: list[dict[str, Any]] = []
+    for rid, sub, email, name, found, state, reason in rows:
+        if found is not None and state == "confirmed" and reason is None:
+            keep.append((rid, sub, email, name))
+            continue
+        why = (
+            "erased"
+            if found is None
+            else f"suppressed: {reason}"
+            if reason
+            else f"no longer subscribed: {state}"
+        )
+        gone.append({"id": rid, "state": "suppressed", "note": why})
+    if gone:
+        s.execute(update(SendRecipientRow), gone)
+    return keep
 
 
 def _load_recipients(
@@ -213,8 +216,7 @@ def claim_next(store: Store, job_id: int, me: str) -> _Claimed | None:
             )
             if _rowcount(done) != 1:  # another sender won it between our SELECT and UPDATE
                 continue
-            _suppress(s, bid)
-            recipients = _load_recipients(s, bid, ("planned",))
+            recipients = _claim_recipients(s, bid)
             return _Claimed(row_id=bid, seq=seq, lang=lang, key=key, recipients=recipients)
 
 
@@ -322,9 +324,20 @@ def _record_accepted(run: _Run, c: _Claimed, result: SendResult, requests: int) 
             for sub, mid in result.message_ids.items()
             if sub in by_sub
         ]
-        if with_ids:
+        if with_ids and run.store.dialect == "postgresql":
+            # one statement for the whole batch: executemany is a round trip per row on psycopg
+            s.execute(
+                text(
+                    "UPDATE send_recipients AS r SET state = 'accepted', message_id = v.mid "
+                    "FROM unnest(CAST(:rids AS integer[]), CAST(:mids AS varchar[])) AS v(rid, mid) "
+                    "WHERE r.id = v.rid"
+                ),
+                {"rids": [w["rid"] for w in with_ids], "mids": [w["mid"] for w in with_ids]},
+            )
+        elif with_ids:
             s.execute(_SET_MESSAGE_ID, with_ids)
-        _recipients_to(s, c.row_id, "accepted", from_states=("planned", "in_doubt"))
+        if len(with_ids) < len(c.recipients):  # the provider gave no id for some (or any)
+            _recipients_to(s, c.row_id, "accepted", from_states=("planned", "in_doubt"))
 
 
 def _record_end(run: _Run, c: _Claimed, state: BatchState, error: str) -> None:
@@ -353,6 +366,11 @@ def _release(run: _Run, c: _Claimed) -> None:
 # ---------------------------------------------------------------------------------- submitting
 
 
+async def _db(fn: Callable[..., T], *args: Any) -> T:
+    """Run a (short, committed) store call in a thread: the other workers' requests go on meanwhile."""
+    return await asyncio.to_thread(fn, *args)
+
+
 def _batch(run: _Run, c: _Claimed) -> Batch:
     from hrc_outreach.audience.links import recipient_params  # audience sits beside deliver
 
@@ -379,15 +397,19 @@ def _batch(run: _Run, c: _Claimed) -> Batch:
 
 async def _submit(run: _Run, c: _Claimed) -> None:
     if not c.recipients:  # everyone in it unsubscribed since planning
-        _record_accepted(
-            run, c, SendResult(accepted=True, detail="no recipient left to send to"), 0
+        await _db(
+            _record_accepted,
+            run,
+            c,
+            SendResult(accepted=True, detail="no recipient left to send to"),
+            0,
         )
         return
     try:
         batch = _batch(run, c)
     except BaseException:
         if not c.recovered:
-            _release(run, c)  # nothing was sent: the batch goes back to the plan
+            await _db(_release, run, c)  # nothing was sent: the batch goes back to the plan
         raise
     name = run.provider.name
     for attempt in range(run.retries + 1):
@@ -409,31 +431,49 @@ async def _submit(run: _Run, c: _Claimed) -> None:
                 continue
             what = str(exc) if name in str(exc) else f"{name}: {exc}"
             if exc.in_doubt:
-                _record_end(run, c, BatchState.IN_DOUBT, f"{what} (the request may have been sent)")
+                await _db(
+                    _record_end,
+                    run,
+                    c,
+                    BatchState.IN_DOUBT,
+                    f"{what} (the request may have been sent)",
+                )
             else:
                 tries = f" after {attempt + 1} attempts" if attempt else ""
-                _record_end(run, c, BatchState.FAILED, what + tries)
+                await _db(_record_end, run, c, BatchState.FAILED, what + tries)
             return
         except Exception as exc:  # noqa: BLE001 - a bug or a network fault: the request may be out
-            _record_end(
-                run, c, BatchState.IN_DOUBT, f"{name}: unexpected {type(exc).__name__}: {exc}"
+            await _db(
+                _record_end,
+                run,
+                c,
+                BatchState.IN_DOUBT,
+                f"{name}: unexpected {type(exc).__name__}: {exc}",
             )
             return
         if result.accepted:
-            _record_accepted(run, c, result, attempt + 1)
+            await _db(_record_accepted, run, c, result, attempt + 1)
             run.accepted += len(c.recipients)
             if run.progress:
                 run.progress(run.accepted, len(c.recipients))
         else:
-            _record_end(
-                run, c, BatchState.FAILED, f"{name} did not accept the batch: {result.detail}"
+            await _db(
+                _record_end,
+                run,
+                c,
+                BatchState.FAILED,
+                f"{name} did not accept the batch: {result.detail}",
             )
         return
 
 
 async def _worker(run: _Run) -> None:
     while True:
-        c = run.recovered.pop(0) if run.recovered else claim_next(run.store, run.job_id, run.me)
+        c = (
+            run.recovered.pop(0)
+            if run.recovered
+            else await _db(claim_next, run.store, run.job_id, run.me)
+        )
         if c is None:
             return
         await _submit(run, c)
