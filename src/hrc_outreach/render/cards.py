@@ -205,5 +205,6 @@ def draw_card(card: Card, size: tuple[int, int], brand: str, accent: str) -> Ima
 def write_card(card: Card, size: tuple[int, int], brand: str, accent: str, path: Path) -> Path:
     """Draw the card and save it as PNG at ``path`` (the folder is created)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    draw_card(card, size, brand, accent).save(path, format="PNG")  # optimize: 4x slower, 5% smaller
+    # zlib level 1: a flat-colour card compresses almost as well, and saving is ~5x faster
+    draw_card(card, size, brand, accent).save(path, format="PNG", compress_level=1)
     return path
