@@ -19,5 +19,5 @@ def prefect_secret(block_name: str) -> str | None:
         block = Secret.load(block_name, _sync=True)  # type: ignore[call-arg]
     except Exception:  # noqa: BLE001 - a missing block or an unreachable server means "no secret"
         return None
-    value = block.get()
+    value = block.get()  # type: ignore[union-attr]
     return str(value) if value is not None else None

@@ -116,7 +116,7 @@ def recent_runs(limit: int = 10) -> list[RunInfo]:
     return [
         RunInfo(
             flow=flows.get(r.flow_id, "?"), name=r.name,
-            state=r.state.name if r.state else "?", started=r.start_time,
+            state=(r.state.name or "?") if r.state else "?", started=r.start_time,
             edition=(r.parameters or {}).get("edition") or _tag_edition(r.tags or []),
         )
         for r in runs

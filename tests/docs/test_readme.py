@@ -10,7 +10,6 @@ from pydantic import BaseModel
 
 from hrc_outreach.cli import app
 from hrc_outreach.config import Settings
-
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -100,7 +100,7 @@ class BrevoProvider(HttpProvider):
             k for k in in_html if any(htmllib.escape(v.get(k, ""), quote=True) != v.get(k, "")
                                       for v in values)
         )  # fmt: skip
-        versions = []
+        versions: list[dict[str, Any]] = []
         for r, v in zip(batch.recipients, values, strict=True):
             params = {k: v.get(k, "") for k in sorted(used)}
             params.update({f"{k}_html": htmllib.escape(params[k], quote=True) for k in escaped})
