@@ -36,6 +36,7 @@ def _person_with_history(store: Store, settings: Settings) -> int:
                 batch_id=batch.id,
                 subscriber_id=sub.id,
                 email="hanna@example.org",
+                name="Hanna Kowalska",
                 lang="pl",
                 state="accepted",
                 message_id="<m1@example>",
@@ -75,6 +76,7 @@ def test_erase_leaves_no_personal_data_and_suppresses(
         assert s.get(SubscriberRow, sid) is None
         sent = s.scalars(select(SendRecipientRow)).one()
         assert sent.email == hashed  # the ledger still counts, without knowing who
+        assert sent.name == ""
         log = s.scalars(select(ConsentEventRow).order_by(ConsentEventRow.id)).all()
         assert [e.action for e in log] == ["subscribed", "confirmed", "erased"]
         assert all(e.subscriber_id is None and e.email_hash == hashed for e in log)

@@ -119,7 +119,7 @@ def erase_person(session: Session, email: str, *, by: str = "cli") -> ErasureRep
     sent = session.execute(  # type: ignore[attr-defined]
         update(SendRecipientRow)
         .where(or_(*who_sent), SendRecipientRow.email != hashed)
-        .values(email=hashed)
+        .values(email=hashed, name="")
         .execution_options(synchronize_session=False)
     ).rowcount
     who_log = [ConsentEventRow.email_hash == hashed]
