@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src flows tests bench
+	$(BIN)/ruff check src flows tests bench scripts
 	$(BIN)/mypy src
 
 golden: $(STAMP)

@@ -26,6 +26,7 @@ from hrc_outreach.pipeline import (
     draft,
     drafted_messages,
     lint_report_markdown,
+    mark_waiting,
     preview_markdown,
     send_edition,
     send_summary_rows,
@@ -114,7 +115,11 @@ def monthly_edition(
             )
             break
         log.info("edition %s is waiting for approval (previews: %s)", key, summary.out_dir)
-        form = _ask(settings, summary, round_)
+        mark_waiting(settings, key, str(flow_run.get_id()))
+        try:
+            form = _ask(settings, summary, round_)
+        finally:
+            mark_waiting(settings, key, None)
         store, messages = open_store(settings), drafted_messages(settings, key)
         if form is None:
             log.warning("edition %s: no decision within %s days; nothing sent",

@@ -98,6 +98,33 @@ def draft(
     )
 
 
+def mark_waiting(settings: Settings, key: str, flow_run_id: str | None) -> None:
+    """Record (or clear, with None) the flow run that waits for a decision on edition ``key``."""
+    from hrc_outreach.store.tables import EditionRow
+
+    store = open_store(settings)
+    try:
+        with store.session() as s:
+            row = s.get(EditionRow, key)
+            if row is not None:
+                row.waiting_flow_run = flow_run_id
+    finally:
+        store.dispose()
+
+
+def waiting_flow_run(settings: Settings, key: str) -> str | None:
+    """The flow run waiting for a decision on edition ``key``, if one is recorded."""
+    from hrc_outreach.store.tables import EditionRow
+
+    store = open_store(settings)
+    try:
+        with store.session() as s:
+            row = s.get(EditionRow, key)
+            return row.waiting_flow_run if row is not None else None
+    finally:
+        store.dispose()
+
+
 def drafted_messages(settings: Settings, key: str) -> dict[str, RenderedMessage]:
     """The drafted edition as it is on disk (what is approved and sent)."""
     return read_rendered(settings.resolve(settings.out_dir), key)

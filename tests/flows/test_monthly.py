@@ -93,13 +93,19 @@ def _confirmed(settings: Settings) -> dict[str, str]:
 
 
 def test_monthly_pauses_sends_once_after_approval_and_never_twice(demo: Settings) -> None:
-    from hrc_outreach.workflow import resume_waiting_run
-
     config = str(demo.config_path)
     thread, box = _run_in_thread(edition=EDITION, config=config)
     _wait_until(lambda: _paused(EDITION), "the approval pause", box)
     assert _outbox(demo) == {}, "nothing may be sent before approval"
-    assert resume_waiting_run(EDITION, approve=True, reviewer="Ana Reviewer", notes="lovely")
+    # staff approve from a shell, exactly as the README says
+    from typer.testing import CliRunner
+
+    from hrc_outreach.cli import app
+
+    r = CliRunner().invoke(app, ["--config", config, "edition", "approve", EDITION,
+                                 "--by", "Ana Reviewer", "--notes", "lovely"])
+    assert r.exit_code == 0, r.output
+    assert "handed to the waiting flow run" in r.output
     thread.join(timeout=300)
     assert "error" not in box, box.get("error")
     assert box["result"]["status"] == "sent"
@@ -115,6 +121,12 @@ def test_monthly_pauses_sends_once_after_approval_and_never_twice(demo: Settings
     assert set(by_address) == set(confirmed)
     for email, lang in confirmed.items():
         assert by_address[email] == lang.replace("_", "-"), f"{email} got {by_address[email]}"
+
+    store = open_store(demo)
+    with store.session() as s:
+        row = s.scalars(select(ApprovalRow).where(ApprovalRow.edition_key == EDITION)).one()
+    store.dispose()
+    assert (row.decision, row.by, row.method, row.notes) == ("approved", "Ana Reviewer", "flow", "lovely")
 
     # A second run of the same edition sends nothing more.
     again = __import__("flows.monthly", fromlist=["monthly_edition"]).monthly_edition(

@@ -52,6 +52,14 @@ def approve_cmd(
     from hrc_outreach import approval
 
     messages = _drafts(key)
+    waiting = _resume_waiting_flow(key, approve=not reject, by=by, notes=notes)
+    if waiting is not None:
+        word = "approval" if not reject else "rejection"
+        console.print(
+            f"edition {key}: {word} by {by} handed to the waiting flow run {waiting}; it records "
+            "the decision and goes on", highlight=False,
+        )
+        return
     store = _store()
     try:
         if reject:
@@ -68,6 +76,28 @@ def approve_cmd(
         + ", ".join(f"{lang} {h[:12]}" for lang, h in row.hashes.items()),
         highlight=False,
     )
+
+
+def _resume_waiting_flow(key: str, *, approve: bool, by: str, notes: str) -> str | None:
+    """Answer the approval form of a monthly flow run waiting on ``key``; its name, or None when no
+    run waits (or Prefect cannot be reached: the decision is then recorded here directly)."""
+    import os
+
+    from hrc_outreach.pipeline import waiting_flow_run
+
+    if not by.strip() or waiting_flow_run(settings(), key) is None:
+        return None  # nothing waits (the store says so): record the decision here
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    try:
+        from hrc_outreach.workflow import resume_waiting_run
+
+        run = resume_waiting_run(key, approve=approve, reviewer=by.strip(), notes=notes)
+    except Exception as exc:  # noqa: BLE001 - no Prefect is not an error for a CLI approval
+        err_console.print(f"(no Prefect flow run reachable: {exc.__class__.__name__}; "
+                          "recording the decision directly)", highlight=False)
+        return None
+    return run.name if run is not None else None
 
 
 def _figures_table(report: Any) -> Table:

@@ -116,6 +116,9 @@ class EditionRow(Base):
     item_ids: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # the Prefect flow run waiting for a decision on this edition, so `edition approve` knows to
+    # answer its form (and asks Prefect nothing otherwise)
+    waiting_flow_run: Mapped[str | None] = mapped_column(String(64))
 
 
 class FeaturedRow(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 08:20:26.083187
+Create Date: 2026-11-22 08:53:42.047294
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def upgrade() -> None:
     sa.Column('item_ids', sa.JSON(), nullable=False),
     sa.Column('created_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('waiting_flow_run', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('key')
     )
     op.create_table('items',
