@@ -373,3 +373,43 @@ def test_a_missing_token_secret_stops_before_any_batch_is_claimed(
     with store.session() as s:
         assert set(s.scalars(select(BatchRow.state))) == {"planned"}
     assert not received(tmp_path / "sim")
+
+
+class _PartlyRefusingProvider(_NoKeyProvider):
+    """Like Postmark's batch API or an SMTP relay: accepts a batch but refuses some recipients."""
+
+    name: ClassVar[str] = "postmark"
+
+    def __init__(self, refuse: dict[str, str]) -> None:
+        super().__init__()
+        self.refuse = refuse  # email -> reason
+
+    async def send(self, batch: Batch) -> SendResult:
+        self.sent.append(batch)
+        failed = {r.subscriber_id: self.refuse[r.email] for r in batch.recipients
+                  if r.email in self.refuse}
+        ids = {r.subscriber_id: f"<{r.subscriber_id}@pm>" for r in batch.recipients
+               if r.subscriber_id not in failed}
+        return SendResult(accepted=True, message_ids=ids, failed=failed, detail="partly")
+
+
+def test_recipients_refused_one_by_one_are_not_counted_as_sent(store: Store, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, provider="postmark")
+    add_subscribers(store, 10, ("en",))
+    msgs = messages(KEY, ("en",))
+    job_id = plan_job(store, settings, KEY, msgs, "postmark", max_recipients=5)
+    prov = _PartlyRefusingProvider({
+        email_of(2): "406: You tried to send to a recipient that has been marked as inactive.",
+        email_of(7): "in doubt: the connection dropped after DATA",
+    })
+    report = asyncio.run(arun_job(store, settings, job_id, prov, messages=msgs,
+                                  rate_per_second=1000))
+    en = report.languages["en"]
+    assert (en.planned, en.accepted, en.failed, en.in_doubt) == (10, 8, 1, 1)
+    missed = {m.email: (m.state, m.reason) for m in report.missed}
+    assert missed[email_of(2)][0] == "failed" and "inactive" in missed[email_of(2)][1]
+    assert missed[email_of(7)][0] == "in_doubt"
+    with store.session() as s:
+        ids = dict(s.execute(select(SendRecipientRow.email, SendRecipientRow.message_id)).all())
+    assert ids[email_of(2)] is None
+    assert str(ids[email_of(3)]).endswith("@pm>")

@@ -55,6 +55,11 @@ _SET_MESSAGE_ID = (
     .where(_RCPT.c.id == bindparam("rid"))
     .values(state="accepted", message_id=bindparam("mid"))
 )
+_SET_REFUSED = (
+    update(_RCPT)
+    .where(_RCPT.c.id == bindparam("rid"))
+    .values(state=bindparam("state"), note=bindparam("note"), message_id=None)
+)
 
 Progress = Callable[[int, int], None]  # (recipients accepted so far in this run, batch size)
 
@@ -338,6 +343,20 @@ def _record_accepted(run: _Run, c: _Claimed, result: SendResult, requests: int) 
             s.execute(_SET_MESSAGE_ID, with_ids)
         if len(with_ids) < len(c.recipients):  # the provider gave no id for some (or any)
             _recipients_to(s, c.row_id, "accepted", from_states=("planned", "in_doubt"))
+        if result.failed:
+            # refused one by one (Postmark ErrorCode, SMTP 5xx) or cut off mid-batch: never
+            # counted as sent; "in doubt:" ones may have gone out, and a person decides
+            refused = [
+                {"rid": by_sub[sub], "state": _refusal_state(reason), "note": reason[:500]}
+                for sub, reason in result.failed.items()
+                if sub in by_sub
+            ]
+            if refused:
+                s.execute(_SET_REFUSED, refused)
+
+
+def _refusal_state(reason: str) -> str:
+    return "in_doubt" if reason.lower().startswith("in doubt") else "failed"
 
 
 def _record_end(run: _Run, c: _Claimed, state: BatchState, error: str) -> None:
