@@ -181,3 +181,35 @@ def test_served_monthly_deployment_has_the_brussels_cron(prefect_harness: None) 
     assert crons == [(MONTHLY_CRON, "Europe/Brussels")]
     assert dep.global_concurrency_limit is not None
     assert dep.global_concurrency_limit.limit == 1  # one run of the monthly flow at a time
+
+
+def test_a_lint_error_stops_the_run_before_approval(demo: Settings) -> None:
+    from datetime import UTC, datetime
+
+    from prefect.client.orchestration import get_client
+
+    from flows.monthly import monthly_edition
+    from hrc_outreach.models import ContentItem, ItemKind, item_id
+    from hrc_outreach.sources.gather import gather_sync
+    from hrc_outreach.store.items import upsert_items
+
+    store = open_store(demo)
+    gather_sync(demo, store)
+    insecure = ContentItem(
+        id=item_id("test", "insecure"), source="test", source_key="insecure",
+        kind=ItemKind.NEWS, title="A link that is not https", language="en",
+        url="http://insecure.example.org/news", published_at=datetime(2026, 11, 20, tzinfo=UTC),
+    )
+    with store.session() as s:
+        upsert_items(s, [insecure])
+    store.dispose()
+
+    with pytest.raises(RuntimeError, match="lint error"):
+        monthly_edition(edition=EDITION, config=str(demo.config_path), languages=["en"],
+                        gather=False)
+    assert not _paused(EDITION), "a lint error must stop the run before it asks for approval"
+    assert _outbox(demo) == {}
+    with get_client(sync_client=True) as client:
+        artifact = client.read_latest_artifacts(limit=50)
+    lint = [a for a in artifact if a.key == f"lint-{EDITION}"]
+    assert lint and "link-not-https" in str(lint[0].data)
