@@ -32,27 +32,10 @@ from hrc_outreach.deliver.planner import make_plan, snapshot  # noqa: E402
 from hrc_outreach.deliver.providers import provider_for  # noqa: E402
 from hrc_outreach.models import Batch, Recipient  # noqa: E402
 from hrc_outreach.store import Store  # noqa: E402
-from tests.support.brevo_sim import received  # noqa: E402
+from tests.support.brevo_sim import received, start_process  # noqa: E402
 from tests.support.ledger_data import LANGS11, add_edition, add_subscribers, messages  # noqa: E402
 
 KEY = "2026-12"
-
-
-def start_sim(state: Path) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "tests/support/brevo_sim.py"),
-            "--port",
-            "0",
-            "--state",
-            str(state),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    return proc, proc.stdout.readline().split()[-1]
 
 
 def stop(proc: subprocess.Popen[str]) -> None:
@@ -175,7 +158,7 @@ def main() -> int:
             f"({time.perf_counter() - t:.1f} s, not timed), store {store.dialect}"
         )
 
-        sim, base = start_sim(tmp / "sim-baseline")
+        sim, base = start_process(tmp / "sim-baseline")
         try:
             base_time = asyncio.run(without_ledger(store, settings, base, a.concurrency))
         finally:
@@ -183,7 +166,7 @@ def main() -> int:
         base_got = received(tmp / "sim-baseline")
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-        sim, base = start_sim(tmp / "sim-ledger")
+        sim, base = start_process(tmp / "sim-ledger")
         try:
             plan_time, ledger_time = asyncio.run(with_ledger(store, settings, base, a.concurrency))
         finally:

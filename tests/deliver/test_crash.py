@@ -20,36 +20,12 @@ import pytest
 
 from hrc_outreach.store import Store
 from tests.conftest import ROOT
-from tests.support.brevo_sim import received, request_log
+from tests.support.brevo_sim import received, request_log, start_process
 from tests.support.ledger_data import add_subscribers, email_of, messages, write_draft
 
 N = 20_000
 KILLS = 6
 KEY = "2026-12"
-
-
-def _start_sim(state: Path) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "tests/support/brevo_sim.py"),
-            "--port",
-            "0",
-            "--state",
-            str(state),
-            "--delay-before",
-            "0.03",
-            "--delay-after",
-            "0.12",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    assert line.startswith("listening on "), line
-    return proc, line.split()[-1]
 
 
 @pytest.mark.slow
@@ -63,7 +39,7 @@ def test_sigkill_at_random_moments_loses_no_one_and_sends_no_one_twice(
     add_subscribers(store, N, ("en", "fr", "de", "ar"))
     store.dispose()
     write_draft(tmp_path / "out", messages(KEY, ("en", "fr", "de", "ar")))
-    sim, base_url = _start_sim(tmp_path / "sim")
+    sim, base_url = start_process(tmp_path / "sim", delay_before=0.03, delay_after=0.12)
     env = {
         **os.environ,
         "HRC_TOKEN_SECRET": "crash-test-secret-0123456789",

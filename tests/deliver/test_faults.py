@@ -12,9 +12,9 @@ import pytest
 from hrc_outreach.deliver.ledger import job_report, plan_job, retry_failed
 from hrc_outreach.deliver.throttle import Throttle, backoff
 from hrc_outreach.store import Store
-from tests.deliver.test_ledger import KEY, _secret, make_settings, send  # noqa: F401 - fixture
 from tests.support.brevo_sim import BrevoSim, received, request_log
 from tests.support.ledger_data import add_subscribers, email_of, messages
+from tests.support.ledger_helpers import KEY, make_settings, send, token_secret  # noqa: F401 - fixture
 
 N = 3000
 

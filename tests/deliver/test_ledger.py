@@ -9,12 +9,11 @@ import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import func, select, update
 
-from hrc_outreach.config import Settings
 from hrc_outreach.deliver.ledger import (
     InDoubtDecision,
     idempotency_key,
@@ -24,7 +23,6 @@ from hrc_outreach.deliver.ledger import (
     run_job,
 )
 from hrc_outreach.deliver.planner import dry_run
-from hrc_outreach.deliver.providers import provider_for
 from hrc_outreach.deliver.runner import arun_job
 from hrc_outreach.errors import DeliveryError
 from hrc_outreach.models import Batch, SendResult
@@ -39,42 +37,13 @@ from hrc_outreach.store.tables import (
 )
 from tests.support.brevo_sim import BrevoSim, received, request_log
 from tests.support.ledger_data import add_edition, add_subscribers, email_of, messages
-
-KEY = "2026-12"
-SECRET = "test-token-secret-0123456789"
-
-
-def make_settings(tmp_path: Path, **delivery: Any) -> Settings:
-    return Settings.model_validate(
-        {
-            "out_dir": str(tmp_path / "out"),
-            "delivery": {"provider": "brevo", "retries": 8, "backoff_seconds": 0.05, **delivery},
-        }
-    )
-
-
-@pytest.fixture(autouse=True)
-def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HRC_TOKEN_SECRET", SECRET)
-
-
-def brevo(settings: Settings, sim: BrevoSim) -> Any:
-    env = {"HRC_BREVO_API_KEY": "sim-key", "HRC_BREVO_BASE_URL": sim.base_url}
-    return provider_for(settings, name="brevo", env=env)
-
-
-async def _run(store: Store, settings: Settings, job_id: int, sim: BrevoSim, **kw: Any) -> Any:
-    prov = brevo(settings, sim)
-    try:
-        return await arun_job(store, settings, job_id, prov, **kw)
-    finally:
-        await prov.aclose()
-
-
-def send(store: Store, settings: Settings, job_id: int, sim: BrevoSim, **kw: Any) -> Any:
-    kw.setdefault("rate_per_second", 1000)
-    kw.setdefault("concurrency", 4)
-    return asyncio.run(_run(store, settings, job_id, sim, **kw))
+from tests.support.ledger_helpers import (  # noqa: F401 - token_secret: autouse fixture
+    KEY,
+    NoKeyProvider,
+    make_settings,
+    send,
+    token_secret,
+)
 
 
 def test_plan_is_whole_unique_and_stable(store: Store, tmp_path: Path) -> None:
@@ -203,27 +172,6 @@ def test_changed_draft_after_planning_is_refused(store: Store, tmp_path: Path) -
     assert not received(tmp_path / "sim")
 
 
-class _NoKeyProvider:
-    """A provider without idempotency keys (like SendGrid), recording what it was given."""
-
-    name: ClassVar[str] = "sendgrid"
-    max_recipients: ClassVar[int] = 5
-    idempotent: ClassVar[bool] = False
-
-    def __init__(self) -> None:
-        self.sent: list[Batch] = []
-
-    async def send(self, batch: Batch) -> SendResult:
-        self.sent.append(batch)
-        return SendResult(accepted=True, detail="ok")
-
-    async def suppressions(self, since: Any) -> list[Any]:
-        return []
-
-    async def aclose(self) -> None:
-        pass
-
-
 DEAD = f"{socket.gethostname()}:999999999:dead"  # this host, a process id that cannot exist
 
 
@@ -259,7 +207,7 @@ def test_in_doubt_without_idempotency_is_held_for_a_person(store: Store, tmp_pat
     msgs = messages(KEY, ("en",))
     job_id = plan_job(store, settings, KEY, msgs, "sendgrid", max_recipients=5)
     _crash_mid_request(store, job_id, 1)
-    prov = _NoKeyProvider()
+    prov = NoKeyProvider()
     report = run_job(store, settings, job_id, prov, messages=msgs)  # type: ignore[arg-type]
     assert sorted(b.idempotency_key for b in prov.sent) == sorted(
         idempotency_key(job_id, seq, KEY) for seq in (0, 2)
@@ -268,7 +216,7 @@ def test_in_doubt_without_idempotency_is_held_for_a_person(store: Store, tmp_pat
     assert report.totals.in_doubt == 5 and report.totals.accepted == 7
     assert [i.seq for i in report.issues] == [1] and "no idempotency key" in report.issues[0].error
     # Running again does not touch it.
-    prov2 = _NoKeyProvider()
+    prov2 = NoKeyProvider()
     assert run_job(store, settings, job_id, prov2, messages=msgs).state == "needs_attention"  # type: ignore[arg-type]
     assert prov2.sent == []
     # A person checked the provider's logs: it went out.
@@ -288,10 +236,10 @@ def test_resend_in_doubt_sends_the_held_batch_with_its_key(store: Store, tmp_pat
     msgs = messages(KEY, ("en",))
     job_id = plan_job(store, settings, KEY, msgs, "sendgrid", max_recipients=5)
     _crash_mid_request(store, job_id, 0)
-    first = run_job(store, settings, job_id, _NoKeyProvider(), messages=msgs)  # type: ignore[arg-type]
+    first = run_job(store, settings, job_id, NoKeyProvider(), messages=msgs)  # type: ignore[arg-type]
     assert first.state == "needs_attention" and first.totals.in_doubt == 5
     assert resolve_in_doubt(store, job_id, InDoubtDecision.RESEND, by="Ana") == 1
-    prov = _NoKeyProvider()
+    prov = NoKeyProvider()
     report = run_job(store, settings, job_id, prov, messages=msgs)  # type: ignore[arg-type]
     assert report.state == "done" and report.totals.accepted == 6
     assert idempotency_key(job_id, 0, KEY) in {b.idempotency_key for b in prov.sent}
@@ -375,7 +323,7 @@ def test_a_missing_token_secret_stops_before_any_batch_is_claimed(
     assert not received(tmp_path / "sim")
 
 
-class _PartlyRefusingProvider(_NoKeyProvider):
+class _PartlyRefusingProvider(NoKeyProvider):
     """Like Postmark's batch API or an SMTP relay: accepts a batch but refuses some recipients."""
 
     name: ClassVar[str] = "postmark"

@@ -8,9 +8,9 @@ import pytest
 
 from hrc_outreach.deliver.send_test import send_test
 from hrc_outreach.errors import DeliveryError
-from tests.deliver.test_ledger import KEY, _secret, brevo, make_settings  # noqa: F401 - fixture
 from tests.support.brevo_sim import BrevoSim, received, request_log
 from tests.support.ledger_data import messages, write_draft
+from tests.support.ledger_helpers import KEY, brevo, make_settings, token_secret  # noqa: F401 - fixture
 
 
 def test_every_language_to_one_address(tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ In a test::
         assert received(tmp_path) == Counter(...)
 
 As a process: ``python tests/support/brevo_sim.py --port 0 --state DIR [--delay-after 0.2 ...]``
-prints ``listening on http://127.0.0.1:PORT`` and serves until killed.
+prints ``listening on http://127.0.0.1:PORT`` and serves until killed; :func:`start_process`
+starts it so and returns the process and its base URL.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import argparse
 import json
 import random
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -223,6 +225,34 @@ def request_log(state: Path) -> Counter[int]:
         )
     finally:
         conn.close()
+
+
+def start_process(
+    state: Path, *, delay_before: float = 0.0, delay_after: float = 0.0
+) -> tuple[subprocess.Popen[str], str]:
+    """The simulator as its own process (it outlives a killed client); (process, base URL)."""
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--port",
+            "0",
+            "--state",
+            str(state),
+            "--delay-before",
+            f"{delay_before}",
+            "--delay-after",
+            f"{delay_after}",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=root,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith("listening on "), line
+    return proc, line.split()[-1]
 
 
 def main(argv: list[str] | None = None) -> None:
