@@ -125,20 +125,15 @@ def monthly_edition(
             log.warning("edition %s: no decision within %s days; nothing sent",
                         key, settings.approval.timeout_days)
             return {"edition": key, "status": "timed_out", "sent": False}
-        if form.approve:
-            if form.drop_items:
-                add_excludes(settings, key, form.drop_items)
-                summary = draft_task(config, key, langs, today)
-                round_ += 1
-                continue  # the edition changed: a person must see it again
-            approval.approve(store, key, messages, by=form.reviewer or "(unnamed reviewer)",
-                             method="flow", notes=form.notes)
-            break
-        if form.drop_items:
+        if form.drop_items:  # the edition changes: a person must see it again, whatever they said
             add_excludes(settings, key, form.drop_items)
             summary = draft_task(config, key, langs, today)
             round_ += 1
             continue
+        if form.approve:
+            approval.approve(store, key, messages, by=form.reviewer or "(unnamed reviewer)",
+                             method="flow", notes=form.notes)
+            break
         approval.reject(store, key, messages, by=form.reviewer or "(no answer)",
                         method="flow", notes=form.notes or "resumed without approving")
         log.info("edition %s rejected by %s: %s", key, form.reviewer or "(no answer)", form.notes)

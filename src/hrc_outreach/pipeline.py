@@ -150,7 +150,7 @@ def send_edition(settings: Settings, key: str, *, provider: str | None = None) -
     """Send the approved edition (plan, then submit; resumes a job already planned)."""
     from hrc_outreach import approval
     from hrc_outreach.deliver.planner import plan_job
-    from hrc_outreach.deliver.providers import provider_for
+    from hrc_outreach.deliver.providers import open_provider
     from hrc_outreach.deliver.runner import arun_job
 
     name = (provider or settings.delivery.provider).lower()
@@ -161,11 +161,8 @@ def send_edition(settings: Settings, key: str, *, provider: str | None = None) -
         job_id = plan_job(store, settings, key, messages, name, approval_id=row.id)
 
         async def go() -> Any:
-            prov = provider_for(settings, name=name)
-            try:
+            async with open_provider(settings, name=name) as prov:
                 return await arun_job(store, settings, job_id, prov, messages=messages)
-            finally:
-                await prov.aclose()
 
         report = asyncio.run(go())
     finally:
@@ -238,7 +235,7 @@ def sync_suppressions(settings: Settings, *, provider: str | None = None) -> dic
     from datetime import UTC, datetime, timedelta
 
     from hrc_outreach.audience.consent import apply_suppression
-    from hrc_outreach.deliver.providers import provider_for
+    from hrc_outreach.deliver.providers import open_provider
     from hrc_outreach.store.tables import SourceStateRow
 
     name = (provider or settings.delivery.provider).lower()
@@ -251,11 +248,8 @@ def sync_suppressions(settings: Settings, *, provider: str | None = None) -> dic
             since = row.fetched_at if row and row.fetched_at else started - timedelta(days=30)
 
         async def pull() -> list[Any]:
-            prov = provider_for(settings, name=name)
-            try:
+            async with open_provider(settings, name=name) as prov:
                 return await prov.suppressions(since)
-            finally:
-                await prov.aclose()
 
         events = asyncio.run(pull())
         applied = 0

@@ -215,11 +215,10 @@ def send_cmd(
 
 
 async def _run(store: Any, st: Any, job_id: int, name: str, messages: Any, *, show: bool) -> Any:
-    from hrc_outreach.deliver.providers import provider_for
+    from hrc_outreach.deliver.providers import open_provider
     from hrc_outreach.deliver.runner import arun_job, finish_job
 
-    prov = provider_for(st, name=name)
-    try:
+    async with open_provider(st, name=name) as prov:
         before = finish_job(store, job_id)  # what is left to send (also settles an idle job)
         todo = before.totals.pending
         if not show or todo == 0:
@@ -241,8 +240,6 @@ async def _run(store: Any, st: Any, job_id: int, name: str, messages: Any, *, sh
                 messages=messages,
                 progress=lambda _done, n: bar.advance(task, n),
             )
-    finally:
-        await prov.aclose()
 
 
 @edition_app.command("send-test")
@@ -255,20 +252,17 @@ def send_test_cmd(
     ),
 ) -> None:
     """Send every language (or --lang) to one address, marked [TEST]; the ledger is not touched."""
-    from hrc_outreach.deliver.providers import provider_for
+    from hrc_outreach.deliver.providers import open_provider
     from hrc_outreach.deliver.send_test import asend_test
 
     st = settings()
     messages = _drafts(key)
 
     async def go() -> Any:
-        prov = provider_for(st, name=provider)
-        try:
+        async with open_provider(st, name=provider) as prov:
             return await asend_test(
                 st, key, to, langs=lang or None, provider=prov, messages=messages
             )
-        finally:
-            await prov.aclose()
 
     try:
         results = asyncio.run(go())

@@ -10,7 +10,8 @@ Adding a provider: its module here, one line in ``_CLASSES``, a test and a READM
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -82,3 +83,17 @@ def provider_for(
 
 
 __all__ = ["HTTP_PROVIDERS", "PROVIDERS", "provider_class", "provider_for"]
+
+
+@asynccontextmanager
+async def open_provider(settings: Settings, *, name: str | None = None) -> AsyncIterator[Provider]:
+    """:func:`provider_for`, closed when the block ends.
+
+    >>> async with open_provider(settings) as provider:  # doctest: +SKIP
+    ...     await provider.send(batch)
+    """
+    provider = provider_for(settings, name=name)
+    try:
+        yield provider
+    finally:
+        await provider.aclose()
