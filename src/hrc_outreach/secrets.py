@@ -13,9 +13,11 @@ def prefect_secret(block_name: str) -> str | None:
     """
     if not os.environ.get("PREFECT_API_URL"):
         return None
-    try:
-        from prefect.blocks.system import Secret
+    # Imported here (Prefect takes seconds to import) but outside the try: a broken install must
+    # fail loudly, not read as "no secret".
+    from prefect.blocks.system import Secret
 
+    try:
         block = Secret.load(block_name, _sync=True)  # type: ignore[call-arg]
     except Exception:  # noqa: BLE001 - a missing block or an unreachable server means "no secret"
         return None

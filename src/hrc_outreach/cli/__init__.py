@@ -5,17 +5,15 @@ Each module below registers its commands on the apps in :mod:`hrc_outreach.cli.a
 
 from __future__ import annotations
 
-import importlib
-
+# Each import registers its commands; a module that fails to import must fail the CLI loudly.
+from hrc_outreach.cli import (  # noqa: F401
+    delivery,
+    edition,
+    gather,
+    orchestrate,
+    subscribers,
+    translations,
+)
 from hrc_outreach.cli.apps import app
-
-_COMMAND_MODULES = ("gather", "edition", "delivery", "subscribers", "translations", "orchestrate")
-
-for _name in _COMMAND_MODULES:
-    try:
-        importlib.import_module(f"hrc_outreach.cli.{_name}")
-    except ModuleNotFoundError as exc:  # a module not written yet
-        if exc.name != f"hrc_outreach.cli.{_name}":
-            raise
 
 __all__ = ["app"]

@@ -89,9 +89,9 @@ def _resume_waiting_flow(key: str, *, approve: bool, by: str, notes: str) -> str
         return None  # nothing waits (the store says so): record the decision here
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    try:
-        from hrc_outreach.workflow import resume_waiting_run
+    from hrc_outreach.workflow import resume_waiting_run  # a broken install fails loudly
 
+    try:
         run = resume_waiting_run(key, approve=approve, reviewer=by.strip(), notes=notes)
     except Exception as exc:  # noqa: BLE001 - no Prefect is not an error for a CLI approval
         err_console.print(f"(no Prefect flow run reachable: {exc.__class__.__name__}; "

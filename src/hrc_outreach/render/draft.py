@@ -4,12 +4,10 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from hrc_outreach.config import Settings
 from hrc_outreach.curate import curate_edition, record_draft
@@ -17,7 +15,9 @@ from hrc_outreach.i18n.policy import localize_all
 from hrc_outreach.models import Edition, LintFinding, LocalizedEdition, RenderedMessage, SocialPost
 from hrc_outreach.render.archive import ArchivePaths, write_archive
 from hrc_outreach.render.email import render_email, render_preheader, render_subject
+from hrc_outreach.render.lint import lint_message
 from hrc_outreach.render.output import edition_dir, write_rendered
+from hrc_outreach.render.social import social_posts
 from hrc_outreach.render.text import render_text
 from hrc_outreach.render.view import build_view
 from hrc_outreach.store.db import Store
@@ -38,14 +38,6 @@ class DraftResult:
         return sum(m.lint_errors for m in self.messages.values())
 
 
-def _optional(module: str, name: str) -> Callable[..., Any] | None:
-    """A stage written by another module, or None while it does not exist yet."""
-    try:
-        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
-    except (ImportError, AttributeError):
-        return None
-
-
 def render_message(
     loc: LocalizedEdition, settings: Settings, *, cards_dir: Path | None = None
 ) -> tuple[RenderedMessage, str]:
@@ -55,14 +47,8 @@ def render_message(
     preheader = render_preheader(view)
     html = render_email(view, preheader)
     text = render_text(view)
-    social: tuple[SocialPost, ...] = ()
-    make_posts = _optional("hrc_outreach.render.social", "social_posts")
-    if make_posts is not None:
-        social = tuple(make_posts(loc, settings, cards_dir=cards_dir))
-    lint: tuple[LintFinding, ...] = ()
-    lint_message = _optional("hrc_outreach.render.lint", "lint_message")
-    if lint_message is not None:
-        lint = tuple(lint_message(html, text, loc.lang))
+    social: tuple[SocialPost, ...] = tuple(social_posts(loc, settings, cards_dir=cards_dir))
+    lint: tuple[LintFinding, ...] = tuple(lint_message(html, text, loc.lang))
     msg = RenderedMessage(
         edition_key=loc.edition.key, lang=loc.lang, dir=view.dir, subject=subject,
         preheader=preheader, html=html, text=text, social=social, lint=lint,

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from hrc_outreach.config import Settings, SourceConfig
 from hrc_outreach.errors import OutreachError, SourceError
+from hrc_outreach.i18n.detect import detect_language
 from hrc_outreach.models import ContentItem, GatherReport, GatherStatus, SourceReport
 from hrc_outreach.sources.base import GatherContext, SourceOutput
 from hrc_outreach.sources.fetch import FetchStats, HttpReader, Validators
@@ -64,10 +65,6 @@ def load_validators(store: Store, name: str) -> Validators:
 def _detect_languages(items: Sequence[ContentItem], settings: Settings) -> list[ContentItem]:
     """Items whose language is "unknown" get one detected from their text (when confident)."""
     if not any(i.language == "unknown" for i in items):
-        return list(items)
-    try:
-        from hrc_outreach.i18n.detect import detect_language
-    except ImportError:  # detection not installed in this build: keep "unknown"
         return list(items)
     out = []
     for item in items:
