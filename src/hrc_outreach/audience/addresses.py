@@ -16,15 +16,28 @@ from email_validator import EmailNotValidError, validate_email
 from hrc_outreach.errors import AudienceError
 
 
-def normalise_email(email: str) -> str:
+def normalise_email(email: str, *, sendable: bool = True) -> str:
     """The address checked for syntax (no DNS) and in its normal form; AudienceError if invalid.
+
+    The part before the @ must be ASCII (see below); the domain may be internationalised.
+    ``sendable=False`` accepts a non-ASCII part too, for an address we only suppress (by hash).
 
     >>> normalise_email("  Ana.Silva@Example.ORG ")
     'ana.silva@example.org'
     """
     raw = email.strip()
+    local = raw.rpartition("@")[0]
+    if sendable and not local.isascii():
+        # Only SMTPUTF8 can carry such a mailbox, and the providers we send through do not offer
+        # it per message; sent without it, the address would go out as an invalid encoded-word.
+        odd = ", ".join(dict.fromkeys(repr(c) for c in local if not c.isascii()))
+        raise AudienceError(
+            f"email address {raw!r} has non-ASCII characters before the @ ({odd}): it cannot be "
+            "delivered without SMTPUTF8, which our providers do not support; refused — ask the "
+            "person for an address with only ASCII letters before the @"
+        )
     try:
-        checked = validate_email(raw, check_deliverability=False)
+        checked = validate_email(raw, check_deliverability=False, allow_smtputf8=not sendable)
     except EmailNotValidError as exc:
         raise AudienceError(f"invalid email address {raw!r}: {exc}") from exc
     return checked.normalized.lower()

@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 
 from hrc_outreach.audience.addresses import hash_normalised, normalise_email
 from hrc_outreach.audience.csvfile import read_rows
-from hrc_outreach.audience.languages import normalise_language
 from hrc_outreach.config import Settings
 from hrc_outreach.errors import AudienceError
+from hrc_outreach.languages import normalise_language
 from hrc_outreach.models import ConsentState, Frozen
 from hrc_outreach.store.tables import ConsentEventRow, SubscriberRow, SuppressionRow
 
@@ -112,13 +112,14 @@ def _entry(line: int, row: dict[str, str], settings: Settings, now: datetime) ->
     raw = row.get("email", "")
     if not raw:
         raise AudienceError("no email address")
-    address = normalise_email(raw)
+    status = row.get("status", "").casefold()
+    # An address only to be suppressed need not be one we could send to (it is kept as a hash).
+    address = normalise_email(raw, sendable=status not in _SUPPRESSED)
     lang_raw = row.get("language", "")
     language = normalise_language(lang_raw, settings.i18n.languages) if lang_raw else None
     if lang_raw and language is None:
         known = ", ".join(settings.i18n.languages)
         raise AudienceError(f"unknown language {lang_raw!r} (configured: {known})")
-    status = row.get("status", "").casefold()
     if status not in _SUBSCRIBED and status not in _SUPPRESSED:
         raise AudienceError(f"unknown status {row['status']!r} (use subscribed or unsubscribed)")
     consent_at = None
