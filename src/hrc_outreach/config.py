@@ -73,6 +73,9 @@ class FetchSettings(_Section):
     backoff_seconds: float = 0.5
     max_response_bytes: int = 10 * 1024 * 1024
     user_agent: str = "hrc-outreach/0.1 (+https://humanrightscities.net)"
+    # httpx's timeouts are per read: these total bounds hold against a server that trickles bytes
+    source_deadline_seconds: float = 120.0  # one source, retries and pages included
+    run_deadline_seconds: float = 900.0  # a whole gather run
 
 
 class NewsletterSettings(_Section):

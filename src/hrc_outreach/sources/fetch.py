@@ -1,8 +1,16 @@
 """The production :class:`~hrc_outreach.sources.base.Reader`: files, and HTTP over a shared httpx client.
 
 Conditional GET (the validators come from the ``source_state`` table via :mod:`.gather`), retries
-with exponential backoff on network faults, 5xx and 429 (honouring ``Retry-After``, capped), a
-timeout per request and a size limit per response (streamed: a huge answer is never held whole).
+with exponential backoff on network faults, 408, 429 and 5xx (honouring ``Retry-After``, capped);
+permanent errors (other 4xx, a redirect to a non-http(s) or invalid URL, an undecodable body) are
+never retried. Bounds that no server can stretch:
+
+- time: a deadline for everything a reader fetches (``fetch.source_deadline_seconds``, retries
+  included; gathering also passes the run's own deadline), kept by a timer of its own, because
+  httpx's timeouts apply per read and a server that sends one byte a second never trips them;
+- memory: ``fetch.max_response_bytes`` counts the bytes as they are decoded, layer by layer
+  through every Content-Encoding (``gzip, gzip`` included), each step yielding at most 64 KiB, so
+  a few-KB bomb never grows past the limit.
 
 >>> reader = HttpReader(httpx.AsyncClient(), Settings())  # doctest: +SKIP
 >>> doc = await reader.read(source_config)  # doctest: +SKIP
@@ -13,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Mapping
+import zlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -28,7 +37,10 @@ from hrc_outreach.errors import SourceError
 from hrc_outreach.sources.base import Document
 
 MAX_RETRY_AFTER_SECONDS = 60.0
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# What we can decode with a bounded output per step; anything else is refused, never guessed.
+ACCEPT_ENCODING = "gzip, deflate"
+_DECODE_STEP = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -87,11 +99,137 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+class DecodeError(ValueError):
+    """A body that is not what its Content-Encoding says, or an encoding we do not decode."""
+
+
+class _Layer:
+    """One gzip or deflate layer, decoded incrementally: each step yields at most 64 KiB."""
+
+    def __init__(self, coding: str) -> None:
+        self.coding = coding
+        self._raw_deflate = False
+        self._started = False
+        self._z = self._new()
+
+    def _new(self) -> Any:
+        if self.coding == "deflate":
+            return zlib.decompressobj(-zlib.MAX_WBITS if self._raw_deflate else zlib.MAX_WBITS)
+        return zlib.decompressobj(zlib.MAX_WBITS | 16)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        while data:
+            if self._z.eof:
+                # gzip: another member may follow (as `gzip -c a b`); anything else after the
+                # end of the stream is padding some servers add, ignored as browsers do.
+                if self.coding == "deflate" or not data.startswith(b"\x1f\x8b"):
+                    return
+                self._z = self._new()
+            try:
+                out = self._z.decompress(data, _DECODE_STEP)
+            except zlib.error as exc:
+                if self.coding == "deflate" and not self._started and not self._raw_deflate:
+                    # "deflate" is zlib-wrapped by the RFC; some servers send it raw.
+                    self._raw_deflate = True
+                    self._z = self._new()
+                    continue
+                raise DecodeError(f"cannot decode its {self.coding} body ({exc})") from exc
+            self._started = True
+            if out:
+                yield out
+            data = self._z.unconsumed_tail or (self._z.unused_data if self._z.eof else b"")
+
+    def flush(self) -> bytes:
+        if self._z.eof:
+            return b""
+        try:
+            return self._z.flush()
+        except zlib.error as exc:  # pragma: no cover - zlib reports this in decompress()
+            raise DecodeError(f"cannot decode its {self.coding} body ({exc})") from exc
+
+
+class BoundedDecoder:
+    """Undoes a ``Content-Encoding`` (every layer) over a stream of raw chunks, counting decoded
+    bytes as they appear: :class:`TooLarge` the moment they pass ``limit``.
+
+    >>> import gzip
+    >>> d = BoundedDecoder("gzip, gzip", limit=100)
+    >>> b"".join(d.feed(gzip.compress(gzip.compress(b"hi")))) + d.finish()
+    b'hi'
+    """
+
+    class TooLarge(Exception):
+        pass
+
+    def __init__(self, content_encoding: str, limit: int) -> None:
+        codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
+        layers = []
+        for coding in codings:
+            if coding == "identity":
+                continue
+            if coding in ("gzip", "x-gzip"):
+                layers.append(_Layer("gzip"))
+            elif coding == "deflate":
+                layers.append(_Layer("deflate"))
+            else:
+                raise DecodeError(
+                    f"answered with Content-Encoding {coding!r}, which hrc-outreach does not "
+                    f"decode (it asks for {ACCEPT_ENCODING!r})"
+                )
+        # The last coding listed was applied last, so it is undone first.
+        self._layers = layers[::-1]
+        self.limit = limit
+        self.size = 0
+
+    def _through(self, depth: int, data: bytes) -> Iterator[bytes]:
+        if depth == len(self._layers):
+            self.size += len(data)
+            if self.size > self.limit:
+                raise self.TooLarge
+            yield data
+            return
+        for piece in self._layers[depth].feed(data):
+            yield from self._through(depth + 1, piece)
+
+    def feed(self, raw: bytes) -> Iterator[bytes]:
+        """Decoded pieces of one raw chunk (each at most 64 KiB when there is a layer)."""
+        return self._through(0, raw)
+
+    def finish(self) -> bytes:
+        """What the layers still held at the end of the stream."""
+        out: list[bytes] = []
+        for depth, layer in enumerate(self._layers):
+            out.extend(self._through(depth + 1, layer.flush()))
+        return b"".join(out)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A moment (event-loop time) by which fetching must be over, and the setting that set it."""
+
+    at: float
+    setting: str  # "source_deadline_seconds" or "run_deadline_seconds"
+    seconds: float
+
+    @classmethod
+    def after(cls, seconds: float, setting: str) -> Deadline:
+        return cls(asyncio.get_running_loop().time() + seconds, setting, seconds)
+
+    def describe(self) -> str:
+        whose = "run's" if self.setting.startswith("run") else "source's"
+        return f"{whose} deadline of {self.seconds:g} s ([fetch] {self.setting})"
+
+    def missed(self, url: str) -> str:
+        return f"{url} timed out: no complete answer within the {self.describe()}, retries included"
+
+
 class HttpReader:
-    """Reads sources' URLs and files for gathering; one per run (or per source), sharing a client.
+    """Reads sources' URLs and files for gathering; one per source, sharing a client.
 
     ``validators`` holds the stored ETag/Last-Modified by source name; after a 200, the new ones are
-    in :attr:`fetched` (gathering stores them only once the items are safely stored).
+    in :attr:`fetched` (gathering stores them only once the items are safely stored). Everything
+    the reader fetches shares one :class:`Deadline`: ``deadline`` if given, else
+    ``fetch.source_deadline_seconds`` from its first request.
     """
 
     def __init__(
@@ -102,8 +240,10 @@ class HttpReader:
         validators: Mapping[str, Validators] | None = None,
         source: str = "",
         stats: FetchStats | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self.client = client
+        self.deadline = deadline
         self.settings = settings
         self.validators = dict(validators or {})
         self.fetched: dict[str, Validators] = {}
@@ -180,6 +320,13 @@ class HttpReader:
             content=resp.content, base_url=base, content_type=headers.get("content-type", "")
         )
 
+    def _deadline(self) -> Deadline:
+        if self.deadline is None:  # a reader on its own: the deadline starts with its first request
+            self.deadline = Deadline.after(
+                self.settings.fetch.source_deadline_seconds, "source_deadline_seconds"
+            )
+        return self.deadline
+
     async def _get(
         self,
         url: str,
@@ -188,13 +335,38 @@ class HttpReader:
         extra_headers: dict[str, str] | None = None,
         source: str | None = None,
     ) -> _Response:
-        """One GET with retries: 2xx or 304; raises SourceError for anything else."""
+        """One GET with retries, all within the deadline: 2xx or 304; SourceError otherwise."""
         source = self.source if source is None else source
-        scheme = urlsplit(url).scheme.lower()
+        deadline = self._deadline()
+        timer = asyncio.timeout_at(deadline.at)
+        try:
+            async with timer:
+                return await self._get_retrying(url, params, extra_headers, source, deadline)
+        except TimeoutError as exc:
+            if not timer.expired():
+                raise
+            raise SourceError(deadline.missed(url), source=source, retryable=True) from exc
+
+    async def _get_retrying(
+        self,
+        url: str,
+        params: dict[str, Any] | None,
+        extra_headers: dict[str, str] | None,
+        source: str,
+        deadline: Deadline,
+    ) -> _Response:
+        try:
+            scheme = urlsplit(url).scheme.lower()
+        except ValueError as exc:  # e.g. "http://[::1/feed"
+            raise SourceError(f"URL {url!r} is invalid ({exc})", source=source) from exc
         if scheme not in ("http", "https"):
             raise SourceError(f"URL {url!r} is not http(s)", source=source)
         fetch = self.settings.fetch
-        headers = {"User-Agent": fetch.user_agent, **(extra_headers or {})}
+        headers = {
+            "User-Agent": fetch.user_agent,
+            "Accept-Encoding": ACCEPT_ENCODING,
+            **(extra_headers or {}),
+        }
         attempts = max(0, fetch.retries) + 1
         last: SourceError | None = None
         for attempt in range(attempts):
@@ -219,8 +391,16 @@ class HttpReader:
             if delay is None:
                 # Exponential backoff with jitter so many sources do not retry in step.
                 delay = fetch.backoff_seconds * (2**attempt) * (1 + random.random() / 4)
+            delay = min(delay, MAX_RETRY_AFTER_SECONDS)
+            if asyncio.get_running_loop().time() + delay >= deadline.at:
+                raise SourceError(
+                    f"{last.args[0]} (gave up after {attempt + 1} attempts: the next one would "
+                    f"start after the {deadline.describe()})",
+                    source=source,
+                    retryable=True,
+                )
             self.stats.retries += 1
-            await asyncio.sleep(min(delay, MAX_RETRY_AFTER_SECONDS))
+            await asyncio.sleep(delay)
         assert last is not None
         raise SourceError(
             f"{last.args[0]} (gave up after {attempts} attempts)", source=source, retryable=True
@@ -251,21 +431,43 @@ class HttpReader:
                 declared = resp_headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > limit:
                     raise SourceError(_too_big(url, limit), source=source)
+                # httpx would decode a whole chunk at once (a few KB of `gzip, gzip` can be GBs):
+                # read raw bytes and decode them here, counting every decoded byte.
+                if resp.is_stream_consumed:  # built whole in memory (httpx.MockTransport)
+                    if len(resp.content) > limit:
+                        raise BoundedDecoder.TooLarge
+                    return _Response(status, resp.content, resp_headers, final_url)
+                decoder = BoundedDecoder(resp_headers.get("content-encoding", ""), limit)
                 chunks: list[bytes] = []
-                size = 0
-                async for chunk in resp.aiter_bytes():
-                    size += len(chunk)
-                    if size > limit:  # stop reading: never hold more than the limit
-                        raise SourceError(_too_big(url, limit), source=source)
-                    chunks.append(chunk)
+                async for raw in resp.aiter_raw():
+                    if resp.num_bytes_downloaded > limit:
+                        raise BoundedDecoder.TooLarge
+                    chunks.extend(decoder.feed(raw))
+                chunks.append(decoder.finish())
                 self.stats.bytes += resp.num_bytes_downloaded
                 return _Response(status, b"".join(chunks), resp_headers, final_url)
+        except BoundedDecoder.TooLarge:
+            raise SourceError(_too_big(url, limit), source=source) from None
+        except DecodeError as exc:
+            raise SourceError(f"{url}: {exc}", source=source) from exc
         except httpx.TimeoutException as exc:
             raise SourceError(
                 f"{url} timed out after {self.settings.fetch.timeout_seconds:g} s",
                 source=source,
                 retryable=True,
             ) from exc
+        except httpx.UnsupportedProtocol as exc:  # a redirect to ftp:, file:, ...: permanent
+            raise SourceError(
+                f"cannot fetch {url}: it leads to a URL that is not http(s) ({exc})", source=source
+            ) from exc
+        except httpx.InvalidURL as exc:
+            raise SourceError(f"cannot fetch {url}: invalid URL ({exc})", source=source) from exc
+        except httpx.RemoteProtocolError as exc:
+            if "Invalid URL" in str(exc):  # httpx's wording for a bad Location: permanent
+                raise SourceError(
+                    f"cannot fetch {url}: it redirects to an invalid URL ({exc})", source=source
+                ) from exc
+            raise SourceError(f"cannot fetch {url}: {exc}", source=source, retryable=True) from exc
         except httpx.TransportError as exc:  # connection refused, DNS, reset, bad TLS...
             detail = str(exc) or type(exc).__name__
             raise SourceError(

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
 import httpx
@@ -25,8 +25,8 @@ from hrc_outreach.config import Settings, SourceConfig
 from hrc_outreach.errors import OutreachError, SourceError
 from hrc_outreach.i18n.detect import detect_language
 from hrc_outreach.models import ContentItem, GatherReport, GatherStatus, SourceReport
-from hrc_outreach.sources.base import GatherContext, SourceOutput
-from hrc_outreach.sources.fetch import FetchStats, HttpReader, Validators
+from hrc_outreach.sources.base import GatherContext, Source, SourceOutput
+from hrc_outreach.sources.fetch import Deadline, FetchStats, HttpReader, Validators
 from hrc_outreach.sources.registry import source_for
 from hrc_outreach.sources.sanitize import html_to_text
 from hrc_outreach.store.db import Store
@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 # Writes to the store are serialised within a process: SQLite refuses a write whose read snapshot
 # went stale (SQLITE_BUSY_SNAPSHOT) instead of waiting, and Prefect runs tasks in threads.
 _WRITES = threading.Lock()
+# The reader's own timer names the URL that was late; this one, a moment later, bounds the rest.
+_DEADLINE_GRACE_SECONDS = 1.0
 
 
 def make_client(settings: Settings) -> httpx.AsyncClient:
@@ -134,6 +136,45 @@ def _save_error(store: Store, name: str, now: datetime, message: str) -> None:
         _save_state(s, name, now, validators=None, error=message)
 
 
+@contextlib.asynccontextmanager
+async def _slot(limit: asyncio.Semaphore | None, run_deadline: Deadline | None) -> AsyncIterator[None]:
+    """One of the ``fetch.concurrency`` slots, waited for no later than the run's deadline."""
+    if limit is None:
+        yield
+        return
+    try:
+        async with asyncio.timeout_at(run_deadline.at if run_deadline else None):
+            await limit.acquire()
+    except TimeoutError:
+        assert run_deadline is not None
+        raise SourceError(
+            f"not started: the {run_deadline.describe()} passed while it waited for other sources",
+            retryable=True,
+        ) from None
+    try:
+        yield
+    finally:
+        limit.release()
+
+
+async def _collect_within(
+    source: Source, config: SourceConfig, ctx: GatherContext, deadline: Deadline
+) -> SourceOutput:
+    """The source's output, or SourceError once its deadline has passed.
+
+    The reader keeps the same deadline for its requests and names the URL; this timer, a moment
+    later, also bounds what is not a request (parsing, reading files, pagination between pages).
+    """
+    timer = asyncio.timeout_at(deadline.at + _DEADLINE_GRACE_SECONDS)
+    try:
+        async with timer:
+            return await source.collect(config, ctx)
+    except TimeoutError:
+        if not timer.expired():
+            raise
+        raise SourceError(f"took longer than the {deadline.describe()}", retryable=True) from None
+
+
 def _error_message(config: SourceConfig, exc: BaseException) -> str:
     if isinstance(exc, SourceError):
         if not exc.source:
@@ -154,24 +195,36 @@ async def gather_one(
     *,
     stats: FetchStats | None = None,
     limit: asyncio.Semaphore | None = None,
+    run_deadline: Deadline | None = None,
 ) -> SourceReport:
     """Gather one source into the store; never raises for the source's own faults.
 
     ``limit`` bounds the sources reading at once; it is held while reading and parsing only, so
-    a slow store never holds up the network.
+    a slow store never holds up the network. Reading and parsing end by
+    ``fetch.source_deadline_seconds`` after the source got its slot, or by ``run_deadline``.
     """
     now = now or datetime.now(UTC)
     kind = config.kind.value
     try:
         # The store's work runs in a thread so the other sources' fetches go on meanwhile.
         known = await asyncio.to_thread(load_validators, store, config.name)
-        reader = HttpReader(
-            client, settings, validators={config.name: known}, source=config.name, stats=stats
-        )
         source = source_for(config.kind)
-        ctx = GatherContext(settings=settings, reader=reader, now=now)
-        async with limit or contextlib.nullcontext():
-            output = await source.collect(config, ctx)
+        async with _slot(limit, run_deadline):
+            deadline = Deadline.after(
+                settings.fetch.source_deadline_seconds, "source_deadline_seconds"
+            )
+            if run_deadline is not None and run_deadline.at < deadline.at:
+                deadline = run_deadline
+            reader = HttpReader(
+                client,
+                settings,
+                validators={config.name: known},
+                source=config.name,
+                stats=stats,
+                deadline=deadline,
+            )
+            ctx = GatherContext(settings=settings, reader=reader, now=now)
+            output = await _collect_within(source, config, ctx, deadline)
         items = await asyncio.to_thread(_detect_languages, output.items, settings)
         output = SourceOutput(
             items=tuple(items), warnings=output.warnings, not_modified=output.not_modified
@@ -212,10 +265,16 @@ async def gather(
     own = client is None
     http = client or make_client(settings)
     limit = asyncio.Semaphore(max(1, settings.fetch.concurrency))
+    run_deadline = Deadline.after(settings.fetch.run_deadline_seconds, "run_deadline_seconds")
 
     try:
         reports = await asyncio.gather(
-            *(gather_one(c, settings, store, http, now, stats=stats, limit=limit) for c in configs)
+            *(
+                gather_one(
+                    c, settings, store, http, now, stats=stats, limit=limit, run_deadline=run_deadline
+                )
+                for c in configs
+            )
         )
     finally:
         if own:
