@@ -67,8 +67,7 @@ _CHILD = textwrap.dedent(
     """
     import json, resource, sys
     from hrc_outreach.config import Settings
-    from hrc_outreach.sources.fetch import BoundedDecoder, HttpReader
-from hrc_outreach.sources.gather import gather_sync
+    from hrc_outreach.sources.gather import gather_sync
     from hrc_outreach.store import Store
 
     args = json.loads(sys.argv[1])
