@@ -132,6 +132,8 @@ class DeliverySettings(_Section):
     rate_per_second: float = 10.0
     retries: int = 5
     backoff_seconds: float = 1.0  # first retry after up to this (doubling), unless Retry-After
+    # a sender renews its claims every quarter of this; a claim older than this is a dead sender's
+    claim_lease_seconds: float = 120.0
     smtp_host: str = "localhost"
     smtp_port: int = 25
     smtp_starttls: bool = False
@@ -139,6 +141,8 @@ class DeliverySettings(_Section):
     smtp_ssl: bool = False  # implicit TLS (port 465) instead of STARTTLS
     smtp_timeout_seconds: float = 30.0
     postmark_stream: str = "broadcast"  # Postmark MessageStream for newsletters
+    # SendGrid's Email Activity API (a paid add-on) settles in-doubt batches when enabled
+    sendgrid_email_activity: bool = False
     # Brevo cannot set headers per messageVersion: "params" templates List-Unsubscribe with
     # {{ params.unsubscribe_url }}; "mailto" sends the mailto form only (no one-click)
     brevo_list_unsubscribe: Literal["params", "mailto"] = "params"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -100,6 +101,7 @@ class SourceReport(Frozen):
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    withdrawn: int = 0  # stored items the source no longer has (cancelled, removed, moved)
     not_modified: bool = False
     error: str | None = None
     warnings: tuple[str, ...] = ()
@@ -197,12 +199,25 @@ class Translation(Frozen):
 
 # Per-recipient parts are neutral placeholders in rendered output; each provider turns them into
 # its own syntax (Brevo params, SendGrid substitutions) or fills them in locally (SMTP, outbox).
-PLACEHOLDERS = ("unsubscribe_url", "preferences_url", "name", "email")
+# ``unsubscribe_mailto`` is the List-Unsubscribe mailto (signed token in its subject), used in headers.
+PLACEHOLDERS = ("unsubscribe_url", "preferences_url", "name", "email", "unsubscribe_mailto")
 
 
-def placeholder(name: str) -> str:
-    """The neutral per-recipient placeholder, e.g. ``[[unsubscribe_url]]``."""
-    return f"[[{name}]]"
+def placeholder(name: str, nonce: str = "") -> str:
+    """The per-recipient placeholder our templates place, e.g. ``[[unsubscribe_url.5f0c…]]``.
+
+    ``nonce`` is the render's random marker (:attr:`RenderedMessage.nonce`): gathered text cannot
+    know it, so only the template's own placeholders are ever filled. Without one (messages made
+    by hand in tests, drafts older than the nonce) the legacy form ``[[unsubscribe_url]]``.
+    """
+    return f"[[{name}.{nonce}]]" if nonce else f"[[{name}]]"
+
+
+def placeholder_pattern(nonce: str = "") -> re.Pattern[str]:
+    """Matches the placeholders of the render with ``nonce``; group 1 is the name."""
+    if nonce:
+        return re.compile(r"\[\[([a-z_][a-z0-9_]*)\." + re.escape(nonce) + r"\]\]")
+    return re.compile(r"\[\[([a-z_][a-z0-9_]*)\]\]")
 
 
 class Severity(StrEnum):
@@ -249,13 +264,17 @@ class RenderedMessage(Frozen):
     social: tuple[SocialPost, ...] = ()
     lint: tuple[LintFinding, ...] = ()
     provenance_counts: dict[str, int] = Field(default_factory=dict)
+    # The render's random placeholder marker (see :func:`placeholder`); "" for the legacy form.
+    nonce: str = ""
 
     def content_hash(self) -> str:
-        """The sha256 that an approval binds to: subject, html, text and social posts."""
+        """The sha256 that an approval binds to: subject, html, text, social posts (and nonce)."""
         h = hashlib.sha256()
         for part in (self.subject, self.html, self.text):
             h.update(part.encode())
             h.update(b"\x1f")
+        if self.nonce:  # which placeholders are live is part of what was approved
+            h.update(b"nonce\x1f" + self.nonce.encode() + b"\x1f")
         for post in self.social:
             h.update(post.model_dump_json().encode())
         return h.hexdigest()
@@ -311,6 +330,17 @@ class BatchState(StrEnum):
     IN_DOUBT = "in_doubt"
 
 
+class RecipientState(StrEnum):
+    """Where one person of a send job stands: the unit of retry and of a person's decision."""
+
+    PENDING = "pending"  # in a planned batch, not sent yet
+    SUBMITTING = "submitting"  # their batch is claimed by a sender, the request may be out
+    ACCEPTED = "accepted"  # the provider took their message
+    FAILED = "failed"  # refused or not sent; sent again only by `--retry-failed`
+    IN_DOUBT = "in_doubt"  # may or may not have gone out: reconciled or decided by a person
+    SUPPRESSED = "suppressed"  # unsubscribed, bounced or erased since planning: not mailed
+
+
 class JobState(StrEnum):
     PLANNED = "planned"
     SENDING = "sending"
@@ -337,9 +367,14 @@ class SendResult(Frozen):
     accepted: bool
     message_ids: dict[int, str] = Field(default_factory=dict)
     detail: str = ""
-    # recipients the provider refused one by one (Postmark ErrorCode, SMTP refusals): subscriber id
-    # -> the provider's reason; everyone else in the batch was accepted
+    # Per-recipient outcomes other than "accepted" (subscriber id -> the provider's reason); everyone
+    # in the batch who is in none of these was accepted.
+    # refused one by one (Postmark ErrorCode, SMTP 5xx on RCPT): not sent, a person may retry
     failed: dict[int, str] = Field(default_factory=dict)
+    # the request for them may have reached the provider (a connection lost mid-message)
+    in_doubt: dict[int, str] = Field(default_factory=dict)
+    # certainly never handed over (the connection dropped before their turn): safe to send again
+    not_sent: dict[int, str] = Field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------- localized editions

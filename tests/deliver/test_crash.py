@@ -61,6 +61,8 @@ def test_sigkill_at_random_moments_loses_no_one_and_sends_no_one_twice(
         "500",
         "--concurrency",
         "4",
+        "--lease",
+        "1.0",  # a killed sender's claims are recovered a second after it stopped renewing them
     ]
     rng = random.Random(20261222)
     started = time.monotonic()

@@ -60,8 +60,8 @@ def test_a_400_fails_that_batch_with_the_providers_message_and_the_job_goes_on(
     assert request_log(tmp_path / "sim")[400] == 1  # a 400 is not retried
     assert {m.email for m in report.missed} == {email_of(i) for i in range(40, 60)}
 
-    # The address is fixed at the provider; a person sends the failed batch again.
-    assert retry_failed(store, job_id) == 1
+    # The address is fixed at the provider; a person sends the failed recipients again.
+    assert retry_failed(store, job_id) == 20
     with BrevoSim(tmp_path / "sim") as sim:
         again = send(store, settings, job_id, sim, messages=msgs)
     assert again.state == "done" and job_report(store, KEY).totals.accepted == 200

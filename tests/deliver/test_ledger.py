@@ -178,8 +178,9 @@ DEAD = f"{socket.gethostname()}:999999999:dead"  # this host, a process id that 
 def _crash_mid_request(
     store: Store, job_id: int, seq: int, *, by: str = DEAD, first_sent: datetime | None = None
 ) -> int:
-    """What a SIGKILL during a request leaves behind: the batch claimed by a sender now gone."""
-    first = (first_sent or datetime.now(UTC)).isoformat()
+    """What a SIGKILL during a request leaves behind: the batch claimed by a sender now gone (its
+    claim not renewed for longer than the lease)."""
+    first = (first_sent or datetime.now(UTC) - timedelta(minutes=3)).isoformat()
     with store.session() as s:
         bid = s.scalar(select(BatchRow.id).where(BatchRow.job_id == job_id, BatchRow.seq == seq))
         s.execute(
@@ -188,14 +189,14 @@ def _crash_mid_request(
             .values(
                 state="submitting",
                 claimed_by=by,
-                claimed_at=datetime.now(UTC),
+                claimed_at=datetime.now(UTC) - timedelta(minutes=3),
                 response={"first_sent_at": first},
             )
         )
         s.execute(
             update(SendRecipientRow)
-            .where(SendRecipientRow.batch_id == bid, SendRecipientRow.state == "accepted")
-            .values(state="planned")
+            .where(SendRecipientRow.batch_id == bid)
+            .values(state="submitting", message_id=None)
         )
         assert bid is not None
         return bid
@@ -220,7 +221,7 @@ def test_in_doubt_without_idempotency_is_held_for_a_person(store: Store, tmp_pat
     assert run_job(store, settings, job_id, prov2, messages=msgs).state == "needs_attention"  # type: ignore[arg-type]
     assert prov2.sent == []
     # A person checked the provider's logs: it went out.
-    assert resolve_in_doubt(store, job_id, InDoubtDecision.MARK_SENT, by="Ana") == 1
+    assert resolve_in_doubt(store, job_id, InDoubtDecision.MARK_SENT, by="Ana") == 5
     final = job_report(store, KEY)
     assert final.state == "done" and final.totals.accepted == 12
     with store.session() as s:
@@ -230,7 +231,9 @@ def test_in_doubt_without_idempotency_is_held_for_a_person(store: Store, tmp_pat
         assert sum(1 for n in notes if n and "mark-sent decided by Ana" in n) == 5
 
 
-def test_resend_in_doubt_sends_the_held_batch_with_its_key(store: Store, tmp_path: Path) -> None:
+def test_resend_in_doubt_sends_the_held_recipients_in_a_new_batch(
+    store: Store, tmp_path: Path
+) -> None:
     settings = make_settings(tmp_path, provider="sendgrid")
     add_subscribers(store, 6, ("en",))
     msgs = messages(KEY, ("en",))
@@ -238,11 +241,14 @@ def test_resend_in_doubt_sends_the_held_batch_with_its_key(store: Store, tmp_pat
     _crash_mid_request(store, job_id, 0)
     first = run_job(store, settings, job_id, NoKeyProvider(), messages=msgs)  # type: ignore[arg-type]
     assert first.state == "needs_attention" and first.totals.in_doubt == 5
-    assert resolve_in_doubt(store, job_id, InDoubtDecision.RESEND, by="Ana") == 1
+    assert resolve_in_doubt(store, job_id, InDoubtDecision.RESEND, by="Ana") == 5
     prov = NoKeyProvider()
     report = run_job(store, settings, job_id, prov, messages=msgs)  # type: ignore[arg-type]
     assert report.state == "done" and report.totals.accepted == 6
-    assert idempotency_key(job_id, 0, KEY) in {b.idempotency_key for b in prov.sent}
+    # the five held people, and only they, went out again, in a batch of their own
+    assert [len(b.recipients) for b in prov.sent] == [5]
+    assert prov.sent[0].idempotency_key == idempotency_key(job_id, 2, KEY)
+    assert report.missed == ()
 
 
 def test_in_doubt_with_brevo_is_resent_with_the_same_key(store: Store, tmp_path: Path) -> None:
@@ -302,7 +308,7 @@ def test_in_doubt_past_the_key_window_is_held_even_with_brevo(store: Store, tmp_
     with BrevoSim(tmp_path / "sim") as sim:
         report = send(store, settings, job_id, sim, messages=msgs)
     assert report.state == "needs_attention" and report.totals.in_doubt == 10
-    assert "longer ago than the provider keeps idempotency keys" in report.issues[0].error
+    assert "longer ago than brevo keeps idempotency keys" in report.issues[0].error
     assert len(received(tmp_path / "sim")) == 10
 
 
@@ -334,11 +340,14 @@ class _PartlyRefusingProvider(NoKeyProvider):
 
     async def send(self, batch: Batch) -> SendResult:
         self.sent.append(batch)
-        failed = {r.subscriber_id: self.refuse[r.email] for r in batch.recipients
-                  if r.email in self.refuse}
+        out = {r.subscriber_id: self.refuse[r.email] for r in batch.recipients
+               if r.email in self.refuse}
+        failed = {k: v for k, v in out.items() if not v.startswith("in doubt")}
+        doubt = {k: v for k, v in out.items() if v.startswith("in doubt")}
         ids = {r.subscriber_id: f"<{r.subscriber_id}@pm>" for r in batch.recipients
-               if r.subscriber_id not in failed}
-        return SendResult(accepted=True, message_ids=ids, failed=failed, detail="partly")
+               if r.subscriber_id not in out}
+        return SendResult(accepted=True, message_ids=ids, failed=failed, in_doubt=doubt,
+                          detail="partly")
 
 
 def test_recipients_refused_one_by_one_are_not_counted_as_sent(store: Store, tmp_path: Path) -> None:

@@ -67,12 +67,32 @@ def test_brevo_rate_limit_reset_header() -> None:
     assert err.value.retryable and err.value.retry_after == 3.0
 
 
-def test_500_is_retryable(name: str) -> None:
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_a_gateway_error_is_in_doubt_not_safe_to_retry_blindly(name: str, status: int) -> None:
+    # A 5xx can come back after the provider accepted the batch (FACTS.md): only an idempotency
+    # key makes sending it again harmless, so it is "in doubt", never "nothing was sent".
     with ProviderServer(APIS[name](KEY)) as server:
-        server.script(Reply(500, {"message": "internal"}))
+        server.script(Reply(status, {"message": "internal"}))
         with pytest.raises(ProviderError) as err:
             send(name, server.base_url)
-    assert err.value.retryable and not err.value.in_doubt and err.value.status == 500
+    assert err.value.in_doubt and err.value.status == status
+    assert "may have accepted" in str(err.value)
+
+
+def test_503_with_retry_after_is_safe_to_retry(name: str) -> None:
+    with ProviderServer(APIS[name](KEY)) as server:
+        server.script(Reply(503, {"message": "maintenance"}, {"Retry-After": "2"}))
+        with pytest.raises(ProviderError) as err:
+            send(name, server.base_url)
+    assert err.value.retryable and not err.value.in_doubt and err.value.retry_after == 2.0
+
+
+def test_503_without_retry_after_is_in_doubt(name: str) -> None:
+    with ProviderServer(APIS[name](KEY)) as server:
+        server.script(Reply(503, {"message": "unavailable"}))
+        with pytest.raises(ProviderError) as err:
+            send(name, server.base_url)
+    assert err.value.in_doubt
 
 
 def test_400_is_final_with_the_providers_message(name: str) -> None:

@@ -55,7 +55,7 @@ def test_partial_acceptance_reports_each_refused_recipient() -> None:
         result = send(server, b)
     assert result.accepted
     assert set(result.message_ids) == {1, 3}
-    assert set(result.failed) == {2} and result.failed[2].startswith("406: ")
+    assert set(result.failed) == {2} and "406" in result.failed[2]
 
 
 def test_all_refused_is_an_error() -> None:

@@ -65,6 +65,7 @@ class NoKeyProvider:
     name: ClassVar[str] = "sendgrid"
     max_recipients: ClassVar[int] = 5
     idempotent: ClassVar[bool] = False
+    idempotency_window_seconds: ClassVar[float] = 0.0
 
     def __init__(self) -> None:
         self.sent: list[Batch] = []
@@ -75,6 +76,9 @@ class NoKeyProvider:
 
     async def suppressions(self, since: Any) -> list[Any]:
         return []
+
+    async def lookup(self, batch: Batch) -> dict[int, str] | None:
+        return None
 
     async def aclose(self) -> None:
         pass

@@ -27,12 +27,18 @@ async def main() -> None:
     p.add_argument("--max-recipients", type=int, default=None)
     p.add_argument("--concurrency", type=int, default=4)
     p.add_argument("--rate", type=float, default=1000.0)
+    p.add_argument("--lease", type=float, default=120.0)
     a = p.parse_args()
     settings = Settings.model_validate(
         {
             "out_dir": a.out,
             "store": {"url": a.db},
-            "delivery": {"provider": "brevo", "retries": 10, "backoff_seconds": 0.1},
+            "delivery": {
+                "provider": "brevo",
+                "retries": 10,
+                "backoff_seconds": 0.1,
+                "claim_lease_seconds": a.lease,
+            },
         }
     )
     store = Store(a.db)
@@ -52,7 +58,7 @@ async def main() -> None:
         )
     finally:
         await provider.aclose()
-    print(report.state, report.totals.accepted, flush=True)
+    print(report.state, report.totals.accepted, *report.held_by, flush=True)
 
 
 if __name__ == "__main__":

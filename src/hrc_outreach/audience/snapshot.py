@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import exists, func, select
@@ -22,6 +22,7 @@ __all__ = [
     "audience_snapshot",
     "email_hash",
     "is_suppressed",
+    "iter_audience",
     "suppressed_hashes",
 ]
 
@@ -56,14 +57,16 @@ def suppressed_hashes(session: Session, hashes: Iterable[str]) -> set[str]:
     return found
 
 
-def audience_snapshot(
+def iter_audience(
     session: Session,
     *,
     languages: Sequence[str] | None = None,
     segments: Sequence[str] | None = None,
     fallback_language: str = SOURCE_LANGUAGE,
-) -> list[AudienceMember]:
-    """Confirmed, unsuppressed subscribers ordered by id, each with a configured language.
+    chunk: int = 5_000,
+) -> Iterator[tuple[int, str, str, str]]:
+    """Confirmed, unsuppressed subscribers ordered by id, as ``(id, email, name, language)``
+    tuples streamed from the database (memory does not grow with the audience).
 
     ``languages``: a subscriber whose language is not among them gets ``fallback_language`` (the
     source language). ``segments``: keep only subscribers tagged with at least one of them.
@@ -79,8 +82,7 @@ def audience_snapshot(
     )
     wanted = set(segments) if segments is not None else None
     mapped: dict[str, str] = {}  # stored language -> configured one (few distinct values)
-    out: list[AudienceMember] = []
-    for row in session.execute(query):
+    for row in session.execute(query, execution_options={"yield_per": chunk}):
         sid, email, name, lang = row[0], row[1], row[2], row[3]
         if wanted is not None and not wanted.intersection(row[4] or ()):
             continue
@@ -90,9 +92,23 @@ def audience_snapshot(
                 norm = normalise_language(lang, languages) or fallback_language
                 mapped[lang] = norm
             lang = norm
-        # Plain validation measured faster than model_construct for this small model.
-        out.append(AudienceMember(subscriber_id=sid, email=email, name=name, language=lang))
-    return out
+        yield sid, email, name or "", lang
+
+
+def audience_snapshot(
+    session: Session,
+    *,
+    languages: Sequence[str] | None = None,
+    segments: Sequence[str] | None = None,
+    fallback_language: str = SOURCE_LANGUAGE,
+) -> list[AudienceMember]:
+    """:func:`iter_audience` as a list of members (for small audiences and previews)."""
+    return [
+        AudienceMember(subscriber_id=sid, email=email, name=name, language=lang)
+        for sid, email, name, lang in iter_audience(
+            session, languages=languages, segments=segments, fallback_language=fallback_language
+        )
+    ]
 
 
 def subscriber_counts(session: Session) -> dict[str, Any]:

@@ -3,7 +3,8 @@
     plan_job   -> the whole job, planned in one transaction before the first request (planner.py)
     run_job    -> claim, submit, record; resumes after any crash (runner.py)
     job_report -> per language: planned, accepted, failed, in doubt, suppressed; who missed it
-    resolve_in_doubt / retry_failed -> what a person decides about batches the ledger cannot settle
+    resolve_in_doubt / retry_failed / give_up_failed -> what a person decides about the recipients
+                          the ledger cannot settle (failed, in doubt); retries build new batches
 
 >>> job_id = plan_job(store, settings, "2026-12", messages, "brevo")          # doctest: +SKIP
 >>> report = run_job(store, settings, job_id, provider, concurrency=4, rate_per_second=10)  # doctest: +SKIP
@@ -14,13 +15,15 @@ from __future__ import annotations
 from enum import StrEnum
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hrc_outreach.deliver.planner import Plan, dry_run, idempotency_key, make_plan, plan_job
+from hrc_outreach.deliver.recording import rebatch
 from hrc_outreach.deliver.report import JobReport, LanguageFigures, Missed, job_report
 from hrc_outreach.deliver.runner import arun_job, finish_job, run_job
 from hrc_outreach.errors import DeliveryError
-from hrc_outreach.models import BatchState, JobState
+from hrc_outreach.models import JobState, RecipientState
 from hrc_outreach.store import Store
 from hrc_outreach.store.tables import BatchRow, SendJobRow, SendRecipientRow, utcnow
 
@@ -32,6 +35,7 @@ __all__ = [
     "Plan",
     "arun_job",
     "dry_run",
+    "give_up_failed",
     "idempotency_key",
     "job_report",
     "make_plan",
@@ -43,7 +47,7 @@ __all__ = [
 
 
 class InDoubtDecision(StrEnum):
-    RESEND = "resend"  # send again (same idempotency key): someone may get it twice
+    RESEND = "resend"  # send again in new batches: whoever did get it gets a second copy
     MARK_SENT = "mark-sent"  # the provider's logs show it went out: record it as accepted
 
 
@@ -55,78 +59,97 @@ def _job(store: Store, job_id: int) -> SendJobRow:
         return job
 
 
-def resolve_in_doubt(store: Store, job_id: int, decision: InDoubtDecision, *, by: str) -> int:
-    """A person's decision about the job's in-doubt batches; returns how many batches it moved.
+def _note(what: str, by: str) -> str:
+    if not by.strip():
+        raise DeliveryError("say who decides (--by NAME): the decision is recorded with it")
+    return f"{what} decided by {by.strip()} at {utcnow():%Y-%m-%d %H:%M} UTC"
 
-    ``resend`` puts them back in the plan (the next run sends them with the same key);
-    ``mark-sent`` records them as accepted, noting who decided.
+
+def _send_again(store: Store, job_id: int, state: RecipientState, note: str) -> int:
+    """Recipients of the job in ``state`` go into new batches (pending); how many."""
+    from hrc_outreach.deliver.planner import provider_max
+
+    job = _job(store, job_id)
+    size = provider_max(job.provider)
+    for attempt in range(5):
+        try:
+            with store.session() as s:
+                rows = s.execute(
+                    select(SendRecipientRow.id, BatchRow.lang)
+                    .join(BatchRow, BatchRow.id == SendRecipientRow.batch_id)
+                    .where(
+                        SendRecipientRow.job_id == job_id,
+                        SendRecipientRow.state == state.value,
+                        SendRecipientRow.resolution.is_(None),
+                    )
+                ).all()
+                if not rows:
+                    return 0
+                ids = [rid for rid, _ in rows]
+                for start in range(0, len(ids), 1000):
+                    s.execute(
+                        update(SendRecipientRow)
+                        .where(SendRecipientRow.id.in_(ids[start : start + 1000]))
+                        .values(note=note)
+                    )
+                rebatch(s, job_id, [(rid, lang) for rid, lang in rows], size)
+                _reopen(s, job_id)
+                return len(rows)
+        except IntegrityError:  # a sender numbered a new batch at the same moment
+            if attempt == 4:
+                raise
+    return 0
+
+
+def _settle(store: Store, job_id: int, state: RecipientState, values: dict[str, object]) -> int:
+    with store.session() as s:
+        done = s.execute(
+            update(SendRecipientRow)
+            .where(
+                SendRecipientRow.job_id == job_id,
+                SendRecipientRow.state == state.value,
+                SendRecipientRow.resolution.is_(None),
+            )
+            .values(**values)
+        )
+        return int(getattr(done, "rowcount", 0))
+
+
+def resolve_in_doubt(store: Store, job_id: int, decision: InDoubtDecision, *, by: str) -> int:
+    """A person's decision about the job's in-doubt recipients; returns how many it moved.
+
+    ``resend`` puts them into new batches (sent on the next run); ``mark-sent`` records them as
+    accepted. Either way the note says who decided and when.
     """
     _job(store, job_id)
-    note = f"in doubt; {decision.value} decided by {by} at {utcnow():%Y-%m-%d %H:%M} UTC"
-    with store.session() as s:
-        ids = list(
-            s.scalars(
-                select(BatchRow.id).where(
-                    BatchRow.job_id == job_id, BatchRow.state == BatchState.IN_DOUBT.value
-                )
-            )
-        )
-        if not ids:
-            return 0
-        if decision is InDoubtDecision.RESEND:
-            batch_state, rcpt_state = BatchState.PLANNED.value, "planned"
-        else:
-            batch_state, rcpt_state = BatchState.ACCEPTED.value, "accepted"
-        s.execute(
-            update(BatchRow)
-            .where(BatchRow.id.in_(ids), BatchRow.state == BatchState.IN_DOUBT.value)
-            .values(
-                state=batch_state,
-                error=note,
-                finished_at=None if batch_state == "planned" else utcnow(),
-            )
-        )
-        s.execute(
-            update(SendRecipientRow)
-            .where(SendRecipientRow.batch_id.in_(ids), SendRecipientRow.state == "in_doubt")
-            .values(state=rcpt_state, note=note)
-        )
-        _reopen(s, job_id, decision is InDoubtDecision.RESEND)
-    if decision is InDoubtDecision.MARK_SENT:
-        finish_job(store, job_id)
-    return len(ids)
+    note = _note(f"in doubt; {decision.value}", by)
+    if decision is InDoubtDecision.RESEND:
+        return _send_again(store, job_id, RecipientState.IN_DOUBT, note)
+    n = _settle(
+        store,
+        job_id,
+        RecipientState.IN_DOUBT,
+        {"state": RecipientState.ACCEPTED.value, "note": note},
+    )
+    finish_job(store, job_id)
+    return n
 
 
-def retry_failed(store: Store, job_id: int) -> int:
-    """Put the job's failed batches (e.g. a 400 since fixed) back in the plan; returns how many."""
+def retry_failed(store: Store, job_id: int, *, by: str = "cli") -> int:
+    """Put the job's failed recipients (e.g. a 400 since fixed, a relay that dropped) into new
+    batches, sent on the next run; returns how many."""
+    return _send_again(store, job_id, RecipientState.FAILED, _note("failed; send again", by))
+
+
+def give_up_failed(store: Store, job_id: int, *, by: str) -> int:
+    """A person's final word: the job's failed recipients stay unsent, and the job can be done."""
     _job(store, job_id)
-    with store.session() as s:
-        ids = list(
-            s.scalars(
-                select(BatchRow.id).where(
-                    BatchRow.job_id == job_id, BatchRow.state == BatchState.FAILED.value
-                )
-            )
-        )
-        if not ids:
-            return 0
-        s.execute(
-            update(BatchRow)
-            .where(BatchRow.id.in_(ids), BatchRow.state == BatchState.FAILED.value)
-            .values(state=BatchState.PLANNED.value, finished_at=None)
-        )
-        s.execute(
-            update(SendRecipientRow)
-            .where(SendRecipientRow.batch_id.in_(ids), SendRecipientRow.state == "failed")
-            .values(state="planned")
-        )
-        _reopen(s, job_id, True)
-    return len(ids)
+    n = _settle(store, job_id, RecipientState.FAILED, {"resolution": _note("failed; given up", by)})
+    finish_job(store, job_id)
+    return n
 
 
-def _reopen(s: Session, job_id: int, reopen: bool) -> None:
-    if not reopen:
-        return
+def _reopen(s: Session, job_id: int) -> None:
     s.execute(
         update(SendJobRow).where(SendJobRow.id == job_id).values(state=JobState.SENDING.value)
     )

@@ -1,14 +1,16 @@
 """Planning a send job whole, before the first request: who gets which language, in which batch.
 
 The plan is written in one transaction (job, batches, one row per recipient), so a crash leaves
-either no job or a complete one; a second ``send`` finds the job and resumes it unchanged.
+either no job or a complete one; a second ``send`` finds the job and resumes it unchanged. The
+audience is streamed from the database and each batch is written as soon as it is full, so
+planning a million recipients holds one open batch per language, never the whole audience.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, insert, select
@@ -17,13 +19,12 @@ from sqlalchemy.orm import Session
 
 from hrc_outreach.config import Settings
 from hrc_outreach.errors import DeliveryError
-from hrc_outreach.models import BatchState, Frozen, JobState, RenderedMessage
+from hrc_outreach.models import BatchState, Frozen, JobState, RecipientState, RenderedMessage
 from hrc_outreach.store import Store
 from hrc_outreach.store.tables import BatchRow, SendJobRow, SendRecipientRow
 
 # Fixed namespace: a batch's idempotency key is the same UUID every time it is computed.
 _KEY_NAMESPACE = uuid.UUID("6f1d2c3e-8a0b-4f5e-9c7d-2b1a0e3f4d5c")
-_INSERT_CHUNK = 5_000
 # Core (not ORM) inserts: 100,000 plain rows, no objects to track.
 _RECIPIENTS = cast(Table, SendRecipientRow.__table__)
 
@@ -128,6 +129,82 @@ def provider_max(provider_name: str) -> int:
     return int(provider_class(provider_name).max_recipients)
 
 
+class _Batcher:
+    """Deals the streamed audience into batches of at most ``size`` per message language, handing
+    each full batch to ``emit(seq, lang, members)``; counts what the plan summary reports."""
+
+    def __init__(
+        self,
+        langs: Iterable[str],
+        source_language: str,
+        size: int,
+        emit: Callable[[int, str, list[tuple[int, str, str, str]]], None] | None,
+    ) -> None:
+        if size < 1:
+            raise DeliveryError(f"provider batch size must be at least 1, got {size}")
+        self.available = set(langs)
+        self.source = source_language
+        self.size = size
+        self.emit = emit
+        self.open: dict[str, list[tuple[int, str, str, str]]] = defaultdict(list)
+        self.per_language: Counter[str] = Counter()
+        self.fallbacks: dict[str, str] = {}
+        self.fallback_counts: Counter[str] = Counter()
+        self.seq = 0
+        self.recipients = 0
+
+    def add(self, member: tuple[int, str, str, str]) -> None:
+        lang = member[3]
+        self.per_language[lang] += 1
+        if lang not in self.available:
+            if self.source not in self.available:
+                raise DeliveryError(
+                    f"subscribers in {lang!r} have no message and the source language "
+                    f"{self.source!r} was not rendered either; draft the edition in "
+                    f"{self.source!r} (or in {lang!r}) before sending"
+                )
+            self.fallbacks[lang] = self.source
+            self.fallback_counts[lang] += 1
+            lang = self.source
+        batch = self.open[lang]
+        batch.append(member)
+        self.recipients += 1
+        if len(batch) >= self.size:
+            self._flush(lang)
+
+    def _flush(self, lang: str) -> None:
+        members = self.open.pop(lang, [])
+        if not members:
+            return
+        if self.emit is not None:
+            self.emit(self.seq, lang, members)
+        self.seq += 1
+
+    def close(self) -> dict[str, Any]:
+        for lang in sorted(self.open):
+            self._flush(lang)
+        return {
+            "recipients": self.recipients,
+            "batches": self.seq,
+            "per_language": dict(sorted(self.per_language.items())),
+            "fallbacks": self.fallbacks,
+            "fallback_counts": dict(self.fallback_counts),
+        }
+
+
+class DryRun(Frozen):
+    """What :func:`plan_job` would plan now (``send --dry-run``): counts only."""
+
+    recipients: int
+    batches: int
+    per_language: dict[str, int]
+    fallbacks: dict[str, str]
+    fallback_counts: dict[str, int]
+
+    def summary(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
 def dry_run(
     store: Store,
     settings: Settings,
@@ -135,22 +212,35 @@ def dry_run(
     provider_name: str,
     *,
     max_recipients: int | None = None,
-) -> Plan:
-    """What :func:`plan_job` would plan now, without writing anything."""
-    with store.session() as s:
-        members = snapshot(s, settings)
-        s.rollback()
-    return make_plan(
-        members,
+) -> DryRun:
+    """What :func:`plan_job` would plan now, without writing anything (streamed, counts only)."""
+    dealer = _Batcher(
         messages,
-        source_language=settings.i18n.source_language,
-        max_recipients=max_recipients or provider_max(provider_name),
+        settings.i18n.source_language,
+        max_recipients or provider_max(provider_name),
+        None,
+    )
+    with store.session() as s:
+        for member in stream_audience(s, settings):
+            dealer.add(member)
+        s.rollback()
+    return DryRun(**dealer.close())
+
+
+def stream_audience(session: Session, settings: Settings) -> Iterator[tuple[int, str, str, str]]:
+    """The audience to mail, streamed: confirmed, not suppressed, every configured language."""
+    from hrc_outreach.audience.snapshot import iter_audience  # audience sits beside deliver
+
+    return iter_audience(
+        session,
+        languages=settings.i18n.languages,
+        fallback_language=settings.i18n.source_language,
     )
 
 
 def snapshot(session: Session, settings: Settings) -> list[Any]:
-    """The audience to mail: confirmed, not suppressed, every configured language."""
-    from hrc_outreach.audience.snapshot import audience_snapshot  # audience sits beside deliver
+    """The audience to mail as a list (small audiences, tests): see :func:`stream_audience`."""
+    from hrc_outreach.audience.snapshot import audience_snapshot
 
     return audience_snapshot(
         session,
@@ -214,24 +304,21 @@ def plan_job(
         _refuse_other_provider(s, edition_key, provider_name)
     try:
         with store.session() as s:
-            members = snapshot(s, settings)
-            plan = make_plan(
-                members,
-                messages,
-                source_language=settings.i18n.source_language,
-                max_recipients=max_recipients,
-            )
             job = SendJobRow(
                 edition_key=edition_key,
                 provider=provider_name,
                 state=JobState.PLANNED.value,
                 content_hashes={lang: m.content_hash() for lang, m in sorted(messages.items())},
-                plan=plan.summary(),
+                plan={},
                 approval_id=approval_id,
             )
             s.add(job)
             s.flush()  # the job's id, for the batches' keys; the unique (edition, provider) holds
-            _write_batches(s, job.id, edition_key, plan, members)
+            writer = _BatchWriter(s, job.id, edition_key)
+            dealer = _Batcher(messages, settings.i18n.source_language, max_recipients, writer.write)
+            for member in stream_audience(s, settings):
+                dealer.add(member)
+            job.plan = dealer.close()
             return job.id
     except IntegrityError:
         # Another sender planned the same job at the same moment: theirs is the job.
@@ -242,66 +329,62 @@ def plan_job(
             return existing.id
 
 
-def _write_batches(
-    s: Session, job_id: int, edition_key: str, plan: Plan, members: Sequence[Member]
-) -> None:
-    batch_rows = [
-        {
-            "job_id": job_id,
-            "seq": b.seq,
-            "lang": b.lang,
-            "state": BatchState.PLANNED.value,
-            "idempotency_key": idempotency_key(job_id, b.seq, edition_key),
-            "attempts": 0,
-            "size": len(b.members),
-            "response": {},
-        }
-        for b in plan.batches
-    ]
-    ids: dict[int, int] = {}
-    for start in range(0, len(batch_rows), _INSERT_CHUNK):
-        result = s.execute(
-            insert(BatchRow).returning(BatchRow.id, BatchRow.seq, sort_by_parameter_order=True),
-            batch_rows[start : start + _INSERT_CHUNK],
+_RECIPIENT_COLUMNS = (
+    "job_id",
+    "batch_id",
+    "subscriber_id",
+    "email",
+    "name",
+    "lang",
+    "state",
+    "note",
+)
+
+
+class _BatchWriter:
+    """Writes one planned batch and its recipients (COPY on PostgreSQL) in the planning session."""
+
+    def __init__(self, s: Session, job_id: int, edition_key: str) -> None:
+        self.s = s
+        self.job_id = job_id
+        self.edition_key = edition_key
+        self.postgres = s.get_bind().dialect.name == "postgresql"
+
+    def write(self, seq: int, lang: str, members: list[tuple[int, str, str, str]]) -> None:
+        bid = self.s.scalar(
+            insert(BatchRow)
+            .values(
+                job_id=self.job_id,
+                seq=seq,
+                lang=lang,
+                state=BatchState.PLANNED.value,
+                idempotency_key=idempotency_key(self.job_id, seq, self.edition_key),
+                attempts=0,
+                size=len(members),
+                response={},
+            )
+            .returning(BatchRow.id)
         )
-        ids.update({seq: bid for bid, seq in result.all()})
-    rows = (
-        {
-            "job_id": job_id,
-            "batch_id": ids[b.seq],
-            "subscriber_id": members[i].subscriber_id,
-            "email": members[i].email,
-            "name": members[i].name or "",
-            "lang": members[i].language,
-            "state": "planned",
-            "note": None
-            if members[i].language == b.lang
-            else f"sent in {b.lang}: no {members[i].language} message",
-        }
-        for b in plan.batches
-        for i in b.members
-    )
-    if s.get_bind().dialect.name == "postgresql":
-        _copy_rows(s, rows)
-        return
-    chunk: list[dict[str, Any]] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= _INSERT_CHUNK:
-            s.execute(_RECIPIENTS.insert(), chunk)
-            chunk = []
-    if chunk:
-        s.execute(_RECIPIENTS.insert(), chunk)
-
-
-def _copy_rows(s: Session, rows: Iterable[dict[str, Any]]) -> None:
-    """PostgreSQL: COPY the recipients in, inside the session's transaction (an executemany of
-    100,000 INSERTs is a round trip each)."""
-    cols = ("job_id", "batch_id", "subscriber_id", "email", "name", "lang", "state", "note")
-    raw: Any = s.connection().connection.dbapi_connection
-    with (
-        raw.cursor() as cur,
-        cur.copy(f"COPY send_recipients ({', '.join(cols)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(tuple(row[c] for c in cols))
+        rows = [
+            (
+                self.job_id,
+                bid,
+                sid,
+                email,
+                name,
+                mlang,
+                RecipientState.PENDING.value,
+                None if mlang == lang else f"sent in {lang}: no {mlang} message",
+            )
+            for sid, email, name, mlang in members
+        ]
+        if self.postgres:
+            raw: Any = self.s.connection().connection.dbapi_connection
+            cols = ", ".join(_RECIPIENT_COLUMNS)
+            with raw.cursor() as cur, cur.copy(f"COPY send_recipients ({cols}) FROM STDIN") as cp:
+                for row in rows:
+                    cp.write_row(row)
+            return
+        self.s.execute(
+            _RECIPIENTS.insert(), [dict(zip(_RECIPIENT_COLUMNS, r, strict=True)) for r in rows]
+        )

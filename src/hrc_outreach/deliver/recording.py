@@ -2,41 +2,63 @@
 
 Every state change is committed on its own, in this order, so a crash at any moment is recoverable:
 
-    planned --claim (committed BEFORE the request)--> submitting --answer--> accepted | failed | in_doubt
+    batch      planned --claim (committed BEFORE the request)--> submitting --answer--> accepted | failed | in_doubt
+    recipient  pending --(with their batch's claim)-----------> submitting --answer--> accepted | failed | in_doubt
+                                                                             \\--never handed over--> pending, in a new batch
 
-Each function here opens and commits its own transaction; none sends anything. A batch the
-sender let go before any request (:func:`release`) goes back to ``planned``; ``accepted`` batches
-are never claimed again.
+A batch is how we talk to a provider; a recipient is what we account for. Every recording checks
+that the batch is still this sender's (``claimed_by = me``): a sender presumed dead whose answer
+arrives late never overwrites what another sender did since, but its definite answer still settles
+recipients that were only held in doubt. Each function here opens and commits its own transaction;
+none sends anything.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, text, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hrc_outreach.models import BatchState, SendResult
+from hrc_outreach.models import BatchState, RecipientState, SendResult
 from hrc_outreach.store import Store
 from hrc_outreach.store.tables import (
     BatchRow,
+    SendJobRow,
     SendRecipientRow,
     SubscriberRow,
     SuppressionRow,
     utcnow,
 )
 
+log = logging.getLogger(__name__)
+
+PENDING = RecipientState.PENDING.value
+SUBMITTING = RecipientState.SUBMITTING.value
+ACCEPTED = RecipientState.ACCEPTED.value
+FAILED = RecipientState.FAILED.value
+IN_DOUBT = RecipientState.IN_DOUBT.value
+SUPPRESSED = RecipientState.SUPPRESSED.value
+# a batch whose answer may still be recorded by the sender that claimed it
+_HELD = (BatchState.SUBMITTING.value, BatchState.IN_DOUBT.value)
+
 # Core executemany by primary key: one batch's message ids (up to 2,000 rows) in one call.
 _RCPT = cast(Table, SendRecipientRow.__table__)
+# (recording first marks the claim's recipients accepted, then these correct it per person)
 _SET_MESSAGE_ID = (
     update(_RCPT)
-    .where(_RCPT.c.id == bindparam("rid"))
-    .values(state="accepted", message_id=bindparam("mid"))
+    .where(_RCPT.c.id == bindparam("rid"), _RCPT.c.state == ACCEPTED)
+    .values(message_id=bindparam("mid"))
 )
-_SET_REFUSED = (
+_SET_OUTCOME = (
     update(_RCPT)
-    .where(_RCPT.c.id == bindparam("rid"))
+    .where(_RCPT.c.id == bindparam("rid"), _RCPT.c.state == ACCEPTED)
     .values(state=bindparam("state"), note=bindparam("note"), message_id=None)
 )
 
@@ -51,6 +73,7 @@ class Claimed:
     key: str
     recipients: list[tuple[int, int, str, str]]  # (row id, subscriber id, email, name)
     recovered: bool = False  # left mid-request by a sender now gone: it may be out already
+    first_sent_at: datetime = field(default_factory=utcnow)  # the idempotency key's first use
 
 
 def rowcount(result: Any) -> int:
@@ -62,11 +85,9 @@ def rowcount(result: Any) -> int:
 
 
 def _claim_recipients(s: Session, batch_id: int) -> list[tuple[int, int, str, str]]:
-    """The batch's recipients who may still be mailed; the others are marked suppressed now.
-
-    One query reads the batch with each person's current consent and suppression: someone who
-    unsubscribed, bounced or was erased since planning is not mailed.
-    """
+    """The batch's recipients who may still be mailed, now ``submitting``; the others are marked
+    suppressed. One query reads each person's current consent and suppression: someone who
+    unsubscribed, bounced or was erased since planning is not mailed."""
     rows = s.execute(
         select(
             SendRecipientRow.id,
@@ -79,7 +100,7 @@ def _claim_recipients(s: Session, batch_id: int) -> list[tuple[int, int, str, st
         )
         .outerjoin(SubscriberRow, SubscriberRow.id == SendRecipientRow.subscriber_id)
         .outerjoin(SuppressionRow, SuppressionRow.email_hash == SubscriberRow.email_hash)
-        .where(SendRecipientRow.batch_id == batch_id, SendRecipientRow.state == "planned")
+        .where(SendRecipientRow.batch_id == batch_id, SendRecipientRow.state == PENDING)
         .order_by(SendRecipientRow.id)
     ).all()
     keep: list[tuple[int, int, str, str]] = []
@@ -95,9 +116,14 @@ def _claim_recipients(s: Session, batch_id: int) -> list[tuple[int, int, str, st
             if reason
             else f"no longer subscribed: {state}"
         )
-        gone.append({"id": rid, "state": "suppressed", "note": why})
+        gone.append({"id": rid, "state": SUPPRESSED, "note": why})
     if gone:
         s.execute(update(SendRecipientRow), gone)
+    s.execute(
+        update(SendRecipientRow)
+        .where(SendRecipientRow.batch_id == batch_id, SendRecipientRow.state == PENDING)
+        .values(state=SUBMITTING, attempts=SendRecipientRow.attempts + 1)
+    )
     return keep
 
 
@@ -156,10 +182,46 @@ def claim_next(store: Store, job_id: int, me: str) -> Claimed | None:
             if rowcount(done) != 1:  # another sender won it between our SELECT and UPDATE
                 continue
             recipients = _claim_recipients(s, bid)
-            return Claimed(row_id=bid, seq=seq, lang=lang, key=key, recipients=recipients)
+            return Claimed(
+                row_id=bid, seq=seq, lang=lang, key=key, recipients=recipients, first_sent_at=now
+            )
+
+
+def renew_claims(store: Store, me: str) -> int:
+    """Keep this sender's claims alive (it is waiting, not dead); how many it holds."""
+    with store.session() as s:
+        return rowcount(
+            s.execute(
+                update(BatchRow)
+                .where(BatchRow.claimed_by == me, BatchRow.state == BatchState.SUBMITTING.value)
+                .values(claimed_at=utcnow())
+            )
+        )
 
 
 # ---------------------------------------------------------------------------------- recording
+
+
+def _take_answer(s: Session, c: Claimed, me: str, values: dict[str, Any]) -> bool:
+    """Move the batch to its answer if it is still ours; False (and nothing changed) otherwise.
+
+    Ours: claimed by ``me`` and still ``submitting``, or ``in_doubt`` since (another sender
+    presumed us dead and held it for a person): a definite answer settles that doubt.
+    """
+    taken = s.execute(
+        update(BatchRow)
+        .where(BatchRow.id == c.row_id, BatchRow.claimed_by == me, BatchRow.state.in_(_HELD))
+        .values(**values)
+    )
+    if rowcount(taken) == 1:
+        return True
+    log.warning(
+        "batch %s: the answer arrived after another sender took the batch over; it is left to "
+        "that sender (recorded: %s)",
+        c.seq,
+        values.get("state"),
+    )
+    return False
 
 
 def recipients_to(
@@ -176,75 +238,103 @@ def recipients_to(
     )
 
 
-def record_accepted(store: Store, c: Claimed, result: SendResult, requests: int) -> None:
-    """The provider took the batch: it and its recipients (with their message ids) are accepted."""
-    with store.session() as s:
+def record_outcome(
+    store: Store, c: Claimed, me: str, result: SendResult, requests: int, *, max_recipients: int
+) -> bool:
+    """The provider answered the batch: each recipient is accepted (with their message id), failed,
+    in doubt, or, when never handed over, pending again in a new batch. False when the batch was
+    no longer this sender's (nothing recorded)."""
+    by_sub = {sub: rid for rid, sub, _e, _n in c.recipients}
+    for attempt in range(5):
+        try:
+            with store.session() as s:
+                if not _take_answer(
+                    s,
+                    c,
+                    me,
+                    {
+                        "state": BatchState.ACCEPTED.value,
+                        "finished_at": utcnow(),
+                        "error": None,
+                        "response": {
+                            "detail": result.detail[:500],
+                            "message_ids": len(result.message_ids),
+                            "requests": requests,
+                            "first_sent_at": c.first_sent_at.isoformat(),
+                        },
+                    },
+                ):
+                    return False
+                _record_recipients(s, store.dialect, c, result, by_sub, max_recipients)
+                return True
+        except IntegrityError:  # two senders numbered a new batch alike: number it again
+            if attempt == 4:
+                raise
+    return False
+
+
+def _record_recipients(
+    s: Session,
+    dialect: str,
+    c: Claimed,
+    result: SendResult,
+    by_sub: dict[int, int],
+    max_recipients: int,
+) -> None:
+    # Everyone still open in the batch was taken, unless the answer says otherwise just below.
+    recipients_to(s, c.row_id, ACCEPTED, from_states=(SUBMITTING, IN_DOUBT))
+    with_ids = [
+        {"rid": by_sub[sub], "mid": mid[:300]}
+        for sub, mid in result.message_ids.items()
+        if sub in by_sub
+    ]
+    if with_ids and dialect == "postgresql":
+        # one statement for the whole batch: executemany is a round trip per row on psycopg
         s.execute(
-            update(BatchRow)
-            .where(BatchRow.id == c.row_id)
-            .values(
-                state=BatchState.ACCEPTED.value,
-                finished_at=utcnow(),
-                error=None,
-                size=len(c.recipients),
-                response={
-                    "detail": result.detail[:500],
-                    "message_ids": len(result.message_ids),
-                    "requests": requests,
-                },
-            )
+            text(
+                "UPDATE send_recipients AS r SET message_id = v.mid "
+                "FROM unnest(CAST(:rids AS integer[]), CAST(:mids AS varchar[])) AS v(rid, mid) "
+                "WHERE r.id = v.rid AND r.state = 'accepted'"
+            ),
+            {"rids": [w["rid"] for w in with_ids], "mids": [w["mid"] for w in with_ids]},
         )
-        by_sub = {sub: rid for rid, sub, _e, _n in c.recipients}
-        with_ids = [
-            {"rid": by_sub[sub], "mid": mid[:300]}
-            for sub, mid in result.message_ids.items()
-            if sub in by_sub
-        ]
-        if with_ids and store.dialect == "postgresql":
-            # one statement for the whole batch: executemany is a round trip per row on psycopg
-            s.execute(
-                text(
-                    "UPDATE send_recipients AS r SET state = 'accepted', message_id = v.mid "
-                    "FROM unnest(CAST(:rids AS integer[]), CAST(:mids AS varchar[])) AS v(rid, mid) "
-                    "WHERE r.id = v.rid"
-                ),
-                {"rids": [w["rid"] for w in with_ids], "mids": [w["mid"] for w in with_ids]},
-            )
-        elif with_ids:
-            s.execute(_SET_MESSAGE_ID, with_ids)
-        if len(with_ids) < len(c.recipients):  # the provider gave no id for some (or any)
-            recipients_to(s, c.row_id, "accepted", from_states=("planned", "in_doubt"))
-        if result.failed:
-            # refused one by one (Postmark ErrorCode, SMTP 5xx) or cut off mid-batch: never
-            # counted as sent; "in doubt:" ones may have gone out, and a person decides
-            refused = [
-                {"rid": by_sub[sub], "state": _refusal_state(reason), "note": reason[:500]}
-                for sub, reason in result.failed.items()
-                if sub in by_sub
-            ]
-            if refused:
-                s.execute(_SET_REFUSED, refused)
+    elif with_ids:
+        s.execute(_SET_MESSAGE_ID, with_ids)
+    outcomes = [
+        {"rid": by_sub[sub], "state": state, "note": reason[:500]}
+        for state, reasons in (
+            (FAILED, result.failed),
+            (IN_DOUBT, result.in_doubt),
+            (PENDING, result.not_sent),
+        )
+        for sub, reason in reasons.items()
+        if sub in by_sub
+    ]
+    if outcomes:
+        s.execute(_SET_OUTCOME, outcomes)
+    not_sent = [by_sub[sub] for sub in result.not_sent if sub in by_sub]
+    if not_sent:
+        job_id = s.scalar(select(BatchRow.job_id).where(BatchRow.id == c.row_id))
+        assert job_id is not None
+        rebatch(s, job_id, [(rid, c.lang) for rid in not_sent], max_recipients)
 
 
-def _refusal_state(reason: str) -> str:
-    return "in_doubt" if reason.lower().startswith("in doubt") else "failed"
-
-
-def record_end(store: Store, c: Claimed, state: BatchState, error: str) -> None:
-    """The batch ends ``failed`` or ``in_doubt`` with ``error``; so do its planned recipients."""
+def record_end(store: Store, c: Claimed, me: str, state: BatchState, error: str) -> bool:
+    """The batch ends ``failed`` or ``in_doubt`` with ``error``, and so do its recipients still
+    ``submitting``. False when the batch was no longer this sender's."""
     with store.session() as s:
-        s.execute(
-            update(BatchRow)
-            .where(BatchRow.id == c.row_id)
-            .values(state=state.value, finished_at=utcnow(), error=error[:2000])
-        )
-        recipients_to(s, c.row_id, state.value, from_states=("planned",))
+        if not _take_answer(
+            s, c, me, {"state": state.value, "finished_at": utcnow(), "error": error[:2000]}
+        ):
+            return False
+        recipients_to(s, c.row_id, state.value, from_states=(SUBMITTING,), note=error[:500])
+        return True
 
 
 def release(store: Store, c: Claimed, me: str) -> None:
     """Nothing was sent: the batch ``me`` claimed goes back to the plan, its attempt not counted."""
     with store.session() as s:
-        s.execute(
+        back = s.execute(
             update(BatchRow)
             .where(
                 BatchRow.id == c.row_id,
@@ -253,3 +343,63 @@ def release(store: Store, c: Claimed, me: str) -> None:
             )
             .values(state=BatchState.PLANNED.value, claimed_by=None, attempts=BatchRow.attempts - 1)
         )
+        if rowcount(back) == 1:
+            s.execute(
+                update(SendRecipientRow)
+                .where(SendRecipientRow.batch_id == c.row_id, SendRecipientRow.state == SUBMITTING)
+                .values(state=PENDING, attempts=SendRecipientRow.attempts - 1)
+            )
+
+
+# ------------------------------------------------------------------------------- new batches
+
+
+def rebatch(
+    s: Session, job_id: int, rows: Sequence[tuple[int, str]], max_recipients: int
+) -> list[int]:
+    """Put recipients (row id, message language) into new planned batches of the job, each with
+    its own idempotency key; the rows become ``pending``. Their earlier batches keep their history.
+    The caller's transaction holds it; two senders numbering alike raise IntegrityError."""
+    from hrc_outreach.deliver.planner import idempotency_key  # planner builds on this module
+
+    if not rows:
+        return []
+    job = s.get(SendJobRow, job_id)
+    assert job is not None
+    by_lang: dict[str, list[int]] = defaultdict(list)
+    for rid, lang in rows:
+        by_lang[lang].append(rid)
+    seq = int(s.scalar(select(func.max(BatchRow.seq)).where(BatchRow.job_id == job_id)) or 0)
+    made: list[int] = []
+    for lang in sorted(by_lang):
+        rids = sorted(by_lang[lang])
+        for start in range(0, len(rids), max(1, max_recipients)):
+            chunk = rids[start : start + max_recipients]
+            seq += 1
+            bid = s.scalar(
+                insert(BatchRow)
+                .values(
+                    job_id=job_id,
+                    seq=seq,
+                    lang=lang,
+                    state=BatchState.PLANNED.value,
+                    idempotency_key=idempotency_key(job_id, seq, job.edition_key),
+                    attempts=0,
+                    size=len(chunk),
+                    response={},
+                )
+                .returning(BatchRow.id)
+            )
+            assert bid is not None
+            _move(s, chunk, bid)
+            made.append(bid)
+    return made
+
+
+def _move(s: Session, rids: Iterable[int], batch_id: int) -> None:
+    s.execute(
+        update(_RCPT)
+        .where(_RCPT.c.id == bindparam("rid"))
+        .values(batch_id=batch_id, state=PENDING, message_id=None),
+        [{"rid": rid} for rid in rids],
+    )

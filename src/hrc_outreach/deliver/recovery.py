@@ -1,16 +1,16 @@
 """Batches a dead sender left mid-request: who is gone, and what may safely be sent again.
 
+A sender names itself ``host:pid:token`` in ``claimed_by`` and renews ``claimed_at`` on every
+batch it holds every quarter of ``[delivery] claim_lease_seconds`` (also while it waits out a long
+Retry-After). Liveness is judged by that lease alone (a process id can be reused, a host name
+shared): a claim not renewed for a lease belongs to a dead sender. Within one process a run that
+has ended is known to be gone at once.
+
 A batch found in ``submitting`` whose sender is gone was interrupted mid-request: nobody knows
-whether the provider took it. With an idempotent provider (Brevo) it is sent again with the SAME
-idempotency key, so the provider drops the repeat; otherwise it is held as ``in_doubt`` for a person
-(:func:`~hrc_outreach.deliver.ledger.resolve_in_doubt`), never blindly resent.
-
-Brevo keeps idempotency keys for 15-30 minutes only: a batch first sent longer ago than
-:data:`IDEMPOTENCY_WINDOW_SECONDS` is held as ``in_doubt`` too, since a resend could duplicate it.
-
-A sender names itself ``host:pid:token`` in ``claimed_by``. On this host it is gone when its
-process is (or, in this process, when its run ended); on another host, when its claim is older
-than :data:`LEASE_SECONDS`.
+whether the provider took it. With an idempotent provider (Brevo), within the provider's own key
+window, it is sent again with the SAME idempotency key, so the provider drops the repeat; otherwise
+it is held ``in_doubt``, looked up in the provider's log where it offers one, and else left to a
+person (:func:`~hrc_outreach.deliver.ledger.resolve_in_doubt`), never blindly resent.
 """
 
 from __future__ import annotations
@@ -25,25 +25,28 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, select, update
 
 from hrc_outreach.deliver.base import Provider
-from hrc_outreach.deliver.recording import Claimed, load_recipients, recipients_to, rowcount
+from hrc_outreach.deliver.recording import (
+    IN_DOUBT,
+    SUBMITTING,
+    Claimed,
+    load_recipients,
+    recipients_to,
+    rowcount,
+)
 from hrc_outreach.models import BatchState
 from hrc_outreach.store import Store
 from hrc_outreach.store.tables import BatchRow, utcnow
 
 _HOST = socket.gethostname()
 _ACTIVE_RUNS: set[str] = set()  # run tokens of senders alive in this process
-LEASE_SECONDS = 600.0  # a sender on another host silent this long is presumed dead
-IDEMPOTENCY_WINDOW_SECONDS = 900.0  # Brevo keeps keys 15-30 min: past that a resend could duplicate
+LEASE_SECONDS = 120.0  # the default of [delivery] claim_lease_seconds
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def key_window(provider: Provider) -> float:
+    """Seconds the provider remembers an idempotency key (0 when it has none)."""
+    if not getattr(provider, "idempotent", False):
+        return 0.0
+    return float(getattr(provider, "idempotency_window_seconds", 0.0))
 
 
 def sender_gone(
@@ -52,11 +55,8 @@ def sender_gone(
     """True when the sender that claimed a batch can no longer be working on it."""
     host, _, rest = (claimed_by or "").partition(":")
     pid_s, _, token = rest.partition(":")
-    if host == _HOST and pid_s.isdigit():
-        pid = int(pid_s)
-        if pid == os.getpid():
-            return token not in _ACTIVE_RUNS
-        return not _pid_alive(pid)
+    if host == _HOST and pid_s == str(os.getpid()) and token not in _ACTIVE_RUNS:
+        return True  # a run of this very process that has ended
     if claimed_at is None:
         return True
     return claimed_at < utcnow() - timedelta(seconds=lease)
@@ -83,11 +83,20 @@ def _still_held(batch_id: int, by: str | None) -> ColumnElement[bool]:
     )
 
 
-def recover(store: Store, job_id: int, me: str, provider: Provider) -> list[Claimed]:
+def first_use(response: dict[str, object] | None, claimed_at: datetime | None) -> datetime:
+    first = (response or {}).get("first_sent_at")
+    if isinstance(first, str):
+        return datetime.fromisoformat(first)
+    return claimed_at or utcnow()
+
+
+def recover(
+    store: Store, job_id: int, me: str, provider: Provider, *, lease: float = LEASE_SECONDS
+) -> list[Claimed]:
     """Deal with batches left in ``submitting`` by a sender that is gone (a crash mid-request).
 
     Idempotent provider, within its key window: re-claimed here, to be resent with the same key
-    and the same recipients. Otherwise: held as ``in_doubt`` for a person to decide.
+    and the same recipients. Otherwise: held as ``in_doubt``.
     """
     out: list[Claimed] = []
     with store.session() as s:
@@ -104,15 +113,15 @@ def recover(store: Store, job_id: int, me: str, provider: Provider) -> list[Clai
             .where(BatchRow.job_id == job_id, BatchRow.state == BatchState.SUBMITTING.value)
             .order_by(BatchRow.seq)
         ).all()
-    window = timedelta(seconds=IDEMPOTENCY_WINDOW_SECONDS)
+    window = key_window(provider)
     for bid, seq, lang, key, by, at, response in stuck:
-        if not sender_gone(by, at):
+        if not sender_gone(by, at, lease):
             continue  # another sender is still on it
-        first = (response or {}).get("first_sent_at")
-        first_at = datetime.fromisoformat(first) if first else at
+        first_at = first_use(response, at)
         with store.session() as s:
-            fresh = first_at is not None and first_at > utcnow() - window
-            if provider.idempotent and fresh:
+            # resend only if the key will still be remembered when the request arrives
+            fresh = first_at > utcnow() - timedelta(seconds=window) + timedelta(seconds=30)
+            if window and fresh:
                 taken = s.execute(
                     update(BatchRow)
                     .where(_still_held(bid, by))
@@ -121,14 +130,23 @@ def recover(store: Store, job_id: int, me: str, provider: Provider) -> list[Clai
                 if rowcount(taken) == 1:
                     # No suppression re-check: the resend must carry exactly the first payload.
                     out.append(
-                        Claimed(bid, seq, lang, key, load_recipients(s, bid, ("planned",)), True)
+                        Claimed(
+                            bid,
+                            seq,
+                            lang,
+                            key,
+                            load_recipients(s, bid, (SUBMITTING,)),
+                            True,
+                            first_at,
+                        )
                     )
                 continue
             why = (
-                f"interrupted mid-request ({by}); {provider.name} has no idempotency key, so it may or "
-                "may not have been sent"
-                if not provider.idempotent
-                else f"interrupted mid-request ({by}) longer ago than the provider keeps idempotency keys"
+                f"interrupted mid-request ({by}); {provider.name} has no idempotency key, so it "
+                "may or may not have been sent"
+                if not window
+                else f"interrupted mid-request ({by}) longer ago than {provider.name} keeps "
+                "idempotency keys"
             )
             taken = s.execute(
                 update(BatchRow)
@@ -136,5 +154,5 @@ def recover(store: Store, job_id: int, me: str, provider: Provider) -> list[Clai
                 .values(state=BatchState.IN_DOUBT.value, error=why, finished_at=utcnow())
             )
             if rowcount(taken) == 1:
-                recipients_to(s, bid, "in_doubt", from_states=("planned",))
+                recipients_to(s, bid, IN_DOUBT, from_states=(SUBMITTING,), note=why)
     return out

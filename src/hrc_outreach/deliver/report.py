@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from hrc_outreach.errors import DeliveryError
-from hrc_outreach.models import Frozen
+from hrc_outreach.models import Frozen, RecipientState
 from hrc_outreach.store import Store
 from hrc_outreach.store.tables import BatchRow, SendJobRow, SendRecipientRow
 
-RECIPIENT_STATES = ("planned", "accepted", "failed", "in_doubt", "suppressed")
+RECIPIENT_STATES = tuple(s.value for s in RecipientState)
 
 
 class LanguageFigures(Frozen):
@@ -23,7 +23,8 @@ class LanguageFigures(Frozen):
     failed: int = 0
     in_doubt: int = 0
     suppressed: int = 0
-    pending: int = 0  # not sent yet (the job was interrupted or is still running)
+    pending: int = 0  # not sent yet (the job was interrupted, or is still running)
+    submitting: int = 0  # their batch is with a sender right now (or was, when it died)
     fallback: int = 0  # got the source language's message: no message in their language
 
 
@@ -56,6 +57,8 @@ class JobReport(Frozen):
     issues: tuple[BatchIssue, ...] = ()  # failed and in-doubt batches
     missed: tuple[Missed, ...] = ()
     fallbacks: dict[str, str] = {}
+    held_by: tuple[str, ...] = ()  # live senders still working batches of this job
+    open_failed: int = 0  # failed recipients nobody has given up on yet (`--give-up-failed`)
 
     @property
     def totals(self) -> LanguageFigures:
@@ -67,6 +70,16 @@ class JobReport(Frozen):
     @property
     def complete(self) -> bool:
         return self.state == "done"
+
+    @property
+    def waiting_for_a_person(self) -> int:
+        """Recipients only a person's decision can settle: failed (not given up) or in doubt."""
+        return self.totals.in_doubt + self.open_failed
+
+    @property
+    def finished_by_others(self) -> bool:
+        """Nothing waits for a person, and what is left is in the hands of live senders."""
+        return self.state == "sending" and bool(self.held_by) and not self.waiting_for_a_person
 
     def as_json(self) -> dict[str, object]:
         """The report for ``--json``: everything, plus the totals over all languages."""
@@ -121,7 +134,8 @@ def report_for_job(s: Session, job: SendJobRow, *, missed_limit: int | None = No
             failed=c["failed"],
             in_doubt=c["in_doubt"],
             suppressed=c["suppressed"],
-            pending=c["planned"],
+            pending=c["pending"],
+            submitting=c["submitting"],
             fallback=fallback.get(lang, 0),
         )
         for lang, c in sorted(counts.items())
@@ -146,9 +160,16 @@ def report_for_job(s: Session, job: SendJobRow, *, missed_limit: int | None = No
         for b in s.scalars(
             select(BatchRow)
             .where(
-                BatchRow.job_id == job.id, BatchRow.state.in_(("failed", "in_doubt", "submitting"))
+                BatchRow.job_id == job.id,
+                BatchRow.state.in_(("failed", "in_doubt", "submitting")),
+                # a batch whose people were all sent again in new batches is history only
+                exists().where(
+                    SendRecipientRow.batch_id == BatchRow.id,
+                    SendRecipientRow.state.in_(("failed", "in_doubt", "submitting")),
+                ),
             )
             .order_by(BatchRow.seq)
+            .limit(200)
         )
     )
     q = (
@@ -159,6 +180,7 @@ def report_for_job(s: Session, job: SendJobRow, *, missed_limit: int | None = No
             BatchRow.seq,
             SendRecipientRow.note,
             BatchRow.error,
+            SendRecipientRow.resolution,
         )
         .join(BatchRow, BatchRow.id == SendRecipientRow.batch_id)
         .where(SendRecipientRow.job_id == job.id, SendRecipientRow.state != "accepted")
@@ -167,10 +189,27 @@ def report_for_job(s: Session, job: SendJobRow, *, missed_limit: int | None = No
     if missed_limit is not None:
         q = q.limit(missed_limit)
     missed = tuple(
-        Missed(email=e, lang=lang, state=st, batch_seq=seq, reason=(note or err or ""))
-        for e, lang, st, seq, note, err in s.execute(q)
+        Missed(
+            email=e,
+            lang=lang,
+            state=st,
+            batch_seq=seq,
+            reason="; ".join(x for x in (note or err or "", res or "") if x),
+        )
+        for e, lang, st, seq, note, err, res in s.execute(q)
+    )
+    open_failed = int(
+        s.scalar(
+            select(func.count()).where(
+                SendRecipientRow.job_id == job.id,
+                SendRecipientRow.state == RecipientState.FAILED.value,
+                SendRecipientRow.resolution.is_(None),
+            )
+        )
+        or 0
     )
     return JobReport(
+        open_failed=open_failed,
         job_id=job.id,
         edition_key=job.edition_key,
         provider=job.provider,

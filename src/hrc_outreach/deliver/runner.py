@@ -1,13 +1,16 @@
 """Working a planned send job: claim a batch, commit, ask the provider, commit the answer.
 
     arun_job / run_job -> recover what a dead sender left mid-request (recovery.py), then N workers
-                          each claim a batch, send it, record the answer (recording.py) until none
-                          is left; finish_job settles the job from its batches
+                          each claim a batch, send it, record each recipient's outcome
+                          (recording.py) until none is left, while a heartbeat keeps this sender's
+                          claims alive; in-doubt recipients are looked up in the provider's log
+                          where it has one; finish_job settles the job from its recipients
 
 Every state change is committed on its own before the next step (see :mod:`.recording`), so a
 crash at any moment is recoverable: a batch left mid-request is resent with the same idempotency
-key or held ``in_doubt`` for a person (see :mod:`.recovery`); ``accepted`` batches are never sent
-again.
+key within the provider's key window, or held ``in_doubt`` (see :mod:`.recovery`); ``accepted``
+recipients are never sent again. Only answers the provider declares safe to retry are retried;
+an answer that may follow acceptance is in doubt unless the provider's key makes a resend harmless.
 """
 
 from __future__ import annotations
@@ -16,31 +19,46 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 
 from hrc_outreach.config import Settings
 from hrc_outreach.deliver.base import Provider
 from hrc_outreach.deliver.recording import (
+    ACCEPTED,
+    FAILED,
+    IN_DOUBT,
+    PENDING,
+    SUBMITTING,
     Claimed,
     claim_next,
-    record_accepted,
     record_end,
+    record_outcome,
     release,
+    renew_claims,
 )
-from hrc_outreach.deliver.recovery import active_sender, recover
+from hrc_outreach.deliver.recovery import active_sender, key_window, recover, sender_gone
 from hrc_outreach.deliver.report import JobReport, report_for_job
 from hrc_outreach.deliver.throttle import Throttle, backoff
 from hrc_outreach.errors import DeliveryError, ProviderError
-from hrc_outreach.models import Batch, BatchState, JobState, Recipient, RenderedMessage, SendResult
+from hrc_outreach.models import (
+    Batch,
+    BatchState,
+    JobState,
+    Recipient,
+    RenderedMessage,
+    SendResult,
+)
 from hrc_outreach.store import Store
-from hrc_outreach.store.tables import BatchRow, SendJobRow, utcnow
+from hrc_outreach.store.tables import BatchRow, SendJobRow, SendRecipientRow, utcnow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 Progress = Callable[[int, int], None]  # (recipients accepted so far in this run, batch size)
+_MAX_ROUNDS = 50  # rounds of claiming: recipients never handed over come back in new batches
 
 
 @dataclass
@@ -54,6 +72,7 @@ class _Run:
     me: str
     throttle: Throttle
     retries: int
+    lease: float
     recovered: list[Claimed] = field(default_factory=list)
     accepted: int = 0
     progress: Progress | None = None
@@ -62,9 +81,9 @@ class _Run:
 # ---------------------------------------------------------------------------------- submitting
 
 
-async def _db(fn: Callable[..., T], *args: Any) -> T:
+async def _db(fn: Callable[..., T], *args: Any, **kw: Any) -> T:
     """Run a (short, committed) store call in a thread: the other workers' requests go on meanwhile."""
-    return await asyncio.to_thread(fn, *args)
+    return await asyncio.to_thread(fn, *args, **kw)
 
 
 def _batch(run: _Run, c: Claimed) -> Batch:
@@ -91,15 +110,37 @@ def _batch(run: _Run, c: Claimed) -> Batch:
     )
 
 
+def _may_resend(run: _Run, exc: ProviderError, c: Claimed, delay: float, attempt: int) -> bool:
+    """Whether this answer may be followed by the same request again."""
+    if not exc.retryable or attempt >= run.retries:
+        return False
+    if not exc.in_doubt:
+        return True  # the provider says it took nothing
+    # It may have taken it: only the same idempotency key, still remembered on arrival, is safe.
+    window = key_window(run.provider)
+    ends = c.first_sent_at + timedelta(seconds=window)
+    return bool(window) and utcnow() + timedelta(seconds=delay + 30) < ends
+
+
+async def _record(run: _Run, c: Claimed, result: SendResult, requests: int) -> None:
+    await _db(
+        record_outcome,
+        run.store,
+        c,
+        run.me,
+        result,
+        requests,
+        max_recipients=run.provider.max_recipients,
+    )
+    n = len(c.recipients) - len(result.failed) - len(result.in_doubt) - len(result.not_sent)
+    run.accepted += n
+    if run.progress:
+        run.progress(run.accepted, n)
+
+
 async def _submit(run: _Run, c: Claimed) -> None:
     if not c.recipients:  # everyone in it unsubscribed since planning
-        await _db(
-            record_accepted,
-            run.store,
-            c,
-            SendResult(accepted=True, detail="no recipient left to send to"),
-            0,
-        )
+        await _record(run, c, SendResult(accepted=True, detail="no recipient left"), 0)
         return
     try:
         batch = _batch(run, c)
@@ -115,15 +156,12 @@ async def _submit(run: _Run, c: Claimed) -> None:
         except ProviderError as exc:
             if exc.retry_after:
                 run.throttle.pause(exc.retry_after)
-            resend_safe = run.provider.idempotent or not exc.in_doubt
-            if exc.retryable and resend_safe and attempt < run.retries:
-                delay = backoff(
-                    attempt, base=run.settings.delivery.backoff_seconds, retry_after=exc.retry_after
-                )
-                log.info(
-                    "batch %s: %s answered %s, retrying in %.1fs", c.seq, name, exc.status, delay
-                )
-                await asyncio.sleep(delay)
+            delay = backoff(
+                attempt, base=run.settings.delivery.backoff_seconds, retry_after=exc.retry_after
+            )
+            if _may_resend(run, exc, c, delay, attempt):
+                log.info("batch %s: %s answered %s, again in %.1fs", c.seq, name, exc.status, delay)
+                await asyncio.sleep(delay)  # the heartbeat keeps the claim meanwhile
                 continue
             what = str(exc) if name in str(exc) else f"{name}: {exc}"
             if exc.in_doubt:
@@ -131,32 +169,32 @@ async def _submit(run: _Run, c: Claimed) -> None:
                     record_end,
                     run.store,
                     c,
+                    run.me,
                     BatchState.IN_DOUBT,
-                    f"{what} (the request may have been sent)",
+                    f"in doubt: {what} (the request may have been accepted)",
                 )
             else:
                 tries = f" after {attempt + 1} attempts" if attempt else ""
-                await _db(record_end, run.store, c, BatchState.FAILED, what + tries)
+                await _db(record_end, run.store, c, run.me, BatchState.FAILED, what + tries)
             return
         except Exception as exc:  # noqa: BLE001 - a bug or a network fault: the request may be out
             await _db(
                 record_end,
                 run.store,
                 c,
+                run.me,
                 BatchState.IN_DOUBT,
-                f"{name}: unexpected {type(exc).__name__}: {exc}",
+                f"in doubt: {name}: unexpected {type(exc).__name__}: {exc}",
             )
             return
         if result.accepted:
-            await _db(record_accepted, run.store, c, result, attempt + 1)
-            run.accepted += len(c.recipients)
-            if run.progress:
-                run.progress(run.accepted, len(c.recipients))
+            await _record(run, c, result, attempt + 1)
         else:
             await _db(
                 record_end,
                 run.store,
                 c,
+                run.me,
                 BatchState.FAILED,
                 f"{name} did not accept the batch: {result.detail}",
             )
@@ -173,6 +211,116 @@ async def _worker(run: _Run) -> None:
         if c is None:
             return
         await _submit(run, c)
+
+
+async def _heartbeat(run: _Run) -> None:
+    """Renew this sender's claims every quarter lease, so nobody presumes it dead while it waits."""
+    while True:
+        await asyncio.sleep(run.lease / 4)
+        try:
+            await _db(renew_claims, run.store, run.me)
+        except Exception as exc:  # noqa: BLE001 - a missed renewal is retried; the lease has slack
+            log.warning("could not renew the send claims of %s: %s", run.me, exc)
+
+
+async def _outlive_the_dead(run: _Run) -> bool:
+    """Batches other senders hold: True when some of them stopped renewing their claims (so
+    they will be recovered once the lease runs out, after waiting for it); False when every
+    holder is alive (it finishes its own share) or nobody holds anything."""
+    before = await _db(_held_by_others, run.store, run.job_id, run.me)
+    if not before:
+        return False
+    await asyncio.sleep(run.lease * 0.4)  # a live sender renews every quarter lease
+    after = await _db(_held_by_others, run.store, run.job_id, run.me)
+    silent = [at for bid, at in after.items() if before.get(bid) == at]
+    if not silent:
+        return False
+    wait = (max(silent) + timedelta(seconds=run.lease) - utcnow()).total_seconds()
+    await asyncio.sleep(max(0.0, wait) + 0.05)
+    return True
+
+
+def _held_by_others(store: Store, job_id: int, me: str) -> dict[int, Any]:
+    with store.session() as s:
+        return {
+            bid: at
+            for bid, at in s.execute(
+                select(BatchRow.id, BatchRow.claimed_at).where(
+                    BatchRow.job_id == job_id,
+                    BatchRow.state == BatchState.SUBMITTING.value,
+                    BatchRow.claimed_by != me,
+                )
+            )
+        }
+
+
+# ----------------------------------------------------------------------------- reconciliation
+
+
+async def reconcile(run: _Run) -> int:
+    """Look in-doubt recipients up in the provider's own log (where it offers one): those it has
+    are recorded accepted with its message id; the others stay in doubt, with when we looked."""
+    with run.store.session() as s:
+        rows = s.execute(
+            select(
+                SendRecipientRow.id,
+                SendRecipientRow.subscriber_id,
+                SendRecipientRow.email,
+                SendRecipientRow.name,
+                BatchRow.id,
+                BatchRow.lang,
+                BatchRow.idempotency_key,
+            )
+            .join(BatchRow, BatchRow.id == SendRecipientRow.batch_id)
+            .where(SendRecipientRow.job_id == run.job_id, SendRecipientRow.state == IN_DOUBT)
+            .order_by(BatchRow.id, SendRecipientRow.id)
+        ).all()
+    by_batch: dict[int, list[Any]] = {}
+    for row in rows:
+        by_batch.setdefault(row[4], []).append(row)
+    settled = 0
+    for bid, members in by_batch.items():
+        lang, key = members[0][5], members[0][6]
+        if lang not in run.messages:
+            continue
+        batch = Batch(
+            id=bid,
+            job_id=run.job_id,
+            lang=lang,
+            message=run.messages[lang],
+            recipients=tuple(
+                Recipient(subscriber_id=sub, email=email, name=name)
+                for _rid, sub, email, name, *_ in members
+            ),
+            idempotency_key=key,
+        )
+        try:
+            found = await run.provider.lookup(batch)
+        except ProviderError as exc:
+            log.warning("batch %s: could not look it up at %s: %s", bid, run.provider.name, exc)
+            continue
+        if found is None:
+            return settled  # the provider offers no look-up
+        settled += await _db(_settle_looked_up, run.store, members, found, run.provider.name)
+    return settled
+
+
+def _settle_looked_up(store: Store, members: list[Any], found: dict[int, str], name: str) -> int:
+    now = f"{utcnow():%Y-%m-%d %H:%M} UTC"
+    with store.session() as s:
+        for rid, sub, *_ in members:
+            if sub in found:
+                values = {"state": ACCEPTED, "message_id": found[sub][:300] or None,
+                          "note": f"in doubt, then found in {name}'s log at {now}"}  # fmt: skip
+            else:
+                values = {"note": f"in doubt: not in {name}'s log when looked up at {now}; "
+                          "a person decides"}  # fmt: skip
+            s.execute(
+                update(SendRecipientRow)
+                .where(SendRecipientRow.id == rid, SendRecipientRow.state == IN_DOUBT)
+                .values(**values)
+            )
+    return sum(1 for _rid, sub, *_ in members if sub in found)
 
 
 # --------------------------------------------------------------------------------------- entry
@@ -198,6 +346,18 @@ def load_job_messages(
             "(`edition report`) before sending a new version"
         )
     return messages
+
+
+def _planned_left(store: Store, job_id: int) -> bool:
+    with store.session() as s:
+        return (
+            s.scalar(
+                select(BatchRow.id)
+                .where(BatchRow.job_id == job_id, BatchRow.state == BatchState.PLANNED.value)
+                .limit(1)
+            )
+            is not None
+        )
 
 
 async def arun_job(
@@ -228,6 +388,7 @@ async def arun_job(
 
     # Links need the token secret: fail here, before any batch is claimed, when it is missing.
     recipient_params(settings, subscriber_id=0, email="check@example.org", name="", lang="en")
+    lease = settings.delivery.claim_lease_seconds
     with active_sender() as me:
         run = _Run(
             store=store,
@@ -239,9 +400,9 @@ async def arun_job(
             me=me,
             throttle=Throttle(rate_per_second or settings.delivery.rate_per_second),
             retries=settings.delivery.retries,
+            lease=lease,
             progress=progress,
         )
-        run.recovered = recover(store, job_id, me, provider)
         with store.session() as s:
             s.execute(
                 update(SendJobRow)
@@ -251,9 +412,18 @@ async def arun_job(
                 )
                 .values(state=JobState.SENDING.value)
             )
-        n = max(1, concurrency or settings.delivery.concurrency)
-        await asyncio.gather(*(_worker(run) for _ in range(n)))
-    return finish_job(store, job_id)
+        heartbeat = asyncio.create_task(_heartbeat(run))
+        try:
+            n = max(1, concurrency or settings.delivery.concurrency)
+            for _round in range(_MAX_ROUNDS):
+                run.recovered = recover(store, job_id, me, provider, lease=lease)
+                await asyncio.gather(*(_worker(run) for _ in range(n)))
+                if not _planned_left(store, job_id) and not await _outlive_the_dead(run):
+                    break
+        finally:
+            heartbeat.cancel()
+        await reconcile(run)
+    return finish_job(store, job_id, lease=lease)
 
 
 def run_job(
@@ -282,26 +452,73 @@ def run_job(
     )
 
 
-def finish_job(store: Store, job_id: int) -> JobReport:
-    """Settle the job's state from its batches: done, needs_attention, or still sending."""
-    mark_sent = False
+def live_holders(store: Store, job_id: int, lease: float) -> list[str]:
+    """Senders that hold batches of the job and are alive (their claims are renewed)."""
+    with store.session() as s:
+        rows = s.execute(
+            select(BatchRow.claimed_by, func.max(BatchRow.claimed_at))
+            .where(BatchRow.job_id == job_id, BatchRow.state == BatchState.SUBMITTING.value)
+            .group_by(BatchRow.claimed_by)
+        ).all()
+    return sorted(by for by, at in rows if by and not sender_gone(by, at, lease))
+
+
+def job_state(counts: dict[str, int]) -> JobState:
+    """Done only when every recipient is accepted, suppressed or failed for good by a person's
+    decision; needs attention when nothing is left to send but someone failed or is in doubt."""
+    if counts.get(PENDING, 0) or counts.get(SUBMITTING, 0):
+        return JobState.SENDING
+    if counts.get(IN_DOUBT, 0) or counts.get("failed_open", 0):
+        return JobState.NEEDS_ATTENTION
+    return JobState.DONE
+
+
+def recipient_counts(s: Any, job_id: int) -> dict[str, int]:
+    counts: dict[str, int] = dict(
+        s.execute(
+            select(SendRecipientRow.state, func.count())
+            .where(SendRecipientRow.job_id == job_id)
+            .group_by(SendRecipientRow.state)
+        )
+        .tuples()
+        .all()
+    )
+    counts["failed_open"] = int(
+        s.scalar(
+            select(func.count()).where(
+                SendRecipientRow.job_id == job_id,
+                SendRecipientRow.state == FAILED,
+                SendRecipientRow.resolution.is_(None),
+            )
+        )
+        or 0
+    )
+    return counts
+
+
+def finish_job(store: Store, job_id: int, *, lease: float | None = None) -> JobReport:
+    """Settle the job's state from its recipients: done, needs_attention, or still sending."""
+    from hrc_outreach.deliver.recovery import LEASE_SECONDS
+
     with store.session() as s:
         job = s.get(SendJobRow, job_id)
         assert job is not None
-        states = set(s.scalars(select(BatchRow.state).where(BatchRow.job_id == job_id).distinct()))
-        if not {BatchState.PLANNED.value, BatchState.SUBMITTING.value} & states:
-            bad = {BatchState.FAILED.value, BatchState.IN_DOUBT.value} & states
-            job.state = (JobState.NEEDS_ATTENTION if bad else JobState.DONE).value
-            mark_sent = BatchState.ACCEPTED.value in states  # record_sent is idempotent
+        counts = recipient_counts(s, job_id)
+        state = job_state(counts)
+        job.state = state.value
+        if state is not JobState.SENDING:
             job.finished_at = job.finished_at or utcnow()
+        mark_sent = counts.get(ACCEPTED, 0) > 0
     # The job's state is committed first: marking the edition sent can fail (an edition drafted
     # elsewhere), and that must never undo the record of who got it.
     if mark_sent:
         _record_edition_sent(store, job_id)
+    holders = live_holders(store, job_id, lease or LEASE_SECONDS)
     with store.session() as s:
         job = s.get(SendJobRow, job_id)
         assert job is not None
-        return report_for_job(s, job, missed_limit=None)
+        report = report_for_job(s, job, missed_limit=1000)
+    return report.model_copy(update={"held_by": tuple(holders)})
 
 
 def _record_edition_sent(store: Store, job_id: int) -> None:
@@ -315,12 +532,14 @@ def _record_edition_sent(store: Store, job_id: int) -> None:
             langs = sorted(
                 set(
                     s.scalars(
-                        select(BatchRow.lang).where(
+                        select(BatchRow.lang)
+                        .where(
                             and_(
                                 BatchRow.job_id == job_id,
                                 BatchRow.state == BatchState.ACCEPTED.value,
                             )
                         )
+                        .distinct()
                     )
                 )
             )

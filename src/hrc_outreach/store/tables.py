@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -85,6 +86,23 @@ class ItemRow(Base):
     data: Mapped[dict[str, Any]]
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # set when the source no longer has the item (cancelled, removed, moved); the row and its
+    # history stay, curation leaves it out; cleared if the source brings it back
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class SourceDocumentRow(Base):
+    """The last document a source read in full, for kinds whose output moves with the clock (a
+    calendar's window): a 304 Not Modified re-reads this instead of producing nothing."""
+
+    __tablename__ = "source_documents"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    base_url: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(200), default="")
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ItemVersionRow(Base):
@@ -296,6 +314,7 @@ class SendRecipientRow(Base):
     __table_args__ = (
         UniqueConstraint("job_id", "subscriber_id", name="uq_send_recipients"),
         Index("ix_send_recipients_batch", "batch_id"),
+        Index("ix_send_recipients_job_state", "job_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -304,7 +323,10 @@ class SendRecipientRow(Base):
     subscriber_id: Mapped[int] = mapped_column(Integer)
     email: Mapped[str] = mapped_column(String(320))
     lang: Mapped[str] = mapped_column(String(20))
-    state: Mapped[str] = mapped_column(String(20), default="planned")  # planned|accepted|failed|suppressed|in_doubt
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # models.RecipientState
     message_id: Mapped[str | None] = mapped_column(String(300))
     name: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str | None] = mapped_column(Text)  # why not sent (suppressed, fallback language)
+    # a person's final word on a failed recipient ("given up by X at T"): the job may be done
+    resolution: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # batches they were submitted in

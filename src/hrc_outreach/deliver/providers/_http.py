@@ -1,22 +1,28 @@
 """What the HTTP providers share: one request, and the mapping of its failures to ProviderError.
 
+Which failures are safe to send again is the provider's to say (:meth:`HttpProvider.retry_safe`);
+the default, for providers without idempotency keys (FACTS.md, "Faults seen from outside"):
+
 - connect errors and pool timeouts: the request never left, so retryable and not in doubt;
-- read/write timeouts and dropped connections after sending: in doubt (the provider may have it);
-- 429 and 5xx: retryable, with the provider's Retry-After hint; other 4xx: not retryable, with the
-  provider's own message.
+- 429, and 503 with Retry-After: the provider refused it, retryable and not in doubt;
+- any other 5xx, read/write timeouts and dropped connections after sending: IN DOUBT, since a
+  gateway error can come back after the provider accepted the batch. Only a provider with
+  idempotency keys (Brevo) may resend it, with the same key, within its key window;
+- other 4xx: not retryable, with the provider's own message.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 import httpx
 
 from hrc_outreach.errors import ProviderError
+from hrc_outreach.models import Batch
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
@@ -66,8 +72,24 @@ def error_message(response: httpx.Response) -> str:
     return json.dumps(body)[:500]
 
 
+RetrySafe = Callable[[int, Mapping[str, str]], bool]
+
+
+def refused_before_accepting(status: int, headers: Mapping[str, str]) -> bool:
+    """The default answer to "was nothing accepted?": 429, or 503 with a Retry-After.
+
+    >>> refused_before_accepting(502, {})
+    False
+    """
+    return status == 429 or (status == 503 and retry_after(headers) is not None)
+
+
 def raise_for(
-    provider: str, response: httpx.Response, *, reset_headers: Iterable[str] = ()
+    provider: str,
+    response: httpx.Response,
+    *,
+    reset_headers: Iterable[str] = (),
+    retry_safe: RetrySafe = refused_before_accepting,
 ) -> None:
     """Raise the right :class:`ProviderError` for a non-2xx answer."""
     status = response.status_code
@@ -75,14 +97,25 @@ def raise_for(
         return
     what = f"{provider}: {response.request.method} {response.request.url.path} answered {status}"
     msg = error_message(response)
-    if status == 429 or status >= 500:
-        wait = retry_after(response.headers, reset_headers)
+    wait = retry_after(response.headers, reset_headers)
+    after = f" after {wait:.0f} s" if wait is not None else ""
+    if retry_safe(status, response.headers):
         raise ProviderError(
-            f"{what}: {msg}; will retry" + (f" after {wait:.0f} s" if wait is not None else ""),
+            f"{what}: {msg}; nothing was accepted, will retry{after}",
             provider=provider,
             status=status,
             retryable=True,
             retry_after=wait,
+        )
+    if status >= 500:
+        # A gateway error can follow acceptance: only an idempotency key makes a resend safe.
+        raise ProviderError(
+            f"{what}: {msg}; the provider may have accepted the request before failing",
+            provider=provider,
+            status=status,
+            retryable=True,
+            retry_after=wait,
+            in_doubt=True,
         )
     hint = "check the API key" if status in (401, 403) else "fix the request or the account"
     raise ProviderError(f"{what}: {msg} ({hint})", provider=provider, status=status)
@@ -98,6 +131,7 @@ async def request(
     json_body: Any = None,
     params: Mapping[str, Any] | None = None,
     reset_headers: Iterable[str] = (),
+    retry_safe: RetrySafe = refused_before_accepting,
 ) -> httpx.Response:
     """Send one request; any failure becomes a :class:`ProviderError` that says what to do."""
     try:
@@ -119,7 +153,7 @@ async def request(
             retryable=True,
             in_doubt=True,
         ) from exc
-    raise_for(provider, response, reset_headers=reset_headers)
+    raise_for(provider, response, reset_headers=reset_headers, retry_safe=retry_safe)
     return response
 
 
@@ -128,6 +162,19 @@ class HttpProvider:
 
     name: ClassVar[str] = "http"
     default_base_url: ClassVar[str] = ""
+    idempotent: ClassVar[bool] = False
+    # how long the provider remembers an idempotency key (0: it has none)
+    idempotency_window_seconds: ClassVar[float] = 0.0
+
+    @staticmethod
+    def retry_safe(status: int, headers: Mapping[str, str]) -> bool:
+        """True when an answer with ``status`` certainly means the provider accepted nothing."""
+        return refused_before_accepting(status, headers)
+
+    async def lookup(self, batch: Batch) -> dict[int, str] | None:
+        """What the provider accepted of a batch, by subscriber id (its message ids), from its own
+        logs; None when it offers no such look-up. Used to settle in-doubt recipients."""
+        return None
 
     def __init__(
         self,

@@ -23,9 +23,10 @@ from typing import Any, ClassVar
 
 from hrc_outreach.deliver.base import SuppressionEvent, SuppressionReason
 from hrc_outreach.deliver.providers._http import HttpProvider, request
-from hrc_outreach.models import Batch, Recipient, SendResult
+from hrc_outreach.errors import ProviderError
+from hrc_outreach.models import Batch, Recipient, SendResult, placeholder_pattern
+from hrc_outreach.render.inert import neutralise_html, neutralise_text
 
-_PLACEHOLDER = re.compile(r"\[\[([a-z_][a-z0-9_]*)\]\]")
 _RESET = ("x-sib-ratelimit-reset",)
 MAX_PARAMS_BYTES = 900_000  # Brevo: at most 1,000 KB of params across a request's versions
 
@@ -46,14 +47,24 @@ WEBHOOK_EVENTS: dict[str, SuppressionReason] = {
 }
 
 
-def to_brevo(text: str, *, escaped: frozenset[str] = frozenset()) -> str:
-    """``[[name]]`` -> ``{{ params.name }}``; keys in ``escaped`` use their ``_html`` copy."""
+def to_brevo(
+    text: str, *, escaped: frozenset[str] = frozenset(), nonce: str = "", html: bool = False
+) -> str:
+    """Content for Brevo's template engine: every opener of its syntax (``{{``, ``{%``, ``{#``)
+    that is not ours neutralised (a character reference in HTML, a word joiner in text, see
+    :mod:`hrc_outreach.render.inert`), then this render's placeholders ``[[name.<nonce>]]`` ->
+    ``{{ params.name }}``; keys in ``escaped`` use their ``_html`` copy.
+
+    >>> to_brevo("{{ contact.EMAIL }} [[email]] [[email.ab]]", nonce="ab", html=True)
+    '&#123;{ contact.EMAIL }} &#91;[email]] {{ params.email }}'
+    """
 
     def repl(m: re.Match[str]) -> str:
         key = m.group(1)
         return "{{ params." + key + ("_html" if key in escaped else "") + " }}"
 
-    return _PLACEHOLDER.sub(repl, text)
+    inert = neutralise_html(text, nonce) if html else neutralise_text(text, nonce)
+    return placeholder_pattern(nonce).sub(repl, inert)
 
 
 def _values(r: Recipient) -> dict[str, str]:
@@ -78,6 +89,8 @@ class BrevoProvider(HttpProvider):
     name: ClassVar[str] = "brevo"
     max_recipients: ClassVar[int] = 2000  # per request, one messageVersion each
     idempotent: ClassVar[bool] = True  # headers.idempotencyKey
+    # Brevo keeps a key 15-30 minutes: a resend later than the lower bound could duplicate
+    idempotency_window_seconds: ClassVar[float] = 900.0
     default_base_url = "https://api.brevo.com"
 
     @property
@@ -90,10 +103,11 @@ class BrevoProvider(HttpProvider):
         so a resent batch is still recognised part by part)."""
         d = self.settings.delivery
         msg = batch.message
-        used = set(_PLACEHOLDER.findall(msg.subject + msg.html + msg.text))
+        ours = placeholder_pattern(msg.nonce)
+        used = set(ours.findall(msg.subject + msg.html + msg.text))
         if d.brevo_list_unsubscribe == "params":
-            used.add("unsubscribe_url")
-        in_html = set(_PLACEHOLDER.findall(msg.html))
+            used |= {"unsubscribe_url", "unsubscribe_mailto"}
+        in_html = set(ours.findall(msg.html))
         values = [_values(r) for r in batch.recipients]
         # Only keys whose value changes when escaped get an "_html" copy, keeping params small.
         escaped = frozenset(
@@ -103,6 +117,8 @@ class BrevoProvider(HttpProvider):
         versions: list[dict[str, Any]] = []
         for r, v in zip(batch.recipients, values, strict=True):
             params = {k: v.get(k, "") for k in sorted(used)}
+            if "unsubscribe_mailto" in params and not params["unsubscribe_mailto"]:
+                params["unsubscribe_mailto"] = f"mailto:{d.unsubscribe_mailto}?subject=unsubscribe"
             params.update({f"{k}_html": htmllib.escape(params[k], quote=True) for k in escaped})
             to = {"email": r.email, "name": r.name[:70]} if r.name else {"email": r.email}
             versions.append({"to": [to], "params": params})
@@ -135,20 +151,23 @@ class BrevoProvider(HttpProvider):
     ) -> dict[str, Any]:
         d = self.settings.delivery
         msg = batch.message
-        mailto = f"<mailto:{d.unsubscribe_mailto}?subject=unsubscribe>"
         headers: dict[str, str] = {"idempotencyKey": key, **batch.headers}
         if d.brevo_list_unsubscribe == "params":
-            headers["List-Unsubscribe"] = "<{{ params.unsubscribe_url }}>, " + mailto
+            # each version's own link and mailto (signed token in the subject); a version whose
+            # params carry no mailto (none built by audience.links) gets the bare address
+            headers["List-Unsubscribe"] = (
+                "<{{ params.unsubscribe_url }}>, <{{ params.unsubscribe_mailto }}>"
+            )
             headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         else:
-            headers["List-Unsubscribe"] = mailto
+            headers["List-Unsubscribe"] = f"<mailto:{d.unsubscribe_mailto}?subject=unsubscribe>"
         if batch.test:
             headers["X-HRC-Test"] = "yes"
         body: dict[str, Any] = {
             "sender": {"name": d.from_name[:70], "email": d.from_email},
-            "subject": ("[TEST] " if batch.test else "") + to_brevo(msg.subject),
-            "htmlContent": to_brevo(msg.html, escaped=escaped),
-            "textContent": to_brevo(msg.text),
+            "subject": ("[TEST] " if batch.test else "") + to_brevo(msg.subject, nonce=msg.nonce),
+            "htmlContent": to_brevo(msg.html, escaped=escaped, nonce=msg.nonce, html=True),
+            "textContent": to_brevo(msg.text, nonce=msg.nonce),
             "headers": headers,
             "messageVersions": versions,
             "tags": [f"edition-{msg.edition_key}", f"lang-{msg.lang}"],
@@ -158,29 +177,48 @@ class BrevoProvider(HttpProvider):
         return body
 
     async def send(self, batch: Batch) -> SendResult:
-        ids: list[str] = []
+        """One request per part; a part that fails after earlier parts were accepted leaves those
+        accepted, its own recipients failed or in doubt, and the later parts' recipients not sent."""
+        ids: dict[int, str] = {}
         status = 0
+        done = 0
+        outcome: dict[str, dict[int, str]] = {"failed": {}, "in_doubt": {}, "not_sent": {}}
         for body in self.payloads(batch):
-            resp = await request(
-                self.client,
-                self.name,
-                "POST",
-                f"{self.base_url}/v3/smtp/email",
-                headers=self._auth,
-                json_body=body,
-                reset_headers=_RESET,
-            )
+            part = batch.recipients[done : done + len(body["messageVersions"])]
+            try:
+                resp = await request(
+                    self.client,
+                    self.name,
+                    "POST",
+                    f"{self.base_url}/v3/smtp/email",
+                    headers=self._auth,
+                    json_body=body,
+                    reset_headers=_RESET,
+                    retry_safe=self.retry_safe,
+                )
+            except ProviderError as exc:
+                if done == 0 or exc.in_doubt:
+                    # Nothing went out, or this part may have: the whole batch is resent with the
+                    # same part keys, and Brevo drops the parts it already has.
+                    raise
+                where = "in_doubt" if exc.in_doubt else "not_sent" if exc.retryable else "failed"
+                outcome[where].update({r.subscriber_id: str(exc) for r in part})
+                rest = batch.recipients[done + len(part) :]
+                outcome["not_sent"].update(
+                    {r.subscriber_id: f"not sent: an earlier part failed ({exc})" for r in rest}
+                )
+                break
             status = resp.status_code
             data = resp.json() if resp.content else {}
             got: list[str] = list(data.get("messageIds") or [])
             if not got and data.get("messageId"):
-                got = [data["messageId"]] * len(body["messageVersions"])
-            ids += got
-        message_ids = {r.subscriber_id: mid for r, mid in zip(batch.recipients, ids, strict=False)}
-        detail = f"brevo accepted {len(batch.recipients)} recipient(s) ({status})"
-        if ids and len(ids) != len(batch.recipients):
-            detail += f"; {len(ids)} message id(s) for {len(batch.recipients)} recipients"
-        return SendResult(accepted=True, message_ids=message_ids, detail=detail)
+                got = [data["messageId"]] * len(part)
+            ids.update({r.subscriber_id: mid for r, mid in zip(part, got, strict=False)})
+            done += len(part)
+        detail = f"brevo accepted {done} recipient(s) ({status})"
+        if ids and len(ids) != done:
+            detail += f"; {len(ids)} message id(s) for {done} recipients"
+        return SendResult(accepted=True, message_ids=ids, detail=detail, **outcome)
 
     async def suppressions(self, since: datetime) -> list[SuppressionEvent]:
         """Blocked and unsubscribed transactional contacts since ``since`` (all pages)."""

@@ -52,6 +52,10 @@ class OutboxProvider:
     name: ClassVar[str] = "outbox"
     max_recipients: ClassVar[int] = 1000
     idempotent: ClassVar[bool] = True  # a resend overwrites the same files
+    idempotency_window_seconds: ClassVar[float] = float("inf")
+
+    async def lookup(self, batch: Batch) -> dict[int, str] | None:
+        return None
 
     def __init__(
         self,

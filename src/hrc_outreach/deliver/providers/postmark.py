@@ -73,8 +73,8 @@ class PostmarkProvider(HttpProvider):
             "From": str(address(d.from_email, d.from_name)),
             "To": str(address(r.email, r.name)),
             "Subject": subject_for(msg, params, test=batch.test),
-            "HtmlBody": fill_placeholders(msg.html, params, html=True),
-            "TextBody": fill_placeholders(msg.text, params, html=False),
+            "HtmlBody": fill_placeholders(msg.html, params, html=True, nonce=msg.nonce),
+            "TextBody": fill_placeholders(msg.text, params, html=False, nonce=msg.nonce),
             "Headers": [{"Name": k, "Value": v} for k, v in headers.items()],
             "Tag": f"edition-{msg.edition_key}",
             "MessageStream": d.postmark_stream,
@@ -97,45 +97,37 @@ class PostmarkProvider(HttpProvider):
         return [messages[i : i + step] for i in range(0, len(messages), step)]
 
     async def send(self, batch: Batch) -> SendResult:
+        """Each request's answer is per message; a request that fails after earlier ones were
+        accepted leaves its messages failed or in doubt and the later ones not sent."""
         ids: dict[int, str] = {}
-        failed: dict[int, str] = {}
+        outcome: dict[str, dict[int, str]] = {"failed": {}, "in_doubt": {}, "not_sent": {}}
         done = 0
         for body in self.payloads(batch):
             part = batch.recipients[done : done + len(body)]
             try:
-                resp = await request(
-                    self.client,
-                    self.name,
-                    "POST",
-                    f"{self.base_url}/email/batch",
-                    headers=self._auth,
-                    json_body=body,
-                )
+                answers = await self._post(body)
             except ProviderError as exc:
                 if done == 0:
                     raise
-                # earlier parts were accepted: report the rest as not sent, never resend blindly
-                failed.update(
-                    {r.subscriber_id: f"not sent: {exc}" for r in batch.recipients[done:]}
+                where = "in_doubt" if exc.in_doubt else "not_sent" if exc.retryable else "failed"
+                outcome[where].update({r.subscriber_id: str(exc) for r in part})
+                outcome["not_sent"].update(
+                    {
+                        r.subscriber_id: f"not sent: an earlier request failed ({exc})"
+                        for r in batch.recipients[done + len(part) :]
+                    }
                 )
                 break
-            answers = resp.json()
-            if not isinstance(answers, list) or len(answers) != len(part):
-                raise ProviderError(
-                    f"postmark: /email/batch answered {len(answers)} results for {len(part)} "
-                    "messages; check the Postmark activity log for this batch",
-                    provider=self.name,
-                    status=resp.status_code,
-                    in_doubt=True,
-                )
             for r, a in zip(part, answers, strict=True):
                 if a.get("ErrorCode", 0) == 0:
                     ids[r.subscriber_id] = str(a.get("MessageID", ""))
                 else:
-                    failed[r.subscriber_id] = f"{a.get('ErrorCode')}: {a.get('Message', '')}"
+                    outcome["failed"][r.subscriber_id] = (
+                        f"postmark refused it: {a.get('ErrorCode')} {a.get('Message', '')}"
+                    )
             done += len(part)
-        if not ids:
-            first = next(iter(failed.values()), "no recipients")
+        if not ids and not outcome["in_doubt"]:
+            first = next(iter(outcome["failed"].values()), "no recipients")
             raise ProviderError(
                 f"postmark refused every message of batch {batch.id}: {first}",
                 provider=self.name,
@@ -144,9 +136,62 @@ class PostmarkProvider(HttpProvider):
         return SendResult(
             accepted=True,
             message_ids=ids,
-            failed=failed,
-            detail=f"postmark accepted {len(ids)}, refused {len(failed)}",
+            detail=f"postmark accepted {len(ids)}, refused {len(outcome['failed'])}",
+            **outcome,
         )
+
+    async def _post(self, body: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        resp = await request(
+            self.client,
+            self.name,
+            "POST",
+            f"{self.base_url}/email/batch",
+            headers=self._auth,
+            json_body=body,
+            retry_safe=self.retry_safe,
+        )
+        answers = resp.json()
+        if not isinstance(answers, list) or len(answers) != len(body):
+            n = len(answers) if isinstance(answers, list) else "no list of"
+            raise ProviderError(
+                f"postmark: /email/batch answered {n} results for {len(body)} messages; the "
+                "messages may or may not have been accepted",
+                provider=self.name,
+                status=resp.status_code,
+                in_doubt=True,
+            )
+        return [a if isinstance(a, dict) else {"ErrorCode": -1, "Message": str(a)} for a in answers]
+
+    async def lookup(self, batch: Batch) -> dict[int, str] | None:
+        """Postmark's outbound message search, filtered by the batch's metadata: subscriber id ->
+        message id of every message of this batch that Postmark has on record."""
+        wanted = {r.subscriber_id for r in batch.recipients}
+        found: dict[int, str] = {}
+        offset, count = 0, 500
+        while True:
+            resp = await request(
+                self.client,
+                self.name,
+                "GET",
+                f"{self.base_url}/messages/outbound",
+                headers=self._auth,
+                params={"count": count, "offset": offset, "metadata_batch": str(batch.id)},
+                retry_safe=self.retry_safe,
+            )
+            rows = resp.json().get("Messages") or []
+            for m in rows:
+                meta = m.get("Metadata") or {}
+                if str(meta.get("job")) != str(batch.job_id):
+                    continue  # another job's batch with the same number (another store)
+                try:
+                    sub = int(meta.get("subscriber_id", ""))
+                except ValueError:
+                    continue
+                if sub in wanted:
+                    found[sub] = str(m.get("MessageID", ""))
+            offset += count
+            if len(rows) < count or offset + count > 10_000:  # the search's own limit
+                return found
 
     async def suppressions(self, since: datetime) -> list[SuppressionEvent]:
         """Hard bounces (``GET /bounces``) and the stream's suppression list (dump)."""

@@ -9,16 +9,21 @@ subscriber id, so webhook events can be matched back. SendGrid has no idempotenc
 from __future__ import annotations
 
 import html as htmllib
-import re
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from hrc_outreach.deliver.base import SuppressionEvent, SuppressionReason
 from hrc_outreach.deliver.mime import content_language, list_unsubscribe
 from hrc_outreach.deliver.providers._http import HttpProvider, request
-from hrc_outreach.models import PLACEHOLDERS, Batch, Recipient, SendResult
+from hrc_outreach.models import (
+    PLACEHOLDERS,
+    Batch,
+    Recipient,
+    SendResult,
+    placeholder,
+    placeholder_pattern,
+)
 
-_PLACEHOLDER = re.compile(r"\[\[([a-z_][a-z0-9_]*)\]\]")
 _RESET = ("x-ratelimit-reset",)
 _SUPPRESSION_LISTS: dict[str, SuppressionReason] = {
     "bounces": SuppressionReason.HARD_BOUNCE,
@@ -33,18 +38,20 @@ WEBHOOK_EVENTS: dict[str, SuppressionReason] = {
 }
 
 
-def html_keys(text: str) -> str:
-    """``[[name]]`` -> ``[[name_html]]``, for the HTML part."""
-    return _PLACEHOLDER.sub(lambda m: f"[[{m.group(1)}_html]]", text)
+def html_keys(text: str, nonce: str = "") -> str:
+    """``[[name.<nonce>]]`` -> ``[[name_html.<nonce>]]``, for the HTML part."""
+    return placeholder_pattern(nonce).sub(lambda m: placeholder(f"{m.group(1)}_html", nonce), text)
 
 
-def substitutions(r: Recipient, keys: set[str]) -> dict[str, str]:
+def substitutions(r: Recipient, keys: set[str], nonce: str = "") -> dict[str, str]:
+    """One recipient's substitutions. The keys are the render's own placeholders, which carry its
+    random nonce: no text in the content can be (or overwrite) one of them."""
     values = {"name": r.name, "email": r.email, **r.params}
     out: dict[str, str] = {}
     for key in keys | set(PLACEHOLDERS):
         v = values.get(key, "")
-        out[f"[[{key}]]"] = v
-        out[f"[[{key}_html]]"] = htmllib.escape(v, quote=True)
+        out[placeholder(key, nonce)] = v
+        out[placeholder(f"{key}_html", nonce)] = htmllib.escape(v, quote=True)
     return out
 
 
@@ -62,7 +69,7 @@ class SendGridProvider(HttpProvider):
         """The JSON body for one batch."""
         d = self.settings.delivery
         msg = batch.message
-        keys = set(_PLACEHOLDER.findall(msg.html + msg.text + msg.subject))
+        keys = set(placeholder_pattern(msg.nonce).findall(msg.html + msg.text + msg.subject))
         personalizations = []
         for r in batch.recipients:
             values = {"name": r.name, "email": r.email, **r.params}
@@ -70,7 +77,7 @@ class SendGridProvider(HttpProvider):
             personalizations.append(
                 {
                     "to": [to],
-                    "substitutions": substitutions(r, keys),
+                    "substitutions": substitutions(r, keys, msg.nonce),
                     "headers": list_unsubscribe(values, self.settings),
                     "custom_args": {
                         "subscriber_id": str(r.subscriber_id),
@@ -88,7 +95,7 @@ class SendGridProvider(HttpProvider):
             "subject": ("[TEST] " if batch.test else "") + msg.subject,
             "content": [
                 {"type": "text/plain", "value": msg.text or " "},
-                {"type": "text/html", "value": html_keys(msg.html) or " "},
+                {"type": "text/html", "value": html_keys(msg.html, msg.nonce) or " "},
             ],
             "headers": headers,
             "categories": [f"edition-{msg.edition_key}", f"lang-{msg.lang}"],
@@ -106,6 +113,7 @@ class SendGridProvider(HttpProvider):
             headers=self._auth,
             json_body=self.payload(batch),
             reset_headers=_RESET,
+            retry_safe=self.retry_safe,
         )
         mid = resp.headers.get("x-message-id", "")
         ids = {r.subscriber_id: mid for r in batch.recipients} if mid else {}
@@ -114,6 +122,31 @@ class SendGridProvider(HttpProvider):
             message_ids=ids,
             detail=f"sendgrid accepted {len(batch.recipients)} recipient(s) ({resp.status_code})",
         )
+
+    async def lookup(self, batch: Batch) -> dict[int, str] | None:
+        """SendGrid's Email Activity (a paid add-on: ``[delivery] sendgrid_email_activity``),
+        searched by the batch's ``custom_args``; None where it is not enabled."""
+        if not self.settings.delivery.sendgrid_email_activity:
+            return None
+        query = f"unique_args['job_id']=\"{batch.job_id}\" AND unique_args['batch_id']=\"{batch.id}\""
+        resp = await request(
+            self.client,
+            self.name,
+            "GET",
+            f"{self.base_url}/v3/messages",
+            headers=self._auth,
+            params={"limit": 1000, "query": query},
+            reset_headers=_RESET,
+            retry_safe=self.retry_safe,
+        )
+        by_email = {r.email.lower(): r.subscriber_id for r in batch.recipients}
+        found: dict[int, str] = {}
+        for m in resp.json().get("messages") or []:
+            # any status (processed, delivered, not_delivered) means SendGrid took the request
+            sub = by_email.get(str(m.get("to_email", "")).lower())
+            if sub is not None:
+                found[sub] = str(m.get("msg_id", ""))
+        return found
 
     async def suppressions(self, since: datetime) -> list[SuppressionEvent]:
         """Bounces, spam reports and global unsubscribes created since ``since``."""

@@ -4,12 +4,14 @@
 AUTH when ``smtp_username`` is set (password: ``HRC_SMTP_PASSWORD``). stdlib ``smtplib`` runs in a
 worker thread, one connection per batch.
 
-Failures: a refused recipient (RCPT 4xx/5xx) goes to ``SendResult.failed`` and the batch goes on.
-A session failure (connect, 421, 4xx/5xx on MAIL or DATA, a dropped connection) raises
-:class:`ProviderError` when nothing of the batch was sent yet (retryable for 4xx and network
-faults, in doubt when the connection dropped during a message); once some messages went out, the
-batch is reported accepted for those and the rest are listed in ``failed`` as "not sent" (the
-message being sent when the connection dropped: "in doubt"), so nobody is mailed twice.
+Failures are per recipient: a refused recipient (RCPT 5xx) is ``failed``, a temporary refusal
+(RCPT 4xx) ``not_sent`` (sent again), and the batch goes on. A session failure (connect, 421,
+4xx/5xx on MAIL or DATA, a dropped connection) raises :class:`ProviderError` when nothing of the
+batch was handed over yet (retryable for 4xx and network faults, in doubt when the connection
+dropped during a message); once some messages went out, the batch is reported accepted for those,
+the message being sent when the connection dropped is ``in_doubt`` (or failed/not sent when the
+server answered with a code), and everyone after it ``not_sent``, so nobody is mailed twice and
+nobody is lost.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ class SmtpProvider:
     name: ClassVar[str] = "smtp"
     max_recipients: ClassVar[int] = 100  # messages per connection
     idempotent: ClassVar[bool] = False
+    idempotency_window_seconds: ClassVar[float] = 0.0
+
+    async def lookup(self, batch: Batch) -> dict[int, str] | None:
+        return None  # a relay keeps no log we can read
 
     def __init__(
         self,
@@ -108,6 +114,8 @@ class SmtpProvider:
         d = self.settings.delivery
         ids: dict[int, str] = {}
         failed: dict[int, str] = {}
+        in_doubt: dict[int, str] = {}
+        not_sent: dict[int, str] = {}
         try:
             conn = self._connect()
         except (smtplib.SMTPException, OSError) as exc:
@@ -130,18 +138,29 @@ class SmtpProvider:
                     continue
                 except smtplib.SMTPRecipientsRefused as exc:
                     code, text = next(iter(exc.recipients.values()))
-                    failed[r.subscriber_id] = f"{code} {text.decode(errors='replace')}"
+                    why = f"{code} {text.decode(errors='replace')}"
+                    if 400 <= code < 500:  # a temporary refusal: nothing was taken, try again
+                        not_sent[r.subscriber_id] = f"not sent: {why}"
+                    else:
+                        failed[r.subscriber_id] = why
                     continue
                 except (smtplib.SMTPException, OSError) as exc:
-                    # a dropped connection or timeout mid-message: it may have been delivered
-                    # (an answer with a code means the server refused: not in doubt)
-                    doubt = not isinstance(exc, smtplib.SMTPResponseException)
-                    if not ids and not failed:
+                    # The session broke on this message. An answer with a code means the server
+                    # refused it (4xx: try again, 5xx: failed); no answer (a dropped connection, a
+                    # timeout) means it may have been delivered. Nobody after it was sent.
+                    if not ids and not failed and not not_sent:
+                        doubt = not isinstance(exc, smtplib.SMTPResponseException)
                         raise self._error(exc, in_doubt=doubt) from exc
                     why = str(self._error(exc))
-                    failed[r.subscriber_id] = ("in doubt: " if doubt else "not sent: ") + why
+                    rcode = _code(exc)
+                    if rcode is None:
+                        in_doubt[r.subscriber_id] = f"in doubt: {why}"
+                    elif rcode >= 500:
+                        failed[r.subscriber_id] = why
+                    else:
+                        not_sent[r.subscriber_id] = f"not sent: {why}"
                     for rest in batch.recipients[i + 1 :]:
-                        failed[rest.subscriber_id] = "not sent: " + why
+                        not_sent[rest.subscriber_id] = f"not sent: the connection broke ({why})"
                     raise _Abort from exc
                 ids[r.subscriber_id] = mid
         except _Abort:
@@ -151,7 +170,7 @@ class SmtpProvider:
                 conn.quit()
             except (smtplib.SMTPException, OSError):
                 conn.close()
-        if not ids:
+        if not ids and not in_doubt and not not_sent:
             first = next(iter(failed.values()), "no recipients")
             raise ProviderError(
                 f"{self.where} refused every recipient of batch {batch.id}: {first}",
@@ -161,7 +180,10 @@ class SmtpProvider:
             accepted=True,
             message_ids=ids,
             failed=failed,
-            detail=f"smtp accepted {len(ids)}, refused {len(failed)}",
+            in_doubt=in_doubt,
+            not_sent=not_sent,
+            detail=f"smtp accepted {len(ids)}, refused {len(failed)}, in doubt {len(in_doubt)}, "
+            f"not sent {len(not_sent)}",
         )
 
     async def send(self, batch: Batch) -> SendResult:
