@@ -10,7 +10,7 @@ import pytest
 from hrc_outreach.config import Settings
 from hrc_outreach.errors import RenderError
 from hrc_outreach.i18n.policy import localize_all
-from hrc_outreach.models import Edition, ItemKind, Severity
+from hrc_outreach.models import Edition, ItemKind, Severity, placeholder
 from hrc_outreach.render.draft import render_message
 from hrc_outreach.render.email import compile_mjml, render_email, render_subject
 from hrc_outreach.render.htmldoc import Node, parse_html
@@ -34,12 +34,15 @@ def test_headings_do_not_skip_levels(edition: Edition, settings: Settings) -> No
 def test_every_image_has_alt_and_links_are_https_or_placeholders(
     edition: Edition, settings: Settings
 ) -> None:
-    doc = parse_html(_html(edition, settings))
+    loc = localize_all(edition, ["en"], settings=settings)["en"]
+    msg, _ = render_message(loc, settings)
+    doc = parse_html(msg.html)
     imgs = doc.find_all("img")
     assert imgs and all("alt" in i.attrs for i in imgs)
     assert any(i.attrs["alt"] == "A street festival in Singkawang" for i in imgs)
     hrefs = [a.attrs.get("href", "") for a in doc.find_all("a")]
-    assert "[[unsubscribe_url]]" in hrefs and "[[preferences_url]]" in hrefs
+    assert msg.nonce and placeholder("unsubscribe_url", msg.nonce) in hrefs
+    assert placeholder("preferences_url", msg.nonce) in hrefs
     assert all(h.startswith("https://") or h.startswith("[[") for h in hrefs), hrefs
 
 

@@ -47,9 +47,10 @@ def test_text_footnotes_number_summary_links(edition: Edition, settings: Setting
 
 
 def test_text_has_unsubscribe_and_is_plain(edition: Edition, settings: Settings) -> None:
-    text = _msg(edition, settings, "en").text
-    assert "Unsubscribe\n[[unsubscribe_url]]" in text
-    assert "Update your preferences\n[[preferences_url]]" in text
+    msg = _msg(edition, settings, "en")
+    text = msg.text
+    assert f"Unsubscribe\n[[unsubscribe_url.{msg.nonce}]]" in text
+    assert f"Update your preferences\n[[preferences_url.{msg.nonce}]]" in text
     assert "When: Tue, 8 Dec 2026, 14:00–15:30 CET" in text
     assert "\n\n\n" not in text and text.endswith("\n")
 

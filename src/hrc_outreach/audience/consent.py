@@ -8,8 +8,11 @@ session and leaves committing to the caller's ``store.session()``.
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from email.header import decode_header, make_header
 from typing import Any
 
 from sqlalchemy import select
@@ -18,14 +21,15 @@ from sqlalchemy.orm import Session
 from hrc_outreach.audience.addresses import email_hash, hash_normalised, normalise_email
 from hrc_outreach.audience.languages import normalise_language
 from hrc_outreach.audience.links import links_for
-from hrc_outreach.audience.tokens import read_token
+from hrc_outreach.audience.tokens import TOKEN_LENGTH, read_token
 from hrc_outreach.config import Settings
 from hrc_outreach.deliver.base import SuppressionEvent, SuppressionReason
-from hrc_outreach.errors import AudienceError
+from hrc_outreach.errors import AudienceError, TokenError
 from hrc_outreach.models import ConsentState, Subscriber
 from hrc_outreach.store.tables import ConsentEventRow, SubscriberRow, SuppressionRow
 
 ACTIVE = (ConsentState.PENDING.value, ConsentState.CONFIRMED.value)
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def to_subscriber(row: SubscriberRow) -> Subscriber:
@@ -216,12 +220,32 @@ def unsubscribe(
     return to_subscriber(row)
 
 
+def token_in_subject(subject: str) -> str:
+    """The unsubscribe token in the subject of a mail sent to the List-Unsubscribe ``mailto:``
+    (``unsubscribe <token>``, perhaps after ``Re:``/``Fwd:``, RFC 2047-encoded or folded);
+    TokenError naming what was found instead when there is none."""
+    if "=?" in subject:
+        with contextlib.suppress(ValueError, LookupError):
+            subject = str(make_header(decode_header(subject)))
+    words = subject.split()
+    found = [w for w in words if len(w) == TOKEN_LENGTH and _TOKEN_CHARS.fullmatch(w)]
+    if not found:
+        shown = subject.strip()[:80]
+        raise TokenError(
+            f"the subject {shown!r} carries no unsubscribe token ({TOKEN_LENGTH} characters "
+            "after 'unsubscribe'); nobody was unsubscribed"
+        )
+    return found[-1]
+
+
 def unsubscribe_by_mail(session: Session, settings: Settings, subject: str) -> Subscriber | None:
     """Unsubscribe from the subject of a mail sent to the List-Unsubscribe ``mailto:`` address
-    (``unsubscribe <token>``); TokenError if it carries no valid token."""
-    words = subject.split()
-    token = words[-1] if words else ""
-    return unsubscribe(session, settings, token, method="mailto")
+    (``unsubscribe <token>``, see :meth:`hrc_outreach.audience.links.Links.unsubscribe_mailto`).
+
+    TokenError, with the reason, when it carries no token or one that is forged, damaged or made
+    for something else: then nothing changes.
+    """
+    return unsubscribe(session, settings, token_in_subject(subject), method="mailto")
 
 
 def _clean_list(values: Sequence[str]) -> list[str]:

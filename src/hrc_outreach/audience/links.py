@@ -82,6 +82,7 @@ class Links:
     """
 
     def __init__(self, settings: Settings, *, secret: bytes | None = None) -> None:
+        self.settings = settings
         self.secret = secret if secret is not None else token_secret(settings)
         self.base_url = settings.web.base_url.rstrip("/")
         self.mailto = settings.delivery.unsubscribe_mailto
@@ -101,26 +102,31 @@ class Links:
         return f"{self.base_url}/c/{self.confirm_token(subscriber_id, now=now)}"
 
     def unsubscribe_mailto(self, subscriber_id: int) -> str:
-        token = make_token(self.secret, "unsubscribe", subscriber_id)
+        return self._mailto(make_token(self.secret, "unsubscribe", subscriber_id))
+
+    def _mailto(self, token: str) -> str:
+        # what :func:`hrc_outreach.audience.consent.unsubscribe_by_mail` reads back
         return f"mailto:{self.mailto}?subject={quote('unsubscribe ' + token)}"
 
     def params(self, *, subscriber_id: int, email: str, name: str) -> dict[str, str]:
+        unsubscribe = make_token(self.secret, "unsubscribe", subscriber_id)
         return {
-            "unsubscribe_url": self.unsubscribe_url(subscriber_id),
+            "unsubscribe_url": f"{self.base_url}/u/{unsubscribe}",
             "preferences_url": self.preferences_url(subscriber_id),
             "name": name,
             "email": email,
+            # the List-Unsubscribe mailto, token in its subject (headers only, never in the body)
+            "unsubscribe_mailto": self._mailto(unsubscribe),
         }
 
     def list_unsubscribe_headers(self, subscriber_id: int) -> dict[str, str]:
-        """``List-Unsubscribe`` (https + mailto) and the RFC 8058 one-click header."""
-        return {
-            "List-Unsubscribe": (
-                f"<{self.unsubscribe_url(subscriber_id)}>, "
-                f"<{self.unsubscribe_mailto(subscriber_id)}>"
-            ),
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        }
+        """``List-Unsubscribe`` (https + tokenised mailto) and the RFC 8058 one-click header: the
+        same headers every provider sends, built from :meth:`params` by
+        :func:`hrc_outreach.deliver.mime.list_unsubscribe`."""
+        from hrc_outreach.deliver.mime import list_unsubscribe  # deliver sits after audience
+
+        params = self.params(subscriber_id=subscriber_id, email="", name="")
+        return list_unsubscribe(params, self.settings)
 
 
 # One Links per Settings object, found by identity (Settings holds lists, so it is not hashable);

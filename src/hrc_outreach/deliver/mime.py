@@ -24,10 +24,7 @@ from email.utils import format_datetime, make_msgid
 
 from hrc_outreach.config import Settings
 from hrc_outreach.errors import ProviderError
-from hrc_outreach.models import PLACEHOLDERS, Recipient, RenderedMessage
-
-_PLACEHOLDER = re.compile(r"\[\[([a-z_][a-z0-9_]*)\]\]")
-_PLACEHOLDER_PCT = re.compile(r"%5B%5B([a-z_][a-z0-9_]*)%5D%5D", re.IGNORECASE)
+from hrc_outreach.models import PLACEHOLDERS, Recipient, RenderedMessage, placeholder_pattern
 
 # Headers whose values are lists of URLs: the stock policy would turn a long token into RFC 2047
 # encoded words, which no mail client reads as a URL. These are folded at ", " only.
@@ -57,14 +54,17 @@ class _SendPolicy(EmailPolicy):
 SEND_POLICY = _SendPolicy(linesep="\r\n", cte_type="7bit")
 
 
-def fill_placeholders(text: str, params: Mapping[str, str], *, html: bool) -> str:
-    """Replace ``[[name]]`` placeholders with ``params`` values (HTML-escaped when ``html``).
+def fill_placeholders(text: str, params: Mapping[str, str], *, html: bool, nonce: str = "") -> str:
+    """Replace this render's placeholders (``[[name.<nonce>]]``, see
+    :func:`hrc_outreach.models.placeholder`) with ``params`` values, HTML-escaped when ``html``.
 
-    A known placeholder (``unsubscribe_url``, ``name``...) without a value becomes empty, so no reader
-    sees ``[[name]]``; an unknown one with no value is left as is.
+    Only placeholders carrying ``nonce`` are filled: ``[[email]]`` written by a partner's feed stays
+    text. A known placeholder (``unsubscribe_url``, ``name``...) without a value becomes empty, so
+    no reader sees ``[[name]]``; an unknown one with no value is left as is.
 
-    >>> fill_placeholders("<p>[[name]]</p>", {"name": "A & B"}, html=True)
-    '<p>A &amp; B</p>'
+    >>> fill_placeholders("<p>[[name.ab12]] [[email]]</p>", {"name": "A & B"}, html=True,
+    ...                   nonce="ab12")
+    '<p>A &amp; B [[email]]</p>'
     >>> fill_placeholders("Hi [[name]],", {}, html=False)
     'Hi ,'
     """
@@ -76,11 +76,16 @@ def fill_placeholders(text: str, params: Mapping[str, str], *, html: bool) -> st
         v = params[key]
         return htmllib.escape(v, quote=True) if html else v
 
-    out = _PLACEHOLDER.sub(value, text)
+    out = placeholder_pattern(nonce).sub(value, text)
     if html and "%5B%5B" in out.upper():
-        # a renderer that URL-quoted an href turned [[x]] into %5B%5Bx%5D%5D
-        out = _PLACEHOLDER_PCT.sub(value, out)
+        # a renderer that URL-quoted an href turned [[x.n]] into %5B%5Bx.n%5D%5D
+        out = _pct_pattern(nonce).sub(value, out)
     return out
+
+
+def _pct_pattern(nonce: str) -> re.Pattern[str]:
+    tail = r"\." + re.escape(nonce) if nonce else ""
+    return re.compile(r"%5B%5B([a-z_][a-z0-9_]*)" + tail + r"%5D%5D", re.IGNORECASE)
 
 
 def content_language(lang: str) -> str:
@@ -122,9 +127,17 @@ def message_id(key: str, subscriber_id: int, settings: Settings) -> str:
 def list_unsubscribe(params: Mapping[str, str], settings: Settings) -> dict[str, str]:
     """The RFC 2369/8058 unsubscribe headers for one recipient.
 
-    ``List-Unsubscribe-Post`` (one click) is only offered with an https URL, as RFC 8058 asks.
+    The mailto is the recipient's own (``params["unsubscribe_mailto"]``, built by
+    :meth:`hrc_outreach.audience.links.Links.unsubscribe_mailto`: a signed token in its subject,
+    which :func:`hrc_outreach.audience.consent.unsubscribe_by_mail` reads); params made without it
+    get the bare address. ``List-Unsubscribe-Post`` (one click) is only offered with an https
+    URL, as RFC 8058 asks.
     """
-    mailto = f"<mailto:{settings.delivery.unsubscribe_mailto}?subject=unsubscribe>"
+    own = params.get("unsubscribe_mailto", "")
+    if own.startswith("mailto:"):
+        mailto = f"<{own}>"
+    else:
+        mailto = f"<mailto:{settings.delivery.unsubscribe_mailto}?subject=unsubscribe>"
     url = params.get("unsubscribe_url", "")
     if not url:
         return {"List-Unsubscribe": mailto}
@@ -135,7 +148,8 @@ def list_unsubscribe(params: Mapping[str, str], settings: Settings) -> dict[str,
 
 
 def subject_for(msg: RenderedMessage, params: Mapping[str, str], *, test: bool) -> str:
-    subject = fill_placeholders(msg.subject, params, html=False)
+    """The subject for one recipient (``[TEST]`` first for a test send)."""
+    subject = fill_placeholders(msg.subject, params, html=False, nonce=msg.nonce)
     return f"[TEST] {subject}" if test else subject
 
 
@@ -162,10 +176,10 @@ def build_message(
     # Content first: set_content() drops any Content-* header set before it. With a 7bit policy the
     # email package picks quoted-printable for mostly-Latin text and base64 for scripts where QP
     # would triple the size; no part needs the server's 8BITMIME.
-    m.set_content(fill_placeholders(msg.text, params, html=False), subtype="plain", charset="utf-8")
-    m.add_alternative(
-        fill_placeholders(msg.html, params, html=True), subtype="html", charset="utf-8"
-    )
+    text = fill_placeholders(msg.text, params, html=False, nonce=msg.nonce)
+    m.set_content(text, subtype="plain", charset="utf-8")
+    html = fill_placeholders(msg.html, params, html=True, nonce=msg.nonce)
+    m.add_alternative(html, subtype="html", charset="utf-8")
     m["From"] = address(d.from_email, d.from_name)
     m["To"] = address(recipient.email, recipient.name)
     if d.reply_to:

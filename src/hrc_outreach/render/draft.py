@@ -15,6 +15,7 @@ from hrc_outreach.i18n.policy import localize_all
 from hrc_outreach.models import Edition, LintFinding, LocalizedEdition, RenderedMessage, SocialPost
 from hrc_outreach.render.archive import ArchivePaths, write_archive
 from hrc_outreach.render.email import render_email, render_preheader, render_subject
+from hrc_outreach.render.inert import settle_nonce
 from hrc_outreach.render.lint import lint_message
 from hrc_outreach.render.output import edition_dir, write_rendered
 from hrc_outreach.render.social import social_posts
@@ -47,12 +48,18 @@ def render_message(
     preheader = render_preheader(view)
     html = render_email(view, preheader)
     text = render_text(view)
+    # the per-recipient placeholders' nonce, settled on a hash of this render (render.inert)
+    nonce, (subject, preheader, html, text) = settle_nonce(
+        view.nonce, subject, preheader, html, text
+    )
     social: tuple[SocialPost, ...] = tuple(social_posts(loc, settings, cards_dir=cards_dir))
-    lint: tuple[LintFinding, ...] = tuple(lint_message(html, text, loc.lang))
+    lint: tuple[LintFinding, ...] = tuple(
+        lint_message(html, text, loc.lang, nonce=nonce, subject=subject, preheader=preheader)
+    )
     msg = RenderedMessage(
         edition_key=loc.edition.key, lang=loc.lang, dir=view.dir, subject=subject,
         preheader=preheader, html=html, text=text, social=social, lint=lint,
-        provenance_counts=loc.provenance_counts(),
+        provenance_counts=loc.provenance_counts(), nonce=nonce,
     )
     return msg, preheader
 

@@ -9,6 +9,7 @@ import mjml
 from hrc_outreach.errors import RenderError
 from hrc_outreach.i18n.formatting import format_list
 from hrc_outreach.render.environment import environment
+from hrc_outreach.render.inert import neutralise_html, neutralise_text
 from hrc_outreach.render.view import EditionView
 
 EMAIL_TEMPLATE = "email/edition.mjml.j2"
@@ -18,14 +19,14 @@ _BODY = re.compile(r"<body(?=[\s>])")
 def render_subject(view: EditionView) -> str:
     """The subject line, with the edition's month in the reader's language."""
     text = environment(view.lang).get_template("email/subject.txt.j2").render(view=view)
-    return " ".join(text.split())
+    return neutralise_text(" ".join(text.split()), view.nonce)
 
 
 def render_preheader(view: EditionView) -> str:
     """The preview text shown after the subject: what the edition holds, as a localised list."""
     text = environment(view.lang).get_template("email/preheader.txt.j2").render(view=view)
     parts = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
-    return format_list(parts, view.lang) if parts else ""
+    return neutralise_text(format_list(parts, view.lang), view.nonce) if parts else ""
 
 
 def render_mjml(view: EditionView, preheader: str) -> str:
@@ -46,6 +47,8 @@ def compile_mjml(source: str, *, lang: str, dir: str, where: str = "") -> str:
 
 
 def render_email(view: EditionView, preheader: str) -> str:
-    """The email's HTML for one language."""
+    """The email's HTML for one language; outside text inert (after MJML, which decodes
+    character references, see :mod:`hrc_outreach.render.inert`)."""
     source = render_mjml(view, preheader)
-    return compile_mjml(source, lang=view.html_lang, dir=view.dir, where=f"{view.key}/{view.lang}")
+    html = compile_mjml(source, lang=view.html_lang, dir=view.dir, where=f"{view.key}/{view.lang}")
+    return neutralise_html(html, view.nonce)

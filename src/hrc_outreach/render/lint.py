@@ -1,7 +1,8 @@
 """The lint run on every rendered edition: errors block sending, warnings are shown to staff.
 
 ERROR: html-size, img-alt, link-not-https, image-not-https, html-lang, html-lang-mismatch, html-dir,
-style-size, parts-links, parts-titles, parts-text. WARNING: img-alt-empty, generic-link-text,
+style-size, parts-links, parts-titles, parts-text, live-syntax (template syntax or placeholder-like
+text still live in any part, or a per-recipient placeholder outside a link target). WARNING: img-alt-empty, generic-link-text,
 heading-skip, css-support, css-parse-error. Item titles are taken to be the HTML's headings.
 
 >>> [f.rule for f in lint_message('<html><body><p>Hi</p></body></html>', 'Hi', 'en')]
@@ -18,11 +19,12 @@ from hrc_outreach.i18n.catalog import text_direction
 from hrc_outreach.models import LintFinding, Severity
 from hrc_outreach.render.csscheck import check_css
 from hrc_outreach.render.htmldoc import Node, parse_html
+from hrc_outreach.render.inert import live_syntax
 
 HTML_SIZE_LIMIT = 100 * 1024  # Gmail clips at about 102 KB; keep a margin
 TEXT_COVERAGE_MIN = 0.85  # share of the HTML's visible words the text part must hold
 TITLE_COVERAGE_MIN = 0.8  # share of a heading's words that must appear in the text part
-_PLACEHOLDER = re.compile(r"^\[\[[a-z_]+\]\]$")
+_PLACEHOLDER = re.compile(r"^\[\[[a-z_]+(\.[0-9a-f]+)?\]\]$")  # whether ours: see live-syntax
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SPACE = re.compile(r"\s+")
 # Arrows, chevrons and punctuation around link text ("Read more »") do not give context.
@@ -296,9 +298,35 @@ def _check_parts(doc: Node, text: str) -> list[LintFinding]:
     return out
 
 
-def lint_message(html: str, text: str, lang: str) -> list[LintFinding]:
-    """Every finding for one rendered message (its HTML and text parts) in language ``lang``."""
-    findings: list[LintFinding] = []
+def _check_live(parts: dict[str, str], nonce: str) -> list[LintFinding]:
+    """Nothing gathered may still be live syntax for a provider's engine or for our placeholders."""
+    out: list[LintFinding] = []
+    for where, part in parts.items():
+        found = live_syntax(part, nonce, where)
+        for live in found[:5]:
+            out.append(_f("live-syntax", Severity.ERROR, live.message(), where))
+        if len(found) > 5:
+            out.append(
+                _f("live-syntax", Severity.ERROR, f"... and {len(found) - 5} more in the {where}",
+                   where)
+            )  # fmt: skip
+    return out
+
+
+def lint_message(
+    html: str,
+    text: str,
+    lang: str,
+    *,
+    nonce: str = "",
+    subject: str = "",
+    preheader: str = "",
+) -> list[LintFinding]:
+    """Every finding for one rendered message (its HTML and text parts, subject and preheader) in
+    language ``lang``; ``nonce`` is the render's placeholder marker (see :mod:`render.inert`)."""
+    findings: list[LintFinding] = _check_live(
+        {"html": html, "text": text, "subject": subject, "preheader": preheader}, nonce
+    )
     size = len(html.encode("utf-8"))
     if size > HTML_SIZE_LIMIT:
         findings.append(

@@ -30,6 +30,7 @@ def write_rendered(msg: RenderedMessage, out_dir: Path) -> Path:
         "subject": msg.subject,
         "preheader": msg.preheader,
         "sha256": msg.content_hash(),
+        "nonce": msg.nonce,
         "provenance": msg.provenance_counts,
         "lint": [f.model_dump(mode="json") for f in msg.lint],
     }
@@ -64,6 +65,7 @@ def read_rendered(out_dir: Path, key: str) -> dict[str, RenderedMessage]:
                 ),
                 lint=tuple(LintFinding.model_validate(f) for f in meta.get("lint", [])),
                 provenance_counts=meta.get("provenance", {}),
+                nonce=meta.get("nonce", ""),
             )
         except (OSError, KeyError, ValueError) as exc:
             raise RenderError(f"draft {d} is incomplete or unreadable: {exc}") from exc

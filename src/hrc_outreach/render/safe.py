@@ -19,6 +19,7 @@ from markupsafe import Markup
 ALLOWED_TAGS = {"p", "br", "a", "em", "strong", "b", "i", "ul", "ol", "li", "blockquote"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 URL_SCHEMES = {"https", "http", "mailto"}
+_URL_QUOTE = str.maketrans({"{": "%7B", "}": "%7D", "[": "%5B", "]": "%5D"})
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False})
 
@@ -33,7 +34,26 @@ def safe_url(url: str | None) -> str | None:
         return None
     if any(c in url for c in "\"'<>\\ \t\r\n"):
         return None
-    return url
+    return quote_url_syntax(url)
+
+
+def quote_url_syntax(url: str) -> str:
+    """Braces and brackets after the host percent-encoded: the same URL to every server, but one
+    that can never carry template syntax or a placeholder's shape into a message.
+
+    >>> quote_url_syntax("https://[::1]/a/{{ params.email }}?u=[[email]]")
+    'https://[::1]/a/%7B%7B params.email %7D%7D?u=%5B%5Bemail%5D%5D'
+    """
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:
+        netloc = ""
+    at = url.find(netloc) + len(netloc) if netloc else 0
+    return url[:at] + url[at:].translate(_URL_QUOTE)
+
+
+def _quote_href(tag: str, attribute: str, value: str) -> str:
+    return quote_url_syntax(value) if attribute == "href" else value
 
 
 def clean_html(html: str) -> Markup:
@@ -44,6 +64,7 @@ def clean_html(html: str) -> Markup:
             tags=ALLOWED_TAGS,
             attributes=ALLOWED_ATTRIBUTES,
             url_schemes=URL_SCHEMES,
+            attribute_filter=_quote_href,
             link_rel="noopener",
             strip_comments=True,
         ).strip()

@@ -12,6 +12,7 @@ import re
 import textwrap
 
 from hrc_outreach.render.environment import environment
+from hrc_outreach.render.inert import neutralise_text
 from hrc_outreach.render.view import EditionView
 
 TEXT_TEMPLATE = "text/edition.txt.j2"
@@ -56,5 +57,5 @@ def render_text(view: EditionView) -> str:
         iso_intro=lambda text: _wrap(text, view.intro_dir, view),
     )
     text = "\n".join(line.rstrip() if line != "-- " else line for line in text.split("\n"))
-    text = _BLANKS.sub("\n\n", text).strip("\n") + "\n"
+    text = neutralise_text(_BLANKS.sub("\n\n", text).strip("\n") + "\n", view.nonce)
     return _rtl_lines(text) if view.rtl else text

@@ -22,6 +22,7 @@ from hrc_outreach.i18n.formatting import (
     format_number,
 )
 from hrc_outreach.models import ItemKind, LocalizedEdition, LocalizedItem, SectionKind, placeholder
+from hrc_outreach.render.inert import new_nonce
 from hrc_outreach.render.safe import clean_html, html_to_text, markdown_html, safe_url
 
 SYSTEM_FONTS = "-apple-system, BlinkMacSystemFont, Segoe UI, Roboto, Helvetica, Arial, sans-serif"
@@ -115,6 +116,7 @@ class EditionView:
     archive_url: str
     unsubscribe_url: str
     preferences_url: str
+    nonce: str  # this render's placeholder marker (see :mod:`hrc_outreach.render.inert`)
     brand_color: str
     accent_color: str
     footnotes: Footnotes
@@ -184,8 +186,15 @@ def _item_view(li: LocalizedItem, lang: str, notes: Footnotes) -> ItemView:
     )
 
 
-def build_view(loc: LocalizedEdition, settings: Settings) -> EditionView:
-    """The view of ``loc`` that the email, text and web templates render."""
+def build_view(
+    loc: LocalizedEdition, settings: Settings, *, nonce: str | None = None
+) -> EditionView:
+    """The view of ``loc`` that the email, text and web templates render.
+
+    ``nonce`` marks this render's per-recipient placeholders (a fresh random one by default; the
+    golden tests pass a fixed one).
+    """
+    nonce = new_nonce() if nonce is None else nonce
     lang = loc.lang
     nl = settings.newsletter
     direction = text_direction(lang)
@@ -233,8 +242,9 @@ def build_view(loc: LocalizedEdition, settings: Settings) -> EditionView:
         logo_url=safe_url(nl.logo_url),
         social=social,
         archive_url=archive_url(settings, loc.edition.key, lang),
-        unsubscribe_url=placeholder("unsubscribe_url"),
-        preferences_url=placeholder("preferences_url"),
+        unsubscribe_url=placeholder("unsubscribe_url", nonce),
+        preferences_url=placeholder("preferences_url", nonce),
+        nonce=nonce,
         brand_color=nl.brand_color,
         accent_color=nl.accent_color,
         footnotes=notes,
