@@ -40,6 +40,45 @@ from hrc_outreach.sources.places import Place, country_name, parse_place
 MAX_HEADING_CHARS = 60
 MAX_HEADING_WORDS = 8
 MAX_TITLE_WORDS = 12
+MAX_PLACE_WORDS = 4
+# Letters (any script), spaces, hyphens, apostrophes and the period of "St.": a place name's parts.
+_PLACE_PART = re.compile(r"[^\W\d_]+(?:[ '’.\-]+[^\W\d_]+)*\.?")
+_PLACE_CONNECTORS = frozenset(
+    {
+        "de",
+        "del",
+        "della",
+        "di",
+        "da",
+        "do",
+        "dos",
+        "das",
+        "la",
+        "le",
+        "les",
+        "los",
+        "las",
+        "el",
+        "of",
+        "the",
+        "upon",
+        "on",
+        "am",
+        "an",
+        "im",
+        "der",
+        "den",
+        "sur",
+        "en",
+        "y",
+        "i",
+        "e",
+        "aan",
+        "op",
+    }
+)
+# A practice this short, with no sentence end, is probably a heading we could not read.
+SHORT_PRACTICE_WORDS = 4
 _SESSION = re.compile(r"\s@\s*([^@\n]+?)\s*$")
 # A stray bullet or list-marker left by copy-paste ("l Kisumu County: ..." from a Wingdings bullet).
 _STRAY_BULLET = re.compile(r"^(?:[l•·▪●◦‣\-–—*]|\d+[.)])\s+(?=[A-Z])")
@@ -71,20 +110,65 @@ def _slug(text: str) -> str:
     return _norm_key(text).replace(" ", "-")[:60] or "digest"
 
 
+def _heading_shape(line: str) -> bool:
+    """A short line with no sentence end: what a heading looks like before we know its place."""
+    if not line or len(line) > MAX_HEADING_CHARS or len(line.split()) > MAX_HEADING_WORDS:
+        return False
+    return not (_SENTENCE_END.search(line) or "@" in line or line.count(",") > 2)
+
+
+def _place_shaped(line: str) -> bool:
+    """The shape "Name, Name" (or three names): capitalised names, no digits, no clause.
+
+    >>> _place_shaped("Mykolaiv, Ukrajina"), _place_shaped("Leuven, a city of rights")
+    (True, False)
+    """
+    parts = [p.strip() for p in line.split(",")]
+    if not 2 <= len(parts) <= 3 or not all(parts):
+        return False
+    for part in parts:
+        words = part.split()
+        if len(words) > MAX_PLACE_WORDS or not _PLACE_PART.fullmatch(part):
+            return False
+        if not words[0][:1].isupper() or any(
+            not w[:1].isupper() and w.casefold() not in _PLACE_CONNECTORS for w in words
+        ):
+            return False
+    return True
+
+
+def read_heading(line: str) -> Place | None:
+    """The place a heading line names, or None when the line is no heading.
+
+    A heading is a short line with no sentence end that names a known place, or that has the
+    shape of one ("City, Country" in capitalised words); then the place keeps the city and has no
+    country: ``Place(city=..., country=None)``.
+
+    >>> read_heading("Leuven, Belgum"), read_heading("Leuven, Atlantis")
+    (Place(city='Leuven', country='BE', region=None), Place(city='Leuven', country=None, region=None))
+    """
+    line = line.strip()
+    if not _heading_shape(line):
+        return None
+    place = parse_place(line)
+    if place is not None:
+        return place
+    if _place_shaped(line):
+        parts = [p.strip() for p in line.split(",")]
+        return Place(city=", ".join(parts[:-1]))
+    return None
+
+
 def looks_like_heading(line: str) -> Place | None:
-    """The place a line names when it is a heading: short, no sentence end, a known place.
+    """The place a line names when it is a heading of a known place: short, no sentence end.
 
     >>> looks_like_heading("Kisumu, Kenya")
     Place(city='Kisumu', country='KE', region=None)
     >>> looks_like_heading("Scotland introduced the Fairer Scotland duty.") is None
     True
     """
-    line = line.strip()
-    if not line or len(line) > MAX_HEADING_CHARS or len(line.split()) > MAX_HEADING_WORDS:
-        return None
-    if _SENTENCE_END.search(line) or "@" in line or line.count(",") > 2:
-        return None
-    return parse_place(line)
+    place = read_heading(line)
+    return place if place is not None and place.country else None
 
 
 def _capitalise(text: str) -> str:
@@ -127,19 +211,27 @@ def _is_national(title: str, place: Place, heading: str) -> bool:
     return starts_with_country and _norm_key(place.city) not in t
 
 
-def parse_digest(text: str) -> tuple[list[str], list[Practice]]:
-    """The title block (context lines) and the practices of a digest, in order, duplicates kept."""
+def parse_digest(text: str) -> tuple[list[str], list[Practice], list[str]]:
+    """The title block (context lines), the practices of a digest in order (duplicates kept),
+    and warnings naming the line: headings of places we do not know, lines that look like one."""
     context: list[str] = []
     known_context: set[str] = set()
     practices: list[Practice] = []
+    warnings: list[str] = []
     heading: str | None = None
     place: Place | None = None
-    for raw in text.splitlines():
+    for number, raw in enumerate(text.splitlines(), start=1):
         line = " ".join(raw.split())
         if not line:
             continue
-        found = looks_like_heading(line)
+        found = read_heading(line) if _norm_key(line) not in known_context else None
         if found is not None:
+            if found.country is None:
+                warnings.append(
+                    f"line {number}: heading {line!r}: {line.rsplit(',', 1)[-1].strip()!r} is no "
+                    f"country we know; its practices keep the city {found.city!r} and no country "
+                    "(check the spelling)"
+                )
             heading, place = line, found
             continue
         if heading is None or _norm_key(line) in known_context:
@@ -159,11 +251,25 @@ def parse_digest(text: str) -> tuple[list[str], list[Practice]]:
             body = body[: session_match.start()].rstrip()
         if not body:
             continue
+        if _heading_shape(body) and len(body.split()) <= SHORT_PRACTICE_WORDS:
+            warnings.append(
+                f"line {number}: {body!r} is very short for a practice and may be a heading whose "
+                f"place we cannot read; it was kept as a practice under {heading!r} "
+                "(write headings as 'City, Country')"
+            )
         title = practice_title(body)
         national = _is_national(title, place, heading)
-        practices.append(Practice(heading=heading, place=place, text=body, title=title,
-                                  session=session, national=national))
-    return context, practices
+        practices.append(
+            Practice(
+                heading=heading,
+                place=place,
+                text=body,
+                title=title,
+                session=session,
+                national=national,
+            )
+        )
+    return context, practices, warnings
 
 
 def _published(config: SourceConfig) -> datetime | None:
@@ -176,14 +282,16 @@ def _published(config: SourceConfig) -> datetime | None:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError as exc:
-            raise SourceError(f"option published={value!r} is not an ISO date (2026-10-15)",
-                              source=config.name) from exc
+            raise SourceError(
+                f"option published={value!r} is not an ISO date (2026-10-15)", source=config.name
+            ) from exc
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return None
 
 
-def _items(practices: list[Practice], context: list[str], config: SourceConfig,
-           language: str) -> Iterator[ContentItem]:
+def _items(
+    practices: list[Practice], context: list[str], config: SourceConfig, language: str
+) -> Iterator[ContentItem]:
     event = str(config.options.get("event") or (context[0] if context else "")).strip() or None
     published = _published(config)
     seen: set[str] = set()
@@ -216,16 +324,18 @@ def parse_digest_document(doc: Document, config: SourceConfig, language: str) ->
     try:
         text = doc.content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SourceError(f"{config.location} is not UTF-8 text ({exc}); save it as UTF-8",
-                          source=config.name) from exc
-    context, practices = parse_digest(text)
+        raise SourceError(
+            f"{config.location} is not UTF-8 text ({exc}); save it as UTF-8", source=config.name
+        ) from exc
+    context, practices, warnings = parse_digest(text)
     if not practices:
         raise SourceError(
             f"{config.location} holds no practice: expected a heading line such as "
             "'Gwangju, Republic of Korea' followed by one paragraph per practice",
-            source=config.name)
+            source=config.name,
+        )
     items = tuple(_items(practices, context, config, language))
-    return SourceOutput(items=items)
+    return SourceOutput(items=items, warnings=tuple(warnings))
 
 
 class DigestSource:

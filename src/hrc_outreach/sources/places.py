@@ -2,7 +2,13 @@
 
 pycountry knows the official names; a small alias table covers the common names it lacks
 ("Republic of Korea", "Russia", "UK") and the nations of the United Kingdom, which are regions of GB;
-a fuzzy match (difflib) forgives typos such as "Ukriane".
+CLDR (via Babel) adds each country's native names ("Deutschland", "België", "대한민국") and its names
+in the network's languages ("Allemagne"). A tolerant match forgives typos: Damerau-Levenshtein
+distance (rapidfuzz), so a transposed pair ("Ukriane", "Gemrany") counts as one edit, as does a
+dropped letter ("Belgum"). The allowed distance grows with the name's length; names of up to 8
+letters forgive only one dropped or swapped letter (an added or changed one often spells another
+place: "Lagos", "Vienna"); a typo as close to two countries ("Austrlia": Austria or Australia?)
+matches neither. Unmatched is better than a wrong country: the caller says so.
 
 >>> parse_place("Nikolaev, Ukriane")
 Place(city='Nikolaev', country='UA', region=None)
@@ -12,13 +18,16 @@ Place(city=None, country='GB', region='Scotland')
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 import pycountry
+from babel import Locale, UnknownLocaleError
+from babel.languages import get_official_languages
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
 
 # Common names pycountry does not resolve, lower-cased without accents or "the".
 COUNTRY_ALIASES: dict[str, str] = {
@@ -72,7 +81,10 @@ REGIONS: dict[str, tuple[str, str]] = {
     "catalonia": ("Catalonia", "ES"),
 }
 
-FUZZY_CUTOFF = 0.84
+# Names in these languages too (the network's languages): staff paste digests written in them.
+NAME_LANGUAGES = ("en", "fr", "nl", "de", "es", "it", "pt", "pl", "hu", "uk", "ar")
+# Keys that name a region written alone (REGIONS) in the tolerant pool.
+_REGION = "region:"
 
 
 @dataclass(frozen=True)
@@ -110,31 +122,129 @@ def _names() -> dict[str, str]:
     return names
 
 
-def country_code(name: str | None, *, fuzzy: bool = True) -> str | None:
-    """The ISO 3166-1 alpha-2 code of a country name, alias, alpha-2/3 code; None when unknown.
+def max_typos(key: str) -> int:
+    """How many edits (a transposition is one) a name of this length may carry and still match."""
+    n = len(key.replace(" ", ""))
+    if n < 4:
+        return 0
+    if n <= 8:
+        return 1
+    return 2 if n <= 15 else 3
 
-    >>> country_code("Republic of Korea"), country_code("Ukriane"), country_code("fr")
-    ('KR', 'UA', 'FR')
+
+@lru_cache(maxsize=1)
+def _cldr_names() -> dict[str, str]:
+    """Every country's native names and its names in NAME_LANGUAGES (normalised) → alpha-2."""
+    locales: dict[str, Locale | None] = {}
+
+    def locale(code: str) -> Locale | None:
+        if code not in locales:
+            try:
+                locales[code] = Locale.parse(code)
+            except (UnknownLocaleError, ValueError):
+                locales[code] = None
+        return locales[code]
+
+    names: dict[str, str] = {}
+    for c in pycountry.countries:
+        langs = (*get_official_languages(c.alpha_2, de_facto=True), *NAME_LANGUAGES)
+        for lang in dict.fromkeys(langs):
+            loc = locale(lang)
+            name = loc.territories.get(c.alpha_2) if loc is not None else None
+            if name:
+                names.setdefault(_norm(name), c.alpha_2)
+    return names
+
+
+@lru_cache(maxsize=1)
+def _tolerant_pool() -> dict[str, str]:
+    """Every spelling the tolerant match compares with: countries (→ alpha-2) and regions."""
+    pool = {**_cldr_names(), **_names()}
+    pool.update({key: _REGION + key for key in REGIONS})
+    return pool
+
+
+def _closest(key: str) -> str | None:
+    """The pool's value for the one country (or region) ``key`` is a typo of; None if none or two."""
+    limit = max_typos(key)
+    if limit == 0:
+        return None
+    pool = _tolerant_pool()
+    found = process.extract(
+        key, list(pool), scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=None
+    )
+    if not found:
+        return None
+    if limit == 1:
+        # A short name keeps only a dropped or swapped letter: one added or changed letter often
+        # spells another real place ("Lagos" is not "Laos", "Busan" is not "Butan").
+        found = [f for f in found if _dropped_or_swapped(f[0], key)]
+        if not found:
+            return None
+    best = min(distance for _, distance, _ in found)
+    targets = {pool[name] for name, distance, _ in found if distance == best}
+    return targets.pop() if len(targets) == 1 else None
+
+
+def _dropped_or_swapped(name: str, typed: str) -> bool:
+    """``typed`` is ``name`` with one letter dropped, or two neighbouring letters swapped."""
+    if len(typed) == len(name) - 1:
+        return any(name[:i] + name[i + 1 :] == typed for i in range(len(name)))
+    if len(typed) == len(name):
+        diff = [i for i, (a, b) in enumerate(zip(name, typed, strict=True)) if a != b]
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and (name[diff[0]], name[diff[1]]) == (typed[diff[1]], typed[diff[0]])
+        )
+    return False
+
+
+def resolve_place_name(name: str | None, *, fuzzy: bool = True) -> tuple[str, str | None] | None:
+    """``(country code, region or None)`` for a country or a region written alone; None if unknown.
+
+    >>> resolve_place_name("Scotlnad"), resolve_place_name("Deutschland")
+    (('GB', 'Scotland'), ('DE', None))
     """
     if not name or not name.strip():
         return None
     key = _norm(name)
     if not key:
         return None
+    if key in REGIONS:
+        return REGIONS[key][1], REGIONS[key][0]
     names = _names()
     if key in names:
-        return names[key]
-    if key in REGIONS:
-        return REGIONS[key][1]
+        return names[key], None
     if len(key) in (2, 3) and key.isalpha():
-        found = pycountry.countries.get(alpha_2=key.upper()) if len(key) == 2 else \
-            pycountry.countries.get(alpha_3=key.upper())
-        return found.alpha_2 if found else None
-    if fuzzy and len(key) >= 4:
-        close = difflib.get_close_matches(key, list(names), n=1, cutoff=FUZZY_CUTOFF)
-        if close:
-            return names[close[0]]
-    return None
+        found = (
+            pycountry.countries.get(alpha_2=key.upper())
+            if len(key) == 2
+            else pycountry.countries.get(alpha_3=key.upper())
+        )
+        return (found.alpha_2, None) if found else None
+    native = _cldr_names().get(key)
+    if native:
+        return native, None
+    if not fuzzy:
+        return None
+    close = _closest(key)
+    if close is None:
+        return None
+    if close.startswith(_REGION):
+        region, code = REGIONS[close.removeprefix(_REGION)]
+        return code, region
+    return close, None
+
+
+def country_code(name: str | None, *, fuzzy: bool = True) -> str | None:
+    """The ISO 3166-1 alpha-2 code of a country name, alias, alpha-2/3 code; None when unknown.
+
+    >>> country_code("Republic of Korea"), country_code("Ukriane"), country_code("fr")
+    ('KR', 'UA', 'FR')
+    """
+    found = resolve_place_name(name, fuzzy=fuzzy)
+    return found[0] if found else None
 
 
 def country_name(code: str | None) -> str | None:
@@ -163,15 +273,9 @@ def parse_place(text: str, *, fuzzy: bool = True) -> Place | None:
     parts = [p.strip() for p in text.split(",") if p.strip()]
     if not parts:
         return None
-    last = parts[-1]
-    region = region_of(last)
-    if len(parts) == 1:
-        if region:
-            return Place(country=region[1], region=region[0])
-        code = country_code(last, fuzzy=fuzzy)
-        return Place(country=code) if code else None
-    code = region[1] if region else country_code(last, fuzzy=fuzzy)
-    if not code:
+    found = resolve_place_name(parts[-1], fuzzy=fuzzy)
+    if found is None:
         return None
-    city = ", ".join(parts[:-1])
-    return Place(city=city, country=code, region=region[0] if region else None)
+    code, region = found
+    city = ", ".join(parts[:-1]) or None
+    return Place(city=city, country=code, region=region)
