@@ -2,19 +2,28 @@
 
 Identity: the guid / Atom id, else the link, else a hash of title and date. An ill-formed feed
 (feedparser's "bozo") yields what can be saved plus a warning; nothing parseable is a SourceError.
+
+Text encodings are checked, not trusted: when the declared charset (Content-Type header, XML
+declaration, or UTF-8 by default) does not read the bytes, or reads them as mojibake, the real one
+is detected (charset-normalizer) and the report says what was declared and what was found. Bytes
+nothing reads are an error, never text stored as "ok".
 """
 
 from __future__ import annotations
 
 import asyncio
 import calendar
+import codecs
 import hashlib
 import io
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, ClassVar
 
+import charset_normalizer
 import feedparser
 
 from hrc_outreach.config import SourceConfig, SourceKind
@@ -29,6 +38,124 @@ MAX_KEY_LENGTH = 500
 _HTML_PAGE = re.compile(
     rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html)", re.I | re.S
 )
+
+
+_XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?\?>")
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_CHARSET_PARAM = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.I)
+# A BOM, or "<?" in UTF-16/32 without one (XML 1.0 appendix F): the bytes say what they are.
+_SELF_DESCRIBING = (
+    codecs.BOM_UTF8,
+    codecs.BOM_UTF16_LE,
+    codecs.BOM_UTF16_BE,
+    codecs.BOM_UTF32_BE,
+    b"<\x00?\x00",
+    b"\x00<\x00?",
+    b"<\x00\x00\x00",
+    b"\x00\x00\x00<",
+)
+# The declared charset is mojibake when it reads the bytes this much messier than the detected one.
+_MESS_MARGIN = 0.1
+
+
+def _declared_charset(doc: Document) -> tuple[str, str]:
+    """(charset, where it was declared): the header wins over the XML declaration (RFC 7303)."""
+    header = _CHARSET_PARAM.search(doc.content_type or "")
+    if header:
+        return header.group(1), "in the Content-Type header"
+    declaration = _XML_ENCODING.match(doc.content[:1024])
+    if declaration:
+        return declaration.group(1).decode("ascii"), "in the XML declaration"
+    return "utf-8", "by default (no charset declared)"
+
+
+def _charset_label(codec: str) -> str:
+    """A Python codec name as people write it: ``cp1251`` → ``windows-1251``."""
+    name = codecs.lookup(codec).name
+    if re.fullmatch(r"cp125\d", name):
+        return "windows-" + name[2:]
+    return {"cp932": "Shift_JIS (cp932)", "shift_jis": "Shift_JIS", "euc_jp": "EUC-JP"}.get(
+        name, name
+    )
+
+
+@lru_cache(maxsize=64)
+def _single_byte(codec: str) -> bool:
+    """True for codecs that decode almost any byte on its own, so decoding proves nothing."""
+    readable = 0
+    for b in range(0x80, 0x100):
+        try:
+            bytes([b]).decode(codec)
+            readable += 1
+        except UnicodeDecodeError:
+            pass
+    return readable >= 96
+
+
+def _as_utf8(doc: Document, text: str) -> Document:
+    """The document re-encoded as UTF-8, with its declarations saying so."""
+    data = _XML_DECLARATION.sub(
+        b'<?xml version="1.0" encoding="utf-8"?>', text.lstrip("\ufeff").encode("utf-8"), count=1
+    )
+    media = (doc.content_type or "application/xml").split(";", 1)[0].strip() or "application/xml"
+    return replace(doc, content=data, content_type=f"{media}; charset=utf-8")
+
+
+def check_encoding(doc: Document, config: SourceConfig) -> tuple[Document, str | None]:
+    """The document as its real encoding reads it, and a warning when that is not the declared one.
+
+    SourceError when no encoding reads the bytes. A document with a BOM, or that the declared
+    multi-byte charset (UTF-8, Shift_JIS, ...) decodes, is left as it is.
+    """
+    content = doc.content
+    if content.isascii() or content.startswith(_SELF_DESCRIBING):
+        return doc, None
+    declared, where = _declared_charset(doc)
+    where = f"{declared} {where}"
+    try:
+        codec = codecs.lookup(declared).name
+    except LookupError:
+        codec = ""
+    text: str | None = None
+    if codec:
+        try:
+            text = content.decode(codec)
+        except UnicodeDecodeError:
+            text = None
+    if text is not None and not _single_byte(codec):
+        return doc, None
+
+    def warn(found: str) -> str:
+        return (
+            f"source {config.name!r}: {config.location} declares its text as {where}, but {found}"
+        )
+
+    if text is None and codec == "utf-8":
+        # Mostly UTF-8 with a few stray bytes (a Latin-1 "é" pasted in): keep the real text.
+        lenient = content.decode("utf-8", errors="replace")
+        bad = lenient.count("\ufffd") - content.count("\ufffd".encode())
+        good = sum(1 for ch in lenient if ord(ch) > 0x7F and ch != "\ufffd")
+        if 0 < bad <= good:
+            found = f"{bad} byte{'s are' if bad > 1 else ' is'} not UTF-8: replaced by U+FFFD"
+            return _as_utf8(doc, lenient), warn(found)
+    best = charset_normalizer.from_bytes(content).best()
+    if best is None:
+        if text is None:
+            raise SourceError(
+                f"{config.location} is not {where}, and no encoding reads its bytes; "
+                "ask the publisher to fix the feed's charset",
+                source=config.name,
+            )
+        return doc, None
+    if text is not None:
+        if codecs.lookup(best.encoding).name == codec or str(best) == text:
+            return doc, None
+        mine = charset_normalizer.from_bytes(content, cp_isolation=[codec]).best()
+        if mine is not None and mine.chaos <= best.chaos + _MESS_MARGIN:
+            return doc, None  # the declared charset reads it as well: trust the publisher
+    detected = _charset_label(best.encoding)
+    how = f"its bytes are not {declared}" if text is None else f"as {declared} it reads as mojibake"
+    return _as_utf8(doc, str(best)), warn(f"{how}; detected {detected} and read it as such")
 
 
 def normalize_language(tag: str | None, languages: Sequence[str] = ()) -> str | None:
@@ -165,6 +292,7 @@ def entry_to_item(
 
 def parse_feed(doc: Document, config: SourceConfig, languages: Sequence[str]) -> SourceOutput:
     """Items and warnings from a feed document; SourceError when nothing in it is a feed."""
+    doc, charset_warning = check_encoding(doc, config)
     headers = {"content-location": doc.base_url} if doc.base_url else {}
     # A file has no Content-Type; without one feedparser reports every file as ill-formed.
     headers["content-type"] = doc.content_type or "application/xml"
@@ -175,7 +303,7 @@ def parse_feed(doc: Document, config: SourceConfig, languages: Sequence[str]) ->
         raise SourceError(
             f"cannot parse {config.location} as a feed: {exc}", source=config.name
         ) from exc
-    warnings: list[str] = []
+    warnings: list[str] = [charset_warning] if charset_warning else []
     bozo = parsed.get("bozo")
     entries = parsed.get("entries") or []
     feed = parsed.get("feed") or {}
