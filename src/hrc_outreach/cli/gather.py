@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from hrc_outreach.cli.apps import app, console, err_console, fail, print_json, settings
@@ -55,7 +56,9 @@ def gather_command(
         return
     for s in report.sources:
         for warning in s.warnings:
-            err_console.print(f"[yellow]warning:[/] source {s.name!r}: {warning}", highlight=False)
+            # Warnings quote source text ("[a, b]", file names): never read it as rich markup.
+            err_console.print(f"[yellow]warning:[/] source {escape(s.name)!r}: {escape(warning)}",
+                              highlight=False)
     if as_json:
         print_json(report_as_dict(report))
     else:
