@@ -13,13 +13,20 @@ from hrc_outreach.curate import curate_edition, record_sent
 from hrc_outreach.errors import CurateError, EmptyEditionError
 from hrc_outreach.models import ContentItem, ItemKind, SectionKind, item_id
 from hrc_outreach.store import Store
-from hrc_outreach.store.items import upsert_items
+from hrc_outreach.store.items import upsert_items, withdraw_items
 from hrc_outreach.store.tables import EditionRow, FeaturedRow
 
 
 def _item(key: str, kind: ItemKind, **kw: object) -> ContentItem:
-    return ContentItem(id=item_id("src", key), source="src", source_key=key, kind=kind,
-                       title=f"Item {key}", language="en", **kw)  # type: ignore[arg-type]
+    return ContentItem(
+        id=item_id("src", key),
+        source="src",
+        source_key=key,
+        kind=kind,
+        title=f"Item {key}",
+        language="en",
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def _news(key: str, day: int, month: int = 11) -> ContentItem:
@@ -27,18 +34,26 @@ def _news(key: str, day: int, month: int = 11) -> ContentItem:
 
 
 def _event(key: str, month: int, day: int, hour: int = 13) -> ContentItem:
-    return _item(key, ItemKind.EVENT, start=datetime(2026, month, day, hour, tzinfo=UTC),
-                 timezone="Europe/Brussels")
+    return _item(
+        key,
+        ItemKind.EVENT,
+        start=datetime(2026, month, day, hour, tzinfo=UTC),
+        timezone="Europe/Brussels",
+    )
 
 
 @pytest.fixture
 def cfg(tmp_path: Path) -> Settings:
     (tmp_path / "editions").mkdir()
-    return Settings.model_validate({
-        "newsletter": {"editions_dir": str(tmp_path / "editions")},
-        "curate": {"event_window_days": 60,
-                   "caps": {"practice": 2, "project_update": 2, "event": 3, "news": 2}},
-    })
+    return Settings.model_validate(
+        {
+            "newsletter": {"editions_dir": str(tmp_path / "editions")},
+            "curate": {
+                "event_window_days": 60,
+                "caps": {"practice": 2, "project_update": 2, "event": 3, "news": 2},
+            },
+        }
+    )
 
 
 def _put(store: Store, *items: ContentItem) -> None:
@@ -61,8 +76,14 @@ def test_key_date_number_and_title(store: Store, cfg: Settings) -> None:
 
 
 def test_events_in_window_in_date_order_past_dropped(store: Store, cfg: Settings) -> None:
-    _put(store, _event("past", 11, 30), _event("late", 12, 20), _event("early", 12, 3),
-         _event("beyond", 2, 15), _news("n", 20))
+    _put(
+        store,
+        _event("past", 11, 30),
+        _event("late", 12, 20),
+        _event("early", 12, 3),
+        _event("beyond", 2, 15),
+        _news("n", 20),
+    )
     ed = _curate(store, cfg)
     events = next(s for s in ed.sections if s.kind is SectionKind.EVENTS)
     assert [i.source_key for i in events.items] == ["early", "late"]
@@ -70,8 +91,11 @@ def test_events_in_window_in_date_order_past_dropped(store: Store, cfg: Settings
 
 def test_event_on_the_last_day_of_the_window_is_in(store: Store, cfg: Settings) -> None:
     # 2026-12-01 + 60 days = 2027-01-30; an event that evening in Brussels is inside.
-    _put(store, _item("edge", ItemKind.EVENT, start=datetime(2027, 1, 30, 20, tzinfo=UTC)),
-         _item("out", ItemKind.EVENT, start=datetime(2027, 1, 31, 0, tzinfo=UTC)))
+    _put(
+        store,
+        _item("edge", ItemKind.EVENT, start=datetime(2027, 1, 30, 20, tzinfo=UTC)),
+        _item("out", ItemKind.EVENT, start=datetime(2027, 1, 31, 0, tzinfo=UTC)),
+    )
     ed = _curate(store, cfg)
     assert [i.source_key for i in ed.items] == ["edge"]
 
@@ -161,3 +185,22 @@ def test_bad_key_and_record_sent_unknown(store: Store, cfg: Settings) -> None:
         _curate(store, cfg, "2024-12")
     with store.session() as s, pytest.raises(CurateError, match="never drafted"):
         record_sent(s, "2030-01", ["en"])
+
+
+def test_withdrawn_items_are_left_out_even_when_pinned_but_a_sent_edition_keeps_them(
+    store: Store, cfg: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    _put(store, _event("kept", 12, 3), _event("off", 12, 4), _event("pinned", 12, 5))
+    (cfg.resolve(cfg.newsletter.editions_dir) / "2026-12.yaml").write_text(
+        "pin:\n  - src:pinned\n", encoding="utf-8"
+    )
+    with store.session() as s:
+        withdraw_items(s, "src", present=set(), cancelled={"off", "pinned"})
+    with caplog.at_level("WARNING"):
+        assert [i.source_key for i in _curate(store, cfg).items] == ["kept"]
+    assert "pinned item" in caplog.text and "withdrawn at its source" in caplog.text
+    # an edition already sent shows what it showed, withdrawn since or not
+    with store.session() as s:
+        record_sent(s, "2026-12", ["en"])
+        withdraw_items(s, "src", present=set(), cancelled={"kept"})
+    assert [i.source_key for i in _curate(store, cfg).items] == ["kept"]

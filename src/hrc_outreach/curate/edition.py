@@ -6,6 +6,7 @@ edition twice gives the same edition.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -27,8 +28,9 @@ from hrc_outreach.models import (
     Section,
     SectionKind,
 )
-from hrc_outreach.store.items import list_items
+from hrc_outreach.store.items import list_items, withdrawn_ids
 
+log = logging.getLogger(__name__)
 SECTION_ORDER = (SectionKind.PRACTICES, SectionKind.PROJECTS, SectionKind.EVENTS, SectionKind.NEWS)
 _OLDEST = datetime.min.replace(tzinfo=ZoneInfo("UTC"))
 
@@ -69,6 +71,8 @@ def curate_edition(
 
     ``today`` is "now" for curation (default: the edition's date): events must start within
     ``[today, today + curate.event_window_days]``; other items must be published by then.
+    Items withdrawn at their source (cancelled, removed) are left out, pinned or not; a sent
+    edition keeps what it had.
     Raises EmptyEditionError when nothing qualifies, CurateError for a bad key or pins file.
     """
     when = edition_date(key)
@@ -81,7 +85,9 @@ def curate_edition(
     choices_path = editions_dir(settings) / f"{key}.yaml"
     choices = load_choices(choices_path)
 
-    stored = {i.id: i for i in list_items(session)}
+    # Withdrawn items stay resolvable (a pin names them; a sent edition had them), never chosen.
+    stored = {i.id: i for i in list_items(session, include_withdrawn=True)}
+    withdrawn = withdrawn_ids(session)
     by_key = {f"{i.source}:{i.source_key}": i.id for i in stored.values()}
     pinned = _resolve_all(choices, choices.pin, stored, by_key, "pin")
     excluded = set(_resolve_all(choices, choices.exclude, stored, by_key, "exclude"))
@@ -96,18 +102,34 @@ def curate_edition(
         for item in stored.values():
             if item.id in excluded or item.id in featured or item.id in pinned:
                 continue
+            if item.id in withdrawn:
+                continue
             if item.kind is ItemKind.EVENT:
                 if item.start is None or not (window_start <= item.start < window_end):
                     continue
             elif item.published_at is not None and item.published_at >= day_end:
                 continue  # published after "now": not part of this edition yet
             candidates.append(item)
-        pins = [stored[i] for i in pinned if i not in excluded]
+        for i in pinned:
+            if i in withdrawn and i not in excluded:
+                log.warning(
+                    "edition %s: pinned item %s (%r) was withdrawn at its source; left "
+                    "out (remove the pin from %s)",
+                    key,
+                    i,
+                    stored[i].title,
+                    choices_path,
+                )
+        pins = [stored[i] for i in pinned if i not in excluded and i not in withdrawn]
         sections = _sections(candidates, pinned=pins, caps=settings.curate.caps)
 
     edition = Edition(
-        key=key, title=edition_title(settings, when), issue_number=number, date=when,
-        intro_markdown=read_intro(settings, key), sections=sections,
+        key=key,
+        title=edition_title(settings, when),
+        issue_number=number,
+        date=when,
+        intro_markdown=read_intro(settings, key),
+        sections=sections,
     )
     if edition.empty:
         raise EmptyEditionError(
@@ -120,8 +142,11 @@ def curate_edition(
 
 
 def _resolve_all(
-    choices: Choices, refs: Sequence[str], stored: dict[str, ContentItem],
-    by_key: dict[str, str], what: str,
+    choices: Choices,
+    refs: Sequence[str],
+    stored: dict[str, ContentItem],
+    by_key: dict[str, str],
+    what: str,
 ) -> list[str]:
     ids: list[str] = []
     for ref in refs:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,10 +37,17 @@ def format_month_year(d: date | datetime, lang: str) -> str:
     return bdates.format_skeleton("yMMMM", day, locale=babel_locale(lang))
 
 
+_FIXED_OFFSET = re.compile(r"^UTC([+-])(\d{2}):(\d{2})$")
+
+
 def _zone(tz: str | tzinfo | None, fallback: datetime) -> tzinfo:
     if tz is None:
         return fallback.tzinfo or UTC
     if isinstance(tz, str):
+        fixed = _FIXED_OFFSET.match(tz)  # a calendar's own zone that no IANA zone matches
+        if fixed:
+            offset = timedelta(hours=int(fixed.group(2)), minutes=int(fixed.group(3)))
+            return timezone(-offset if fixed.group(1) == "-" else offset)
         try:
             return ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):

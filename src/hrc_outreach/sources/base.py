@@ -20,12 +20,46 @@ class Document:
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    """The part of a source this gathering saw whole, so what is missing from it was withdrawn.
+
+    A stored item of the source that was not produced is withdrawn when it lies inside: its
+    ``start`` in ``[start, end)`` when those are given (a calendar's expansion window; items
+    without a start are then outside), and its key not under any of ``unsure`` (keys, or key
+    prefixes ending in "/", of entries the source could not read whole this time). A source
+    that only shows part of itself (a feed's latest N entries) gives no snapshot at all.
+    """
+
+    start: datetime | None = None
+    end: datetime | None = None
+    unsure: frozenset[str] = frozenset()
+
+    def covers(self, key: str, start: datetime | None) -> bool:
+        """Whether an item with this key and start is inside the snapshot."""
+        if self.start is not None or self.end is not None:
+            if start is None:
+                return False
+            if self.start is not None and start < self.start:
+                return False
+            if self.end is not None and start >= self.end:
+                return False
+        return not any(key == u or (u.endswith("/") and key.startswith(u)) for u in self.unsure)
+
+
+@dataclass(frozen=True)
 class SourceOutput:
-    """What one source produced: items, warnings (reported, not fatal), or "not modified"."""
+    """What one source produced: items, warnings (reported, not fatal), or "not modified".
+
+    ``cancelled`` are keys the source says are cancelled (an event with STATUS:CANCELLED, an
+    occurrence removed by EXDATE); ``snapshot``, when the source is authoritative, says where
+    anything not produced counts as withdrawn. Both leave the stored history in place.
+    """
 
     items: tuple[ContentItem, ...] = ()
     warnings: tuple[str, ...] = ()
     not_modified: bool = False
+    cancelled: tuple[str, ...] = ()
+    snapshot: Snapshot | None = None
 
 
 class Reader(Protocol):
@@ -51,7 +85,12 @@ class GatherContext:
 class Source(Protocol):
     """A source kind: turns one configured source into content items. Never raises for one bad
     entry (that is a warning); raises :class:`~hrc_outreach.errors.SourceError` when nothing can be
-    read at all."""
+    read at all.
+
+    A kind whose output depends on the clock as well as on the document (a calendar expanded
+    over a window that moves) sets the class attribute ``keeps_document = True``: gathering then
+    keeps the last document read in full and hands it over again after a 304 Not Modified.
+    """
 
     kind: ClassVar[SourceKind]
 

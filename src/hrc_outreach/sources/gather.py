@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import threading
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from sqlalchemy import func, select
@@ -25,13 +27,13 @@ from hrc_outreach.config import Settings, SourceConfig
 from hrc_outreach.errors import OutreachError, SourceError
 from hrc_outreach.i18n.detect import detect_language
 from hrc_outreach.models import ContentItem, GatherReport, GatherStatus, SourceReport
-from hrc_outreach.sources.base import GatherContext, Source, SourceOutput
+from hrc_outreach.sources.base import Document, GatherContext, Source, SourceOutput
 from hrc_outreach.sources.fetch import Deadline, FetchStats, HttpReader, Validators
 from hrc_outreach.sources.registry import source_for
 from hrc_outreach.sources.sanitize import html_to_text
 from hrc_outreach.store.db import Store
-from hrc_outreach.store.items import Upsert, upsert_items
-from hrc_outreach.store.tables import ItemRow, SourceStateRow
+from hrc_outreach.store.items import Upsert, upsert_items, withdraw_items
+from hrc_outreach.store.tables import ItemRow, SourceDocumentRow, SourceStateRow
 
 log = logging.getLogger(__name__)
 # Writes to the store are serialised within a process: SQLite refuses a write whose read snapshot
@@ -94,12 +96,78 @@ def _save_state(
         row.last_modified = validators.last_modified
 
 
+class _Replaying:
+    """A Reader that hands over the last document read in full when the server answers 304, for
+    sources whose output moves with the clock (``keeps_document``): a static calendar still
+    yields the occurrences its window has moved onto."""
+
+    def __init__(self, reader: HttpReader, last: Document | None) -> None:
+        self.reader, self.last = reader, last
+        self.replayed = False
+        self.read_in_full: Document | None = None
+
+    async def read(self, config: SourceConfig) -> Document | None:
+        doc = await self.reader.read(config)
+        if doc is None:
+            self.replayed = self.last is not None
+            return self.last
+        self.read_in_full = doc
+        return doc
+
+    async def get_json(
+        self, url: str, params: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, str]]:
+        return await self.reader.get_json(url, params)
+
+
+def _load_known(store: Store, name: str, keeps: bool) -> tuple[Validators, Document | None]:
+    """The source's validators, and its last document when its kind keeps one. Validators without
+    a kept document are dropped: a 304 would leave nothing to re-read."""
+    validators = load_validators(store, name)
+    if not keeps:
+        return validators, None
+    with store.session() as s:
+        row = s.get(SourceDocumentRow, name)
+        if row is None:
+            return Validators(), None
+        return validators, Document(row.content, row.base_url, row.content_type)
+
+
+def _keep_document(s: Session, name: str, doc: Document, now: datetime) -> None:
+    row = s.get(SourceDocumentRow, name)
+    if row is None:
+        row = SourceDocumentRow(name=name)
+        s.add(row)
+    row.content, row.base_url, row.content_type = doc.content, doc.base_url, doc.content_type
+    row.fetched_at = now
+
+
+def _withdraw(s: Session, name: str, output: SourceOutput, now: datetime) -> int:
+    """Items the source reports cancelled, or no longer has where it showed itself whole."""
+    if output.snapshot is None and not output.cancelled:
+        return 0
+    return withdraw_items(
+        s,
+        name,
+        present={i.source_key for i in output.items},
+        cancelled=output.cancelled,
+        covers=output.snapshot.covers if output.snapshot is not None else None,
+        now=now,
+    )
+
+
 def _store_output(
-    store: Store, config: SourceConfig, output: SourceOutput, reader: HttpReader, now: datetime
+    store: Store,
+    config: SourceConfig,
+    output: SourceOutput,
+    reader: HttpReader,
+    now: datetime,
+    document: Document | None = None,
 ) -> SourceReport:
-    """Items and the source's new validators in one transaction: a 304 never hides lost items."""
+    """Items, withdrawals and the source's new validators in one transaction: a 304 never hides
+    lost items."""
     with _WRITES, store.session() as s:
-        if output.not_modified:
+        if output.not_modified and not output.items and output.snapshot is None:
             unchanged = s.scalar(
                 select(func.count()).select_from(ItemRow).where(ItemRow.source == config.name)
             )
@@ -119,6 +187,9 @@ def _store_output(
             list(s.scalars(select(ItemRow).where(ItemRow.id.in_(ids[chunk : chunk + 500]))))
         with s.no_autoflush:
             counts = upsert_items(s, output.items)
+        withdrawn = _withdraw(s, config.name, output, now)
+        if document is not None:
+            _keep_document(s, config.name, document, now)
         _save_state(s, config.name, now, validators=reader.fetched.get(config.name), error=None)
     return SourceReport(
         name=config.name,
@@ -127,6 +198,8 @@ def _store_output(
         new=counts[Upsert.NEW],
         updated=counts[Upsert.UPDATED],
         unchanged=counts[Upsert.UNCHANGED],
+        withdrawn=withdrawn,
+        not_modified=output.not_modified,
         warnings=output.warnings,
     )
 
@@ -207,8 +280,10 @@ async def gather_one(
     kind = config.kind.value
     try:
         # The store's work runs in a thread so the other sources' fetches go on meanwhile.
-        known = await asyncio.to_thread(load_validators, store, config.name)
         source = source_for(config.kind)
+        # (a file is read whole every time: only a URL can answer 304)
+        keeps = bool(getattr(source, "keeps_document", False)) and config.url is not None
+        known, last = await asyncio.to_thread(_load_known, store, config.name, keeps)
         async with _slot(limit, run_deadline):
             deadline = Deadline.after(
                 settings.fetch.source_deadline_seconds, "source_deadline_seconds"
@@ -223,13 +298,17 @@ async def gather_one(
                 stats=stats,
                 deadline=deadline,
             )
-            ctx = GatherContext(settings=settings, reader=reader, now=now)
+            replay = _Replaying(reader, last)
+            ctx = GatherContext(settings=settings, reader=replay if keeps else reader, now=now)
             output = await _collect_within(source, config, ctx, deadline)
         items = await asyncio.to_thread(_detect_languages, output.items, settings)
-        output = SourceOutput(
-            items=tuple(items), warnings=output.warnings, not_modified=output.not_modified
+        output = dataclasses.replace(
+            output, items=tuple(items), not_modified=output.not_modified or replay.replayed
         )
-        report = await asyncio.to_thread(_store_output, store, config, output, reader, now)
+        document = replay.read_in_full if keeps else None
+        report = await asyncio.to_thread(
+            _store_output, store, config, output, reader, now, document
+        )
     except Exception as exc:
         message = _error_message(config, exc)
         log.warning("gather: %s", message)

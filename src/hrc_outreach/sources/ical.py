@@ -4,9 +4,23 @@ Recurring events are expanded over a window around ``ctx.now`` (options ``window
 180 ahead, and ``window_past_days``, default 30 back); each occurrence is one event item. Identity is
 the UID plus, for an occurrence of a series, its RECURRENCE-ID (the original start), so a moved
 occurrence updates its item instead of adding one; SEQUENCE and LAST-MODIFIED are kept, so a
-re-issued event changes the item's content and is recorded as an update. Cancelled events are
-skipped. Times are stored in UTC with the event's IANA zone in ``timezone``; floating times are read
-in the option ``timezone`` (else the newsletter's zone); all-day events keep their date at 00:00 UTC.
+re-issued event changes the item's content and is recorded as an update.
+
+Times are stored in UTC with the event's own zone in ``timezone``, as a name readers' dates can be
+shown in: an IANA name as written, Outlook's Windows names through CLDR's mapping (icalendar's
+``WINDOWS_TO_OLSON``), a custom VTIMEZONE as the IANA zone whose offsets it matches (else its fixed
+offset then, ``UTC+05:45``). Floating times are read in the option ``timezone`` (else the
+newsletter's zone); all-day events keep their date at 00:00 UTC.
+
+The calendar is authoritative inside its window: cancelled events and occurrences (STATUS,
+EXDATE) are reported as cancelled, and the output's snapshot says that an event missing from the
+window (deleted, or a series moved to another weekday) was withdrawn at the source.
+
+Expansion is bounded by work, not only by output: before anything is expanded, each series'
+cost (the occurrences the rule engine must step through from DTSTART to the window's end, BYxxx
+parts multiplied out, RDATEs) is estimated; a rule finer than a day without COUNT or UNTIL, a
+series over ``MAX_SERIES_WORK`` and series past the calendar's ``MAX_CALENDAR_WORK`` are refused
+with a warning naming the event. At most ``max_events`` (option) occurrences are kept.
 
 A broken calendar yields what can be read plus warnings; nothing readable is a SourceError.
 """
@@ -19,36 +33,74 @@ import html
 import itertools
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import cache
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import icalendar
 import recurring_ical_events
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from hrc_outreach.config import SourceConfig, SourceKind
 from hrc_outreach.errors import SourceError
 from hrc_outreach.models import ContentItem, ItemKind, item_id
-from hrc_outreach.sources.base import Document, GatherContext, SourceOutput
+from hrc_outreach.sources.base import Document, GatherContext, Snapshot, SourceOutput
+from hrc_outreach.sources.ical_work import WorkBudget, dates_of
 from hrc_outreach.sources.sanitize import html_to_text, safe_url, sanitize_html, short_title
 
 DEFAULT_WINDOW_DAYS = 180
 DEFAULT_PAST_DAYS = 30
 DEFAULT_MAX_PER_SERIES = 100
+DEFAULT_MAX_EVENTS = 5000
 MAX_WARNINGS = 20
+# Occurrences the rule engine may step through for one series, and for one calendar (see
+# ical_work). Measured here: about 3 µs and 60 bytes each (dateutil caches what it generated).
+MAX_SERIES_WORK = 100_000
+MAX_CALENDAR_WORK = 1_000_000
+# Within this distance of the window's edges an event may or may not be expanded (the library
+# compares the span with each event's own wall time), so it is never withdrawn for missing there.
+EDGE = timedelta(days=2)
 
 _URL = re.compile(r"https?://[^\s<>\"'()\[\]{}]+[^\s<>\"'()\[\]{}.,;:!?]")
 _LOOKS_HTML = re.compile(r"<(?:p|br|a|div|ul|ol|li|b|i|strong|em|span)\b[^>]*>", re.I)
 # Hosts of video meetings: a link to one is the event's online link.
-_MEETING_HOSTS = ("zoom.us", "teams.microsoft.com", "teams.live.com", "meet.google.com",
-                  "webex.com", "meet.jit.si", "whereby.com", "gotomeeting.com", "bigbluebutton",
-                  "livestorm.co", "youtube.com/live", "streamyard.com", "hopin.com")
-_REGISTRATION_HOSTS = ("eventbrite.", "forms.gle", "docs.google.com/forms", "typeform.com",
-                       "tickettailor.com", "lu.ma", "ti.to", "/register", "/registration")
+_MEETING_HOSTS = (
+    "zoom.us",
+    "teams.microsoft.com",
+    "teams.live.com",
+    "meet.google.com",
+    "webex.com",
+    "meet.jit.si",
+    "whereby.com",
+    "gotomeeting.com",
+    "bigbluebutton",
+    "livestorm.co",
+    "youtube.com/live",
+    "streamyard.com",
+    "hopin.com",
+)
+_REGISTRATION_HOSTS = (
+    "eventbrite.",
+    "forms.gle",
+    "docs.google.com/forms",
+    "typeform.com",
+    "tickettailor.com",
+    "lu.ma",
+    "ti.to",
+    "/register",
+    "/registration",
+)
 _REGISTRATION_WORDS = re.compile(
-    r"regist|sign[ -]?up|tickets?|inscri|anmeld|book (?:a|your) (?:place|seat)", re.I)
-_ONLINE_PROPS = ("CONFERENCE", "X-GOOGLE-CONFERENCE", "X-MICROSOFT-SKYPETEAMSMEETINGURL",
-                 "X-MICROSOFT-ONLINEMEETINGCONFLINK")
+    r"regist|sign[ -]?up|tickets?|inscri|anmeld|book (?:a|your) (?:place|seat)", re.I
+)
+_ONLINE_PROPS = (
+    "CONFERENCE",
+    "X-GOOGLE-CONFERENCE",
+    "X-MICROSOFT-SKYPETEAMSMEETINGURL",
+    "X-MICROSOFT-ONLINEMEETINGCONFLINK",
+)
 
 
 def _text(value: Any) -> str:
@@ -79,7 +131,7 @@ def text_to_html(text: str) -> str:
     for p in paragraphs:
         parts, last = [], 0
         for m in _URL.finditer(p):
-            parts.append(html.escape(p[last:m.start()], quote=False))
+            parts.append(html.escape(p[last : m.start()], quote=False))
             url = html.escape(m.group(0))
             parts.append(f'<a href="{url}">{url}</a>')
             last = m.end()
@@ -97,16 +149,98 @@ def _stamp(value: date | datetime) -> str:
     return value.strftime("%Y%m%d")
 
 
-def _zone_name(value: datetime, prop: Any) -> str | None:
-    tz = value.tzinfo
-    key = getattr(tz, "key", None)
-    if key:
-        return None if key in ("UTC", "Etc/UTC") else str(key)
-    if tz is not None and value.utcoffset() == timedelta(0) and str(tz) in ("UTC", "UTC+00:00"):
+_GEOGRAPHIC = (
+    "Africa/",
+    "America/",
+    "Antarctica/",
+    "Asia/",
+    "Atlantic/",
+    "Australia/",
+    "Europe/",
+    "Indian/",
+    "Pacific/",
+)
+
+
+@cache
+def _iana_zones() -> tuple[str, ...]:
+    """Every geographic IANA zone (no Etc/, US/, posix/ aliases), sorted."""
+    return tuple(sorted(z for z in available_timezones() if z.startswith(_GEOGRAPHIC)))
+
+
+@cache
+def _zoneinfo(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
         return None
-    params = getattr(prop, "params", None) or {}
-    tzid = params.get("TZID") if hasattr(params, "get") else None
-    return str(tzid) if tzid else None
+
+
+def _fixed_offset(offset: timedelta) -> str:
+    """``UTC+05:45``: a zone for one moment when no named zone fits."""
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+class _Zones:
+    """Names an event's zone so readers can be shown its own local time (see the module doc).
+
+    ``preferred`` zones are tried first when a custom VTIMEZONE is matched by its offsets (the
+    source's and the newsletter's zone), so the name is the one the organisers most likely meant.
+    """
+
+    def __init__(self, preferred: list[str]) -> None:
+        self.preferred = [p for p in dict.fromkeys(preferred) if p and _zoneinfo(p)]
+        self._matched: dict[tuple[str, int], str | None] = {}
+
+    @staticmethod
+    def _agrees(name: str, tz: tzinfo, moments: list[datetime]) -> bool:
+        zone = _zoneinfo(name)
+        return zone is not None and all(
+            m.astimezone(zone).utcoffset() == m.astimezone(tz).utcoffset() for m in moments
+        )
+
+    def name(self, value: datetime, prop: Any) -> str | None:
+        """The zone of an aware time: None for UTC, else a name ZoneInfo or a fixed offset reads."""
+        tz = value.tzinfo
+        if tz is None:
+            return None
+        key = getattr(tz, "key", None)
+        if key:
+            return None if key in ("UTC", "Etc/UTC") else str(key)
+        if value.utcoffset() == timedelta(0) and str(tz) in ("UTC", "UTC+00:00"):
+            return None
+        params = getattr(prop, "params", None) or {}
+        tzid = str(params.get("TZID") or "").strip() if hasattr(params, "get") else ""
+        here = [value.astimezone(UTC)]
+        cleaned = tzid.strip("/")
+        parts = cleaned.split("/")
+        named = [
+            cleaned,
+            WINDOWS_TO_OLSON.get(cleaned, ""),  # Outlook: CLDR's mapping
+            *("/".join(parts[n:]) for n in range(1, len(parts))),
+        ]  # "/vendor/Area/City"
+        for candidate in named:
+            if candidate.startswith(_GEOGRAPHIC) or candidate in ("UTC", "GMT"):
+                if self._agrees(candidate, tz, here):
+                    return candidate
+        # A custom VTIMEZONE: the zone that keeps the same offsets through the event's year.
+        ident = (tzid or repr(tz), value.year)
+        if ident not in self._matched:
+            year = [
+                datetime(value.year, month, day, 12, tzinfo=UTC)
+                for month in range(1, 13)
+                for day in (1, 16)
+            ]
+            self._matched[ident] = next(
+                (z for z in (*self.preferred, *_iana_zones()) if self._agrees(z, tz, year)), None
+            )
+        match = self._matched[ident]
+        if match is not None and self._agrees(match, tz, here):
+            return match
+        offset = value.utcoffset()
+        return _fixed_offset(offset) if offset is not None else None
 
 
 def _as_utc(value: date | datetime, floating: tzinfo) -> datetime:
@@ -163,7 +297,7 @@ def _registration_link(component: Any, description: str) -> str | None:
         if url:
             return url
     for m in _URL.finditer(description):
-        before = description[max(0, m.start() - 60): m.start()]
+        before = description[max(0, m.start() - 60) : m.start()]
         lowered = m.group(0).lower()
         if _REGISTRATION_WORDS.search(before) or any(h in lowered for h in _REGISTRATION_HOSTS):
             return _http(m.group(0))
@@ -200,10 +334,38 @@ def _int(value: Any) -> int:
         return 0
 
 
-def event_to_item(component: Any, config: SourceConfig, base: str, floating: tzinfo,
-                  language: str, recurring: bool = False) -> ContentItem | None:
+def _event_key(component: Any, recurring: bool, title: str) -> str:
+    """The event's identity in its source: UID (+ the occurrence's RECURRENCE-ID in a series)."""
+    uid = _text(component.get("UID"))
+    # The library stamps every occurrence with a RECURRENCE-ID; only a series' count for identity.
+    recurrence_id = _dt(component, "RECURRENCE-ID") if recurring else None
+    start = _dt(component, "DTSTART")
+    if uid:
+        return f"{uid}/{_stamp(recurrence_id)}" if recurrence_id is not None else uid
+    # no UID (invalid, but common): the title and the start identify it
+    stamp = _stamp(start) if start is not None else ""
+    return "sha256:" + hashlib.sha256(f"{title}\x1f{stamp}".encode()).hexdigest()[:32]
+
+
+def _cancelled(component: Any) -> bool:
+    return _text(component.get("STATUS")).upper() == "CANCELLED"
+
+
+def _title(component: Any, description: str) -> str:
+    return _text(component.get("SUMMARY")) or short_title(description) or "(untitled)"
+
+
+def event_to_item(
+    component: Any,
+    config: SourceConfig,
+    base: str,
+    floating: tzinfo,
+    language: str,
+    recurring: bool = False,
+    zones: _Zones | None = None,
+) -> ContentItem | None:
     """One expanded VEVENT occurrence as an event item; None when cancelled or without a start."""
-    if _text(component.get("STATUS")).upper() == "CANCELLED":
+    if _cancelled(component):
         return None
     start = _dt(component, "DTSTART")
     if start is None:
@@ -213,23 +375,23 @@ def event_to_item(component: Any, config: SourceConfig, base: str, floating: tzi
         duration = getattr(component.get("DURATION"), "dt", None)
         if isinstance(duration, timedelta):
             end = start + duration
-    uid = _text(component.get("UID"))
-    # The library stamps every occurrence with a RECURRENCE-ID; only a series' count for identity.
-    recurrence_id = _dt(component, "RECURRENCE-ID") if recurring else None
     summary_html, description = _description_html(component, base)
-    title = _text(component.get("SUMMARY")) or short_title(description) or "(untitled)"
-    if uid:
-        key = f"{uid}/{_stamp(recurrence_id)}" if recurrence_id is not None else uid
-    else:  # no UID (invalid, but common): the title and the start identify it
-        digest = hashlib.sha256(f"{title}\x1f{_stamp(start)}".encode()).hexdigest()[:32]
-        key = "sha256:" + digest
+    title = _title(component, description)
+    key = _event_key(component, recurring, title)
     all_day = not isinstance(start, datetime)
     location = _text(component.get("LOCATION"))
     url = _http(_text(component.get("URL")), base)
     modified = _dt(component, "LAST-MODIFIED")
     created = _dt(component, "CREATED") or _dt(component, "DTSTAMP")
-    image = next((u for u in (_http(str(v), base) for v in _all(component.get("IMAGE"))) if u),
-                 None)
+    image = next(
+        (u for u in (_http(str(v), base) for v in _all(component.get("IMAGE"))) if u), None
+    )
+    zone: str | None = None
+    if not all_day and isinstance(start, datetime):
+        if start.tzinfo is None:
+            zone = getattr(floating, "key", None)
+        else:
+            zone = (zones or _Zones([])).name(start, component.get("DTSTART"))
     return ContentItem(
         id=item_id(config.name, key),
         source=config.name,
@@ -247,9 +409,7 @@ def event_to_item(component: Any, config: SourceConfig, base: str, floating: tzi
         start=_as_utc(start, floating),
         end=_as_utc(end, floating) if end is not None else None,
         all_day=all_day,
-        timezone=None if all_day else (
-            _zone_name(start, component.get("DTSTART")) if isinstance(start, datetime)
-            and start.tzinfo else getattr(floating, "key", None)),
+        timezone=zone,
         location=location or None,
         online_url=_online_link(component, location, description),
         registration_url=_registration_link(component, description),
@@ -261,8 +421,10 @@ def _calendars(doc: Document, config: SourceConfig) -> list[Any]:
     try:
         parsed = icalendar.Calendar.from_ical(doc.content, multiple=True)
     except Exception as exc:  # icalendar raises ValueError, KeyError, ... on broken input
-        raise SourceError(f"{config.location} is not a readable iCalendar file: "
-                          f"{type(exc).__name__}: {exc}", source=config.name) from exc
+        raise SourceError(
+            f"{config.location} is not a readable iCalendar file: {type(exc).__name__}: {exc}",
+            source=config.name,
+        ) from exc
     calendars = []
     for component in parsed:
         if component.name == "VCALENDAR":
@@ -272,8 +434,9 @@ def _calendars(doc: Document, config: SourceConfig) -> list[Any]:
             wrapper.add_component(component)
             calendars.append(wrapper)
     if not calendars:
-        raise SourceError(f"{config.location} holds no VCALENDAR; is it an .ics file?",
-                          source=config.name)
+        raise SourceError(
+            f"{config.location} holds no VCALENDAR; is it an .ics file?", source=config.name
+        )
     return calendars
 
 
@@ -282,29 +445,74 @@ def _option_int(config: SourceConfig, name: str, default: int) -> int:
     try:
         return int(value)
     except (TypeError, ValueError) as exc:
-        raise SourceError(f"option {name}={value!r} must be a whole number",
-                          source=config.name) from exc
+        raise SourceError(
+            f"option {name}={value!r} must be a whole number", source=config.name
+        ) from exc
 
 
 def _floating_zone(config: SourceConfig, calendar: Any, default: str) -> tzinfo:
     for name in (config.options.get("timezone"), _text(calendar.get("X-WR-TIMEZONE")), default):
         if name:
-            try:
-                return ZoneInfo(str(name))
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
+            zone = _zoneinfo(str(name)) or _zoneinfo(WINDOWS_TO_OLSON.get(str(name), ""))
+            if zone is not None:
+                return zone
     return UTC
+
+
+@dataclass
+class _Findings:
+    """What reading one document found besides items: warnings, what is cancelled, and which
+    events could not be read whole this time (never withdrawn for missing)."""
+
+    warnings: list[str] = field(default_factory=list)
+    cancelled: set[str] = field(default_factory=set)
+    unsure: set[str] = field(default_factory=set)  # UIDs
+    unsure_unnamed: bool = False  # an event without UID failed: no snapshot at all
+
+    def trouble(self, uid: str | None) -> None:
+        if uid and not uid.startswith("#") and uid != "?":
+            self.unsure.add(uid)
+        else:
+            self.unsure_unnamed = True
+
+
+def _named(component: Any) -> str:
+    """How a warning names an event: its summary and UID."""
+    summary, uid = _text(component.get("SUMMARY")), _text(component.get("UID"))
+    if summary and uid:
+        return f"event {summary!r} (UID {uid})"
+    return f"event {summary!r}" if summary else f"event {uid or '?'}"
+
+
+def _groups(calendar: Any) -> dict[str, list[Any]]:
+    """The calendar's VEVENTs by UID (a series and its modified occurrences share one)."""
+    groups: dict[str, list[Any]] = {}
+    for n, c in enumerate(calendar.subcomponents):
+        if c.name == "VEVENT":
+            groups.setdefault(_text(c.get("UID")) or f"#{n}", []).append(c)
+    return groups
+
+
+def _within_budget(calendar: Any, end: datetime, budget: WorkBudget, found: _Findings) -> None:
+    """Take out of ``calendar``, before anything is expanded, the series too costly to expand."""
+    refused: set[int] = set()
+    for uid, events in _groups(calendar).items():
+        why = budget.admit(events, end)
+        if why is None:
+            continue
+        master = next((e for e in events if e.get("RECURRENCE-ID") is None), events[0])
+        found.warnings.append(f"{_named(master)} refused, not expanded: {why}")
+        found.trouble(uid)
+        refused.update(id(e) for e in events)
+    if refused:
+        calendar.subcomponents[:] = [c for c in calendar.subcomponents if id(c) not in refused]
 
 
 def _by_uid(calendar: Any) -> list[tuple[str, Any]]:
     """The calendar split into one calendar per UID (with every VTIMEZONE), to expand alone."""
     zones = [c for c in calendar.subcomponents if c.name == "VTIMEZONE"]
-    groups: dict[str, list[Any]] = {}
-    for n, c in enumerate(calendar.subcomponents):
-        if c.name == "VEVENT":
-            groups.setdefault(_text(c.get("UID")) or f"#{n}", []).append(c)
     out = []
-    for uid, events in groups.items():
+    for uid, events in _groups(calendar).items():
         part = icalendar.Calendar()
         for name, value in calendar.items():
             if name.startswith("X-") or name == "CALSCALE":  # X-WR-TIMEZONE matters
@@ -321,90 +529,162 @@ def _why(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _expand(calendar: Any, start: datetime, end: datetime, per_series: int,
-            warnings: list[str]) -> Iterator[Any]:
-    query = recurring_ical_events.of(calendar, keep_recurrence_attributes=True,
-                                     skip_bad_series=True)
+def _expand(
+    calendar: Any, start: datetime, end: datetime, per_series: int, found: _Findings
+) -> Iterator[Any]:
+    query = recurring_ical_events.of(
+        calendar, keep_recurrence_attributes=True, skip_bad_series=True
+    )
     # The library compares naive spans with every kind of event time (aware, floating, dates).
     span_start, span_end = start.replace(tzinfo=None), end.replace(tzinfo=None)
     for series in query.series:
-        uid = getattr(series, "uid", "") or "?"
+        uid = str(getattr(series, "uid", "") or "")
         try:
-            occurrences = list(itertools.islice(series.between(span_start, span_end),
-                                                per_series + 1))
+            occurrences = list(
+                itertools.islice(series.between(span_start, span_end), per_series + 1)
+            )
         except Exception as exc:  # one bad series (a broken RRULE) must not end the calendar
-            warnings.append(f"event {uid!s} skipped: {_why(exc)}")
+            found.warnings.append(f"event {uid or '?'} skipped: {_why(exc)}")
+            found.trouble(uid)
             continue
         if len(occurrences) > per_series:
-            warnings.append(f"event {uid!s}: only the first {per_series} occurrences kept "
-                            "(raise the option max_per_series)")
+            found.warnings.append(
+                f"event {uid or '?'}: only the first {per_series} occurrences "
+                "kept (raise the option max_per_series)"
+            )
+            found.trouble(uid)
             occurrences = occurrences[:per_series]
         for occurrence in occurrences:
             try:
                 yield occurrence.as_component(True)
             except Exception as exc:
-                warnings.append(f"an occurrence of {uid!s} skipped: {_why(exc)}")
+                found.warnings.append(f"an occurrence of {uid or '?'} skipped: {_why(exc)}")
+                found.trouble(uid)
 
 
-def _occurrences(calendar: Any, start: datetime, end: datetime, per_series: int,
-                 warnings: list[str]) -> Iterator[Any]:
+def _occurrences(
+    calendar: Any, start: datetime, end: datetime, per_series: int, found: _Findings
+) -> Iterator[Any]:
     try:
-        local: list[str] = []
-        found = list(_expand(calendar, start, end, per_series, local))
+        local = _Findings()
+        occurrences = list(_expand(calendar, start, end, per_series, local))
     except Exception:
         # One event the library cannot take (no DTSTART, two DTSTARTs...) fails the whole
         # calendar: expand event by event instead, so only that event is lost.
         for uid, part in _by_uid(calendar):
             try:
-                yield from list(_expand(part, start, end, per_series, warnings))
+                yield from list(_expand(part, start, end, per_series, found))
             except Exception as exc:
-                warnings.append(f"event {uid} skipped: {_why(exc)}")
+                found.warnings.append(f"event {uid} skipped: {_why(exc)}")
+                found.trouble(uid)
         return
-    warnings.extend(local)
-    yield from found
+    found.warnings.extend(local.warnings)
+    found.unsure |= local.unsure
+    found.unsure_unnamed |= local.unsure_unnamed
+    yield from occurrences
 
 
-def parse_ical(doc: Document, config: SourceConfig, now: datetime, default_tz: str,
-               language: str) -> SourceOutput:
+def _excluded(calendar: Any, series_uids: set[str]) -> Iterator[str]:
+    """Keys of the occurrences a series' EXDATEs take out (whatever the window)."""
+    for c in calendar.walk("VEVENT"):
+        uid = _text(c.get("UID"))
+        if not uid or uid not in series_uids:
+            continue
+        for exdate in _all(c.get("EXDATE")):
+            for value in dates_of(exdate):
+                if isinstance(getattr(value, "dt", None), date):
+                    yield f"{uid}/{_stamp(value.dt)}"
+
+
+def parse_ical(
+    doc: Document, config: SourceConfig, now: datetime, default_tz: str, language: str
+) -> SourceOutput:
     """Event items in the window around ``now``, and warnings, from one iCalendar document."""
     ahead = _option_int(config, "window_days", DEFAULT_WINDOW_DAYS)
     back = _option_int(config, "window_past_days", DEFAULT_PAST_DAYS)
     per_series = _option_int(config, "max_per_series", DEFAULT_MAX_PER_SERIES)
+    max_events = _option_int(config, "max_events", DEFAULT_MAX_EVENTS)
     now = now if now.tzinfo else now.replace(tzinfo=UTC)
     start, end = now - timedelta(days=back), now + timedelta(days=ahead)
-    warnings: list[str] = []
+    found = _Findings()
+    budget = WorkBudget(series=MAX_SERIES_WORK, calendar=MAX_CALENDAR_WORK)
     items: dict[str, ContentItem] = {}
     for calendar in _calendars(doc, config):
         errors = [e for c in calendar.walk() for e in (getattr(c, "errors", None) or [])]
         if errors:
-            warnings.append(f"{len(errors)} unreadable propert{'y' if len(errors) == 1 else 'ies'}"
-                            f" ignored (first: {errors[0]})")
+            found.warnings.append(
+                f"{len(errors)} unreadable propert{'y' if len(errors) == 1 else 'ies'}"
+                f" ignored (first: {errors[0]})"
+            )
         floating = _floating_zone(config, calendar, default_tz)
+        zones = _Zones(
+            [
+                str(config.options.get("timezone") or ""),
+                _text(calendar.get("X-WR-TIMEZONE")),
+                default_tz,
+            ]
+        )
         series_uids = {
-            _text(c.get("UID")) for c in calendar.walk("VEVENT")
+            _text(c.get("UID"))
+            for c in calendar.walk("VEVENT")
             if any(c.get(p) is not None for p in ("RRULE", "RDATE", "RECURRENCE-ID"))
         }
-        for component in _occurrences(calendar, start, end, per_series, warnings):
+        found.cancelled.update(_excluded(calendar, series_uids))
+        _within_budget(calendar, end, budget, found)
+        for component in _occurrences(calendar, start, end, per_series, found):
+            uid = _text(component.get("UID"))
             try:
-                recurring = _text(component.get("UID")) in series_uids
-                item = event_to_item(component, config, doc.base_url, floating, language,
-                                     recurring)
+                recurring = uid in series_uids
+                if _cancelled(component):
+                    _, text = _description_html(component, doc.base_url)
+                    found.cancelled.add(_event_key(component, recurring, _title(component, text)))
+                    continue
+                item = event_to_item(
+                    component, config, doc.base_url, floating, language, recurring, zones
+                )
             except Exception as exc:
-                uid = _text(component.get("UID")) or _text(component.get("SUMMARY")) or "?"
-                warnings.append(f"event {uid} skipped: {type(exc).__name__}: {exc}")
+                found.warnings.append(f"{_named(component)} skipped: {type(exc).__name__}: {exc}")
+                found.trouble(uid)
                 continue
             if item is not None:
                 items[item.id] = item  # the same occurrence twice (two calendars): keep one
+    ordered = sorted(items.values(), key=lambda i: (i.start or now, i.source_key))
+    cut = end
+    if len(ordered) > max_events:
+        cut = ordered[max_events].start or end
+        found.warnings.append(
+            f"only the first {max_events} of {len(ordered)} events kept "
+            "(raise the option max_events)"
+        )
+        ordered = ordered[:max_events]
+    warnings = found.warnings
     if len(warnings) > MAX_WARNINGS:
         warnings = [*warnings[:MAX_WARNINGS], f"... and {len(warnings) - MAX_WARNINGS} more"]
-    ordered = sorted(items.values(), key=lambda i: (i.start or now, i.source_key))
-    return SourceOutput(items=tuple(ordered), warnings=tuple(warnings))
+    # Inside the window the calendar is the whole truth: an event missing there was withdrawn.
+    snapshot = (
+        None
+        if found.unsure_unnamed
+        else Snapshot(
+            start=start + EDGE,
+            end=min(cut, end - EDGE),
+            unsure=frozenset(u for uid in found.unsure for u in (uid, uid + "/")),
+        )
+    )
+    present = {i.source_key for i in ordered}
+    return SourceOutput(
+        items=tuple(ordered),
+        warnings=tuple(warnings),
+        cancelled=tuple(sorted(found.cancelled - present)),
+        snapshot=snapshot,
+    )
 
 
 class ICalSource:
     """iCalendar feeds and files (``kind = "ical"``)."""
 
     kind: ClassVar[SourceKind] = SourceKind.ICAL
+    # Its output moves with the window: after a 304, gathering hands the last document over again.
+    keeps_document: ClassVar[bool] = True
 
     async def collect(self, config: SourceConfig, ctx: GatherContext) -> SourceOutput:
         doc = await ctx.reader.read(config)

@@ -1,8 +1,14 @@
-"""Items in the store: upsert keyed by stable id, with every earlier version kept."""
+"""Items in the store: upsert keyed by stable id, with every earlier version kept.
+
+An item its source no longer has (cancelled, removed, an occurrence that moved) is *withdrawn*:
+the row and its history stay, :func:`list_items` leaves it out unless asked, and the source
+bringing it back clears the mark.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -11,6 +17,9 @@ from sqlalchemy.orm import Session
 
 from hrc_outreach.models import ContentItem, ItemKind
 from hrc_outreach.store.tables import ItemRow, ItemVersionRow, utcnow
+
+CANCELLED = "cancelled at the source"
+MISSING = "no longer in the source"
 
 
 class Upsert(StrEnum):
@@ -38,7 +47,12 @@ def _apply(session: Session, row: ItemRow | None, item: ContentItem) -> Upsert:
     if row is None:
         session.add(ItemRow(id=item.id, version=1, **fields))
         return Upsert.NEW
+    back = row.withdrawn_at is not None  # the source has it again
+    row.withdrawn_at = row.withdrawn_reason = None
     if row.content_hash == fields["content_hash"]:
+        if back:
+            row.updated_at = utcnow()
+            return Upsert.UPDATED
         return Upsert.UNCHANGED
     session.add(
         ItemVersionRow(
@@ -67,7 +81,9 @@ def upsert_items(session: Session, items: Iterable[ContentItem]) -> dict[Upsert,
     existing: dict[str, ItemRow] = {}
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]
-        existing.update((r.id, r) for r in session.scalars(select(ItemRow).where(ItemRow.id.in_(chunk))))
+        existing.update(
+            (r.id, r) for r in session.scalars(select(ItemRow).where(ItemRow.id.in_(chunk)))
+        )
     for item_id, item in latest.items():
         counts[_apply(session, existing.get(item_id), item)] += 1
     session.flush()
@@ -89,9 +105,13 @@ def list_items(
     kind: ItemKind | None = None,
     source: str | None = None,
     since: datetime | None = None,
+    include_withdrawn: bool = False,
 ) -> Sequence[ContentItem]:
-    """Stored items, newest first (by published time, then first seen)."""
+    """Stored items, newest first (by published time, then first seen); withdrawn ones only when
+    ``include_withdrawn``."""
     q = select(ItemRow)
+    if not include_withdrawn:
+        q = q.where(ItemRow.withdrawn_at.is_(None))
     if kind is not None:
         q = q.where(ItemRow.kind == kind.value)
     if source is not None:
@@ -104,5 +124,70 @@ def list_items(
 
 def item_history(session: Session, item_id: str) -> list[ContentItem]:
     """Earlier versions of an item, oldest first."""
-    q = select(ItemVersionRow).where(ItemVersionRow.item_id == item_id).order_by(ItemVersionRow.version)
+    q = (
+        select(ItemVersionRow)
+        .where(ItemVersionRow.item_id == item_id)
+        .order_by(ItemVersionRow.version)
+    )
     return [ContentItem.model_validate(r.data) for r in session.scalars(q)]
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """Why and when an item was withdrawn."""
+
+    at: datetime
+    reason: str
+
+
+def withdrawal(session: Session, item_id: str) -> Withdrawal | None:
+    """The item's withdrawal, or None while its source still has it (or it is unknown)."""
+    row = session.get(ItemRow, item_id)
+    if row is None or row.withdrawn_at is None:
+        return None
+    return Withdrawal(at=row.withdrawn_at, reason=row.withdrawn_reason or MISSING)
+
+
+def withdrawn_ids(session: Session) -> set[str]:
+    """Ids of every withdrawn item."""
+    return set(session.scalars(select(ItemRow.id).where(ItemRow.withdrawn_at.is_not(None))))
+
+
+def withdraw_items(
+    session: Session,
+    source: str,
+    *,
+    present: Collection[str],
+    cancelled: Collection[str] = (),
+    covers: Callable[[str, datetime | None], bool] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Mark withdrawn the stored items of ``source`` it no longer has; returns how many.
+
+    ``present`` are the source keys the source produced this time (never withdrawn);
+    ``cancelled`` keys the source says are cancelled; ``covers(key, start)`` says whether the
+    source saw the part where an item lies whole (see ``sources.base.Snapshot``): a covered item
+    not present is withdrawn. Without ``covers`` only cancelled items are. Rows stay, with history.
+    """
+    when = now or utcnow()
+    keep = set(present)
+    gone = set(cancelled) - keep
+    if not gone and covers is None:
+        return 0
+    q = select(ItemRow).where(ItemRow.source == source, ItemRow.withdrawn_at.is_(None))
+    if covers is None and len(gone) <= 500:  # else scan the source's rows: no huge IN list
+        q = q.where(ItemRow.source_key.in_(gone))
+    count = 0
+    for row in session.scalars(q):
+        if row.source_key in keep:
+            continue
+        if row.source_key in gone:
+            reason = CANCELLED
+        elif covers is not None and covers(row.source_key, row.start_at):
+            reason = MISSING
+        else:
+            continue
+        row.withdrawn_at, row.withdrawn_reason = when, reason
+        count += 1
+    session.flush()
+    return count
