@@ -158,6 +158,10 @@ def check_encoding(doc: Document, config: SourceConfig) -> tuple[Document, str |
     return _as_utf8(doc, str(best)), warn(f"{how}; detected {detected} and read it as such")
 
 
+def _is_web(url: str | None) -> bool:
+    return bool(url) and str(url).lower().startswith(("http://", "https://"))
+
+
 def normalize_language(tag: str | None, languages: Sequence[str] = ()) -> str | None:
     """A language tag as the configuration spells it (``pt-PT`` → ``pt_PT``), else its primary
     subtag (``en-US`` → ``en``); None for an empty or unusable tag.
@@ -290,19 +294,30 @@ def entry_to_item(
     )
 
 
-def parse_feed(doc: Document, config: SourceConfig, languages: Sequence[str]) -> SourceOutput:
-    """Items and warnings from a feed document; SourceError when nothing in it is a feed."""
-    doc, charset_warning = check_encoding(doc, config)
-    headers = {"content-location": doc.base_url} if doc.base_url else {}
+def _parse(doc: Document, base: str, config: SourceConfig) -> Any:
+    headers = {"content-location": base} if base else {}
     # A file has no Content-Type; without one feedparser reports every file as ill-formed.
     headers["content-type"] = doc.content_type or "application/xml"
     try:
         # A stream, never bytes: feedparser would try bytes as a file name first.
-        parsed = feedparser.parse(io.BytesIO(doc.content), response_headers=headers)
+        return feedparser.parse(io.BytesIO(doc.content), response_headers=headers)
     except Exception as exc:  # feedparser promises not to raise; a source must not crash anyway
         raise SourceError(
             f"cannot parse {config.location} as a feed: {exc}", source=config.name
         ) from exc
+
+
+def parse_feed(doc: Document, config: SourceConfig, languages: Sequence[str]) -> SourceOutput:
+    """Items and warnings from a feed document; SourceError when nothing in it is a feed."""
+    doc, charset_warning = check_encoding(doc, config)
+    parsed = _parse(doc, doc.base_url, config)
+    base = doc.base_url
+    if not _is_web(base):
+        # Relative links resolve (RFC 3986) against xml:base, else where the document is; a file
+        # is nowhere a reader can go, so the feed's own link stands in for its address.
+        own = safe_url((parsed.get("feed") or {}).get("link"), base)
+        if own and _is_web(own):
+            parsed, base = _parse(doc, own, config), own
     warnings: list[str] = [charset_warning] if charset_warning else []
     bozo = parsed.get("bozo")
     entries = parsed.get("entries") or []
@@ -325,7 +340,7 @@ def parse_feed(doc: Document, config: SourceConfig, languages: Sequence[str]) ->
     items: list[ContentItem] = []
     for n, entry in enumerate(entries, 1):
         try:
-            item = entry_to_item(entry, feed, config, doc.base_url, languages)
+            item = entry_to_item(entry, feed, config, base, languages)
         except Exception as exc:  # one strange entry is a warning, never the end of the source
             warnings.append(f"entry {n} skipped: {type(exc).__name__}: {exc}")
             continue
