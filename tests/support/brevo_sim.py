@@ -42,6 +42,7 @@ class Faults:
     fraction_500: float = 0.0
     retry_after: float = 1.0
     fail_400_email: str | None = None  # a request holding this recipient is refused with 400
+    first_429_email: str | None = None  # the first request holding it: 429, Retry-After retry_after
     delay_before: float = 0.0  # seconds before deciding (a kill here: nothing was accepted)
     delay_after: float = 0.0  # seconds after accepting, before answering (a kill here: in doubt)
     seed: int = 0
@@ -67,6 +68,7 @@ class _State:
         self.faults = faults
         self.rng = random.Random(faults.seed)
         self.lock = threading.Lock()
+        self.held = False  # first_429_email answered once
 
     def log(self, status: int, key: str | None, n: int) -> None:
         with self.lock:
@@ -127,7 +129,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with st.lock:
             roll = st.rng.random()
-        if roll < f.fraction_429:
+            hold = bool(f.first_429_email and f.first_429_email in emails and not st.held)
+            st.held = st.held or hold
+        if hold or roll < f.fraction_429:
             st.log(429, key, len(emails))
             self._answer(
                 429,
@@ -228,7 +232,11 @@ def request_log(state: Path) -> Counter[int]:
 
 
 def start_process(
-    state: Path, *, delay_before: float = 0.0, delay_after: float = 0.0
+    state: Path,
+    *,
+    delay_before: float = 0.0,
+    delay_after: float = 0.0,
+    extra: tuple[str, ...] = (),
 ) -> tuple[subprocess.Popen[str], str]:
     """The simulator as its own process (it outlives a killed client); (process, base URL)."""
     root = Path(__file__).resolve().parents[2]
@@ -244,6 +252,7 @@ def start_process(
             f"{delay_before}",
             "--delay-after",
             f"{delay_after}",
+            *extra,
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -263,6 +272,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--fraction-500", type=float, default=0.0)
     p.add_argument("--retry-after", type=float, default=1.0)
     p.add_argument("--fail-400-email")
+    p.add_argument("--first-429-email")
     p.add_argument("--delay-before", type=float, default=0.0)
     p.add_argument("--delay-after", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=0)
@@ -272,6 +282,7 @@ def main(argv: list[str] | None = None) -> None:
         fraction_500=a.fraction_500,
         retry_after=a.retry_after,
         fail_400_email=a.fail_400_email,
+        first_429_email=a.first_429_email,
         delay_before=a.delay_before,
         delay_after=a.delay_after,
         seed=a.seed,

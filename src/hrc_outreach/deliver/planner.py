@@ -17,6 +17,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hrc_outreach.approval import require_approval
 from hrc_outreach.config import Settings
 from hrc_outreach.errors import DeliveryError
 from hrc_outreach.models import BatchState, Frozen, JobState, RecipientState, RenderedMessage
@@ -295,6 +296,7 @@ def plan_job(
     >>> plan_job(store, settings, "2026-12", messages, "brevo")  # doctest: +SKIP
     1
     """
+    approval_id = require_approval(store, edition_key, messages, provider=provider_name).id
     if max_recipients is None:
         max_recipients = provider_max(provider_name)
     with store.session() as s:
@@ -338,6 +340,7 @@ _RECIPIENT_COLUMNS = (
     "lang",
     "state",
     "note",
+    "attempts",
 )
 
 
@@ -375,6 +378,7 @@ class _BatchWriter:
                 mlang,
                 RecipientState.PENDING.value,
                 None if mlang == lang else f"sent in {lang}: no {mlang} message",
+                0,
             )
             for sid, email, name, mlang in members
         ]

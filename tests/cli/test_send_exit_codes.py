@@ -1,0 +1,83 @@
+"""`edition send` exit codes when a relay fails part-way: 2 while someone waits for a person (named,
+with the reason), 0 once a person's decision settled everyone; nobody mailed twice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from typer.testing import CliRunner
+
+from hrc_outreach.cli import app
+from hrc_outreach.store import Store
+from tests.deliver.test_partial_failures import DroppingRelay
+from tests.deliver.test_provider_smtp import free_port
+from tests.support.ledger_data import add_edition, add_subscribers, email_of, messages, write_draft
+
+KEY = "2026-12"
+N = 12
+ENV = {"HRC_TOKEN_SECRET": "cli-exit-codes-secret-0123456789"}
+
+
+@pytest.fixture
+def relay() -> DroppingRelay:
+    return DroppingRelay(after=4, keep=False)
+
+
+@pytest.fixture
+def config(tmp_path: Path, relay: DroppingRelay) -> object:
+    port = free_port()
+    controller = Controller(relay, hostname="127.0.0.1", port=port)
+    controller.start()
+    cfg = tmp_path / "outreach.toml"
+    db = tmp_path / "store.db"
+    cfg.write_text(
+        f'out_dir = "out"\n[store]\nurl = "sqlite:///{db}"\n[i18n]\nlanguages = ["en"]\n'
+        f'[delivery]\nprovider = "smtp"\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\n'
+        "smtp_timeout_seconds = 5\nbackoff_seconds = 0.05\n",
+        encoding="utf-8",
+    )
+    store = Store(f"sqlite:///{db}")
+    add_subscribers(store, N, ("en",))
+    add_edition(store, KEY)
+    store.dispose()
+    write_draft(tmp_path / "out", messages(KEY, ("en",)))
+    yield cfg
+    controller.stop()
+
+
+def run(config: object, *args: str) -> object:
+    return CliRunner().invoke(app, ["--config", str(config), *args], env=ENV)
+
+
+def approve(config: object) -> None:
+    r = run(config, "edition", "approve", KEY, "--show", "--json")
+    assert r.exit_code == 0, r.output  # type: ignore[attr-defined]
+    hashes = json.loads(r.stdout)["hashes_arg"]  # type: ignore[attr-defined]
+    r = run(config, "edition", "approve", KEY, "--by", "Ana", "--hashes", hashes)
+    assert r.exit_code == 0, r.output  # type: ignore[attr-defined]
+
+
+def test_send_exits_2_naming_who_waits_then_0_after_a_persons_decision(
+    config: object, relay: DroppingRelay
+) -> None:
+    approve(config)
+    r = run(config, "edition", "send", KEY, "--json")
+    assert r.exit_code == 2, r.output  # type: ignore[attr-defined]
+    report = json.loads(r.stdout)  # type: ignore[attr-defined]
+    waiting = {m["email"] for m in report["missed"] if m["state"] == "in_doubt"}
+    assert waiting and all("in doubt" in m["reason"] for m in report["missed"])
+    assert report["totals"]["accepted"] == N - len(waiting) and report["totals"]["pending"] == 0
+    # the relay dropped each in-doubt message before keeping it: they did not get it
+    assert not waiting & set(relay.received)
+    # running again sends nobody: they wait for a person
+    assert run(config, "edition", "send", KEY).exit_code == 2  # type: ignore[attr-defined]
+    relay.after = 10_000
+    r = run(config, "edition", "send", KEY, "--resend-in-doubt", "--by", "Ana")
+    assert r.exit_code == 0, r.output  # type: ignore[attr-defined]
+    assert f"{len(waiting)} in-doubt recipient(s): resend" in r.stderr  # type: ignore[attr-defined]
+    assert relay.received == {email_of(i): 1 for i in range(N)}
+    r = run(config, "edition", "report", KEY, "--json")
+    assert json.loads(r.stdout)["state"] == "done"  # type: ignore[attr-defined]
