@@ -33,7 +33,13 @@ from hrc_outreach.deliver.providers import provider_for  # noqa: E402
 from hrc_outreach.models import Batch, Recipient  # noqa: E402
 from hrc_outreach.store import Store  # noqa: E402
 from tests.support.brevo_sim import received, start_process  # noqa: E402
-from tests.support.ledger_data import LANGS11, add_edition, add_subscribers, messages  # noqa: E402
+from tests.support.ledger_data import (  # noqa: E402
+    LANGS11,
+    add_edition,
+    add_subscribers,
+    approved,
+    messages,
+)
 
 KEY = "2026-12"
 
@@ -62,7 +68,7 @@ def reset_postgres(url: str) -> None:
 async def with_ledger(
     store: Store, settings: Settings, base_url: str, concurrency: int
 ) -> tuple[float, float]:
-    msgs = messages(KEY, LANGS11)
+    msgs = approved(store, KEY, messages(KEY, LANGS11))  # planning requires an approval
     env = {"HRC_BREVO_API_KEY": "bench", "HRC_BREVO_BASE_URL": base_url}
     provider = provider_for(settings, name="brevo", env=env)
     start = time.perf_counter()
@@ -91,7 +97,7 @@ async def without_ledger(
     """The same batches (same grouping, same per-recipient links), posted with nothing recorded."""
     from hrc_outreach.audience.links import recipient_params
 
-    msgs = messages(KEY, LANGS11)
+    msgs = approved(store, KEY, messages(KEY, LANGS11))  # planning requires an approval
     env = {"HRC_BREVO_API_KEY": "bench", "HRC_BREVO_BASE_URL": base_url}
     provider = provider_for(settings, name="brevo", env=env)
     start = time.perf_counter()

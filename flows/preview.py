@@ -1,4 +1,8 @@
-"""``preview``: render the drafts of an edition and publish previews; sends nothing."""
+"""``preview``: render the drafts of an edition and publish previews; sends nothing.
+
+A preview that changes the drafts of an edition a monthly run waits on voids that wait: the run is
+told, and ends without sending (what its reviewer was shown is no longer what would be sent).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,11 @@ from typing import Any
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
+from hrc_outreach.approval import format_hashes
 from hrc_outreach.config import load_settings
 from hrc_outreach.curate import default_edition_key
 from hrc_outreach.pipeline import draft, preview_markdown
+from hrc_outreach.workflow import void_waiting_run
 
 
 @flow(name="preview", log_prints=True)
@@ -27,7 +33,13 @@ def preview(
         description=f"edition {key}: previews (nothing sent)",
     )
     print(f"edition {key}: {summary.items} items in {len(summary.languages)} languages; "
-          f"{summary.lint_errors} lint errors; previews in {summary.out_dir}")
+          f"{summary.lint_errors} lint errors; previews in {summary.out_dir}; "
+          f"hashes {format_hashes(summary.hashes)}")
+    if summary.voided_run:
+        told = void_waiting_run(summary.voided_run, key, summary.voided_languages)
+        print(f"edition {key}: the monthly run {summary.voided_run} waited for approval of other "
+              f"drafts ({', '.join(summary.voided_languages)} changed); "
+              + ("it was told and ends without sending" if told else "it no longer waits"))
     return summary.model_dump(mode="json")
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict
 
+from hrc_outreach.approval import format_hashes
 from hrc_outreach.config import Settings
 from hrc_outreach.models import RenderedMessage, Severity
 from hrc_outreach.render.output import edition_dir, read_rendered
@@ -31,6 +32,7 @@ class LanguageDraft(BaseModel):
     lint_warnings: int
     provenance: dict[str, int]
     untranslated: int = 0
+    sha256: str = ""  # the content hash an approval binds to
 
 
 class DraftSummary(BaseModel):
@@ -46,10 +48,17 @@ class DraftSummary(BaseModel):
     archive_dir: Path
     languages: dict[str, LanguageDraft]
     findings: dict[str, list[str]] = {}  # lang -> "severity rule: message" lines
+    voided_run: str | None = None  # a flow run waited on other drafts of this edition
+    voided_languages: list[str] = []  # ... and these languages changed
 
     @property
     def lint_errors(self) -> int:
         return sum(lang.lint_errors for lang in self.languages.values())
+
+    @property
+    def hashes(self) -> dict[str, str]:
+        """language -> content hash of the drafts this summary describes (what a reviewer sees)."""
+        return {lang: d.sha256 for lang, d in sorted(self.languages.items())}
 
 
 def draft(
@@ -78,6 +87,7 @@ def draft(
             lint_warnings=m.lint_warnings,
             provenance=dict(m.provenance_counts),
             untranslated=len(result.untranslated.get(lang, ())),
+            sha256=m.content_hash(),
         )
         for lang, m in result.messages.items()
     }
@@ -95,6 +105,8 @@ def draft(
         archive_dir=out_dir / "archive",
         languages=langs,
         findings=findings,
+        voided_run=result.voided.flow_run if result.voided else None,
+        voided_languages=list(result.voided.changed) if result.voided else [],
     )
 
 
@@ -146,15 +158,26 @@ def add_excludes(settings: Settings, key: str, item_ids: Iterable[str]) -> Path:
     return path
 
 
-def send_edition(settings: Settings, key: str, *, provider: str | None = None) -> dict[str, Any]:
-    """Send the approved edition (plan, then submit; resumes a job already planned)."""
+def send_edition(
+    settings: Settings, key: str, *, provider: str | None = None,
+    approved: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Send the approved edition (plan, then submit; resumes a job already planned), then publish
+    its archive pages when someone got it.
+
+    ``approved``: the hashes a person approved in this run; the drafts read now must be those
+    (EditionChangedError otherwise, before anything is planned or sent).
+    """
     from hrc_outreach import approval
     from hrc_outreach.deliver.planner import plan_job
     from hrc_outreach.deliver.providers import open_provider
     from hrc_outreach.deliver.runner import arun_job
+    from hrc_outreach.publish import publish_archive
 
     name = (provider or settings.delivery.provider).lower()
     messages = drafted_messages(settings, key)
+    if approved is not None:
+        approval.check_shown(key, approved, messages)
     store = open_store(settings)
     try:
         row = approval.require_approval(store, key, messages, provider=name)
@@ -165,11 +188,13 @@ def send_edition(settings: Settings, key: str, *, provider: str | None = None) -
                 return await arun_job(store, settings, job_id, prov, messages=messages)
 
         report = asyncio.run(go())
+        published = publish_archive(settings, store, key, provider=name)
     finally:
         store.dispose()
     # who did not get it stays in the ledger (`edition report`), not in flow results and logs
     figures = {k: v for k, v in report.as_json().items() if k != "missed"}
-    return {"job": job_id, "provider": name, "missed": len(report.missed), **figures}
+    return {"job": job_id, "provider": name, "missed": len(report.missed), **figures,
+            "archive_pages": [str(p.page) for p in published]}
 
 
 def lint_report_markdown(summary: DraftSummary) -> str:
@@ -208,9 +233,14 @@ def preview_markdown(summary: DraftSummary, settings: Settings) -> str:
             out += [f"- **{lang}** {w}" for w in ws[:20]]
     out += [
         "",
-        "Approve or reject with the form of this flow run, or from a shell:",
-        f"`hrc-outreach edition approve {summary.key} --by NAME` "
-        f"(`--reject --notes \"...\"` to reject).",
+        "Content hashes of these drafts (an approval binds to them; a new draft voids it):",
+        "",
+        *[f"- `{lang}` `{h}`" for lang, h in summary.hashes.items()],
+        "",
+        "Approve or reject with the form of this flow run (your name is required; leave the "
+        "hashes as they are), or from a shell:",
+        f"`hrc-outreach edition approve {summary.key} --by NAME "
+        f"--hashes {format_hashes(summary.hashes)}` (`--reject --notes \"...\"` to reject).",
     ]
     return "\n".join(out)
 

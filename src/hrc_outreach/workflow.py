@@ -13,18 +13,33 @@ from typing import Any
 from uuid import UUID
 
 from prefect.input import RunInput
+from pydantic import Field
 
 APPROVAL_KEY = "edition-approval"
 MONTHLY_FLOW_NAME = "monthly-edition"
 
 
 class ApprovalForm(RunInput):
-    """What a reviewer answers. The defaults mean "not approved": resuming with no input sends nothing."""
+    """What a reviewer answers. The defaults mean "not approved": resuming with no input sends nothing.
+
+    ``hashes`` are the content hashes of the drafts the reviewer was shown (language -> sha256, or
+    its first 12 characters); the flow approves only when they are those of the drafts it sends.
+    """
 
     approve: bool = False
-    reviewer: str = ""
+    reviewer: str = Field(default="", description="Your name (required to approve).")
     notes: str = ""
     drop_items: list[str] = []
+    hashes: dict[str, str] = Field(
+        default_factory=dict,
+        description="The content hashes of the drafts you reviewed (language -> hash); leave "
+        "them as shown.",
+    )
+
+
+def approval_form(hashes: dict[str, str], description: str) -> type[ApprovalForm]:
+    """The form of one pause, filled in with the hashes of the drafts that pause shows."""
+    return ApprovalForm.with_initial_data(description=description, hashes=dict(hashes))
 
 
 @dataclass(frozen=True)
@@ -69,19 +84,41 @@ def _tag_edition(tags: list[str]) -> str | None:
 
 def resume_waiting_run(
     edition_key: str, *, approve: bool, reviewer: str, notes: str = "",
-    drop_items: list[str] | None = None,
+    drop_items: list[str] | None = None, hashes: dict[str, str] | None = None,
 ) -> WaitingRun | None:
-    """Answer the approval form of the run waiting on ``edition_key``; None when no run waits."""
+    """Answer the approval form of the run waiting on ``edition_key``; None when no run waits.
+
+    ``hashes``: those of the drafts the reviewer was shown; an approval without them is refused
+    by the flow.
+    """
     from prefect.flow_runs import resume_flow_run
 
     runs = waiting_runs(edition_key)
     if not runs:
         return None
     form: dict[str, Any] = ApprovalForm(
-        approve=approve, reviewer=reviewer, notes=notes, drop_items=list(drop_items or [])
+        approve=approve, reviewer=reviewer, notes=notes, drop_items=list(drop_items or []),
+        hashes=dict(hashes or {}),
     ).model_dump()
     resume_flow_run(runs[0].id, run_input=form)
     return runs[0]
+
+
+def void_waiting_run(flow_run_id: str, edition_key: str, changed: list[str]) -> bool:
+    """Tell the run waiting on ``edition_key`` that its drafts were replaced: it is resumed without
+    approval, sees the change and ends sending nothing. False when it no longer waits."""
+    from prefect.exceptions import FlowPauseTimeout, NotPausedError, ObjectNotFound
+    from prefect.flow_runs import resume_flow_run
+
+    form = ApprovalForm(
+        notes=f"voided: edition {edition_key} was drafted again while this run waited "
+        f"(changed: {', '.join(changed)})"
+    ).model_dump()
+    try:
+        resume_flow_run(UUID(str(flow_run_id)), run_input=form)
+    except (NotPausedError, FlowPauseTimeout, ObjectNotFound):
+        return False
+    return True
 
 
 def tag_current_run(flow_run_id: str | None, edition_key: str) -> None:

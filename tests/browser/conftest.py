@@ -53,8 +53,12 @@ class Drafted:
     def email(self, lang: str) -> Path:
         return self.out / "editions" / EDITION / lang / "email.html"
 
+    @property
+    def archive_root(self) -> Path:
+        return self.out / "preview" / "archive"  # drafts' archive; published once sent
+
     def archive(self, lang: str) -> Path:
-        return self.out / "archive" / lang / f"{EDITION}.html"
+        return self.archive_root / lang / f"{EDITION}.html"
 
     def page(self, kind: str, lang: str) -> Path:
         return self.email(lang) if kind == "email" else self.archive(lang)

@@ -87,7 +87,7 @@ def test_archive_dark_mode_axe(page: Any, drafted: Drafted, lang: str) -> None:
 @pytest.mark.parametrize("index", ["index.html", "en/index.html", "ar/index.html"])
 def test_archive_indexes_axe(page: Any, drafted: Drafted, index: str) -> None:
     page.set_viewport_size({"width": WIDTHS[0], "height": 900})
-    page.goto((drafted.out / "archive" / index).as_uri(), wait_until="load")
+    page.goto((drafted.archive_root / index).as_uri(), wait_until="load")
     violations = run_axe(page, AXE)
     RESULTS["axe"][f"archive-index-{index}"] = by_impact(violations)
     assert overflow(page, WIDTHS[0])["scrollWidth"] <= WIDTHS[0]

@@ -46,6 +46,17 @@ def run(config: Path, *args: str, env: dict[str, str] | None = None) -> object:
     return CliRunner().invoke(app, ["--config", str(config), *args], env=env)
 
 
+def shown(config: Path) -> str:
+    """The --hashes argument for the drafts as they are now, read the way a reviewer reads it."""
+    r = run(config, "edition", "approve", KEY, "--show", "--json")
+    assert r.exit_code == 0, r.output  # type: ignore[attr-defined]
+    return str(json.loads(r.stdout)["hashes_arg"])  # type: ignore[attr-defined]
+
+
+def approve(config: Path, by: str = "Ana", *more: str) -> object:
+    return run(config, "edition", "approve", KEY, "--by", by, "--hashes", shown(config), *more)
+
+
 def test_send_refuses_an_edition_never_approved(config: Path) -> None:
     r = run(config, "edition", "send", KEY)
     assert r.exit_code == 1  # type: ignore[attr-defined]
@@ -55,7 +66,7 @@ def test_send_refuses_an_edition_never_approved(config: Path) -> None:
 
 
 def test_approve_dry_run_send_report_and_resume(config: Path, tmp_path: Path) -> None:
-    r = run(config, "edition", "approve", KEY, "--by", "Ana Silva")
+    r = approve(config, "Ana Silva")
     assert r.exit_code == 0, r.output  # type: ignore[attr-defined]
     assert "approved by Ana Silva" in flat(r.stdout)  # type: ignore[attr-defined]
 
@@ -89,7 +100,7 @@ def test_approve_dry_run_send_report_and_resume(config: Path, tmp_path: Path) ->
 
 
 def test_send_refuses_a_draft_changed_after_approval(config: Path, tmp_path: Path) -> None:
-    assert run(config, "edition", "approve", KEY, "--by", "Ana").exit_code == 0  # type: ignore[attr-defined]
+    assert approve(config).exit_code == 0  # type: ignore[attr-defined]
     fr = messages(KEY, ("fr",))["fr"].model_copy(update={"subject": "Sujet modifié"})
     write_rendered(fr, tmp_path / "out")
     r = run(config, "edition", "send", KEY)
@@ -117,7 +128,7 @@ def test_send_test_to_one_address_outside_the_ledger(config: Path, tmp_path: Pat
 
 
 def test_send_with_brevo_and_the_report_of_that_job(config: Path, tmp_path: Path) -> None:
-    assert run(config, "edition", "approve", KEY, "--by", "Ana").exit_code == 0  # type: ignore[attr-defined]
+    assert approve(config).exit_code == 0  # type: ignore[attr-defined]
     with BrevoSim(tmp_path / "sim") as sim:
         env = {
             "HRC_BREVO_BASE_URL": sim.base_url,
@@ -132,7 +143,7 @@ def test_send_with_brevo_and_the_report_of_that_job(config: Path, tmp_path: Path
 
 
 def test_a_failed_batch_exits_2_and_names_the_people(config: Path, tmp_path: Path) -> None:
-    assert run(config, "edition", "approve", KEY, "--by", "Ana").exit_code == 0  # type: ignore[attr-defined]
+    assert approve(config).exit_code == 0  # type: ignore[attr-defined]
     with BrevoSim(tmp_path / "sim", fail_400_email=email_of(1)) as sim:
         env = {
             "HRC_BREVO_BASE_URL": sim.base_url,

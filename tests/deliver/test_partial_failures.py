@@ -28,7 +28,7 @@ from hrc_outreach.deliver.ledger import (
 from hrc_outreach.deliver.providers import provider_for
 from hrc_outreach.deliver.runner import arun_job
 from hrc_outreach.store import Store
-from tests.support.ledger_data import add_subscribers, email_of, messages
+from tests.support.ledger_data import add_subscribers, approved, email_of, messages
 from tests.support.ledger_helpers import KEY, make_settings, token_secret  # noqa: F401 - fixture
 from tests.support.provider_http import ProviderServer, Recorded, Reply, brevo_api
 
@@ -101,7 +101,7 @@ def test_smtp_relay_dropping_the_connection_loses_no_one(
     controller, settings = _smtp(tmp_path, relay)
     try:
         add_subscribers(store, n, ("en",))
-        job_id = plan_job(store, settings, KEY, messages(KEY, ("en",)), "smtp", max_recipients=10)
+        job_id = plan_job(store, settings, KEY, approved(store, KEY, messages(KEY, ("en",))), "smtp", max_recipients=10)
         report = _send(store, settings, job_id, "smtp", {})
         # The people after a drop were never handed over: they went in new batches, and out.
         doubt = {m.email for m in report.missed if m.state == "in_doubt"}
@@ -183,7 +183,7 @@ def test_postmark_refusing_some_messages_leaves_them_failed_then_retried_once(
     api = PostmarkLog()
     api.refuse = {email_of(3), email_of(17)}
     add_subscribers(store, 30, ("en",))
-    job_id = plan_job(store, settings, KEY, messages(KEY, ("en",)), "postmark", max_recipients=10)
+    job_id = plan_job(store, settings, KEY, approved(store, KEY, messages(KEY, ("en",))), "postmark", max_recipients=10)
     with ProviderServer(api) as server:
         report = _send(store, settings, job_id, "postmark", _postmark_env(server))
         assert report.state == "needs_attention" and report.totals.failed == 2
@@ -208,7 +208,7 @@ def test_postmark_502_after_recording_is_reconciled_through_its_message_search(
     api = PostmarkLog()
     api.fail_after_recording = 2
     add_subscribers(store, 30, ("en",))
-    job_id = plan_job(store, settings, KEY, messages(KEY, ("en",)), "postmark", max_recipients=10)
+    job_id = plan_job(store, settings, KEY, approved(store, KEY, messages(KEY, ("en",))), "postmark", max_recipients=10)
     with ProviderServer(api) as server:
         report = _send(store, settings, job_id, "postmark", _postmark_env(server))
         posts = [r for r in server.requests if r.method == "POST"]
@@ -226,7 +226,7 @@ def test_give_up_on_failed_recipients_is_a_persons_final_word(
     api = PostmarkLog()
     api.refuse = {email_of(1)}
     add_subscribers(store, 5, ("en",))
-    job_id = plan_job(store, settings, KEY, messages(KEY, ("en",)), "postmark")
+    job_id = plan_job(store, settings, KEY, approved(store, KEY, messages(KEY, ("en",))), "postmark")
     with ProviderServer(api) as server:
         assert _send(store, settings, job_id, "postmark", _postmark_env(server)).state == (
             "needs_attention"
@@ -281,7 +281,7 @@ def test_sendgrid_502_after_recording_is_never_resent_blindly(
     settings = make_settings(tmp_path, provider="sendgrid", sendgrid_email_activity=activity)
     api = SendGridLog(fail_after_recording=1, activity=activity)
     add_subscribers(store, 20, ("en",))
-    job_id = plan_job(store, settings, KEY, messages(KEY, ("en",)), "sendgrid", max_recipients=10)
+    job_id = plan_job(store, settings, KEY, approved(store, KEY, messages(KEY, ("en",))), "sendgrid", max_recipients=10)
     with ProviderServer(api) as server:
         env = {"HRC_SENDGRID_API_KEY": API, "HRC_SENDGRID_BASE_URL": server.base_url}
         report = _send(store, settings, job_id, "sendgrid", env)
@@ -312,7 +312,7 @@ def test_brevo_split_batch_whose_second_request_fails_keeps_the_first_part(
     add_subscribers(store, n, ("en",))
     with store.session() as s:
         s.execute(update(SubscriberRow).values(name="Reader " + "é" * 190))
-    job_id = plan_job(store, settings, KEY, messages(KEY, ("en",)), "brevo")
+    job_id = plan_job(store, settings, KEY, approved(store, KEY, messages(KEY, ("en",))), "brevo")
     api = brevo_api(API)
     calls: list[int] = []
     got: Counter[str] = Counter()

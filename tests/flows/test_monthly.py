@@ -1,8 +1,12 @@
 """The monthly flow end to end on the bundled samples, paused for approval and resumed the way staff
-resume it (``hrc_outreach.workflow.resume_waiting_run``, which ``edition approve`` calls)."""
+resume it (``hrc_outreach.workflow.resume_waiting_run``, which ``edition approve`` calls).
+
+An approval binds to the hashes of the drafts the reviewer was shown: a re-draft while the run waits
+voids the wait, and old hashes send nothing."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 import time
@@ -92,18 +96,48 @@ def _confirmed(settings: Settings) -> dict[str, str]:
     return out
 
 
+def _cli(config: str, *args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from hrc_outreach.cli import app
+
+    return CliRunner().invoke(app, ["--config", config, *args])
+
+
+def _shown(config: str) -> str:
+    """The --hashes of the drafts as a reviewer is shown them (`edition approve KEY --show`)."""
+    r = _cli(config, "edition", "approve", EDITION, "--show", "--json")
+    assert r.exit_code == 0, r.output
+    return str(json.loads(r.stdout)["hashes_arg"])
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _approvals(settings: Settings) -> list[ApprovalRow]:
+    store = open_store(settings)
+    with store.session() as s:
+        rows = list(s.scalars(select(ApprovalRow).where(ApprovalRow.edition_key == EDITION)).all())
+    store.dispose()
+    return rows
+
+
+def _late_edit(settings: Settings) -> None:
+    """Staff change the edition's intro: the next draft differs in every language."""
+    intro = Path(settings.resolve(settings.newsletter.editions_dir)) / f"{EDITION}.md"
+    intro.write_text(intro.read_text(encoding="utf-8") + "\nA late addition.\n", encoding="utf-8")
+
+
 def test_monthly_pauses_sends_once_after_approval_and_never_twice(demo: Settings) -> None:
     config = str(demo.config_path)
     thread, box = _run_in_thread(edition=EDITION, config=config)
     _wait_until(lambda: _paused(EDITION), "the approval pause", box)
     assert _outbox(demo) == {}, "nothing may be sent before approval"
-    # staff approve from a shell, exactly as the README says
-    from typer.testing import CliRunner
-
-    from hrc_outreach.cli import app
-
-    r = CliRunner().invoke(app, ["--config", config, "edition", "approve", EDITION,
-                                 "--by", "Ana Reviewer", "--notes", "lovely"])
+    assert not (demo.resolve(demo.out_dir) / "archive").exists(), "the archive waits for the send"
+    # staff approve from a shell, exactly as the README says, naming the drafts they reviewed
+    r = _cli(config, "edition", "approve", EDITION, "--by", "Ana Reviewer", "--notes", "lovely",
+             "--hashes", _shown(config))
     assert r.exit_code == 0, r.output
     assert "handed to the waiting flow run" in r.output
     thread.join(timeout=300)
@@ -127,6 +161,9 @@ def test_monthly_pauses_sends_once_after_approval_and_never_twice(demo: Settings
         row = s.scalars(select(ApprovalRow).where(ApprovalRow.edition_key == EDITION)).one()
     store.dispose()
     assert (row.decision, row.by, row.method, row.notes) == ("approved", "Ana Reviewer", "flow", "lovely")
+    archive = demo.resolve(demo.out_dir) / "archive"
+    assert (archive / "en" / f"{EDITION}.html").is_file(), "published once sent"
+    assert box["result"]["archive_pages"]
 
     # A second run of the same edition sends nothing more.
     again = __import__("flows.monthly", fromlist=["monthly_edition"]).monthly_edition(
@@ -213,3 +250,84 @@ def test_a_lint_error_stops_the_run_before_approval(demo: Settings) -> None:
         artifact = client.read_latest_artifacts(limit=50)
     lint = [a for a in artifact if a.key == f"lint-{EDITION}"]
     assert lint and "link-not-https" in str(lint[0].data)
+
+
+def test_a_redraft_while_the_run_waits_voids_it_and_old_hashes_send_nothing(demo: Settings) -> None:
+    config = str(demo.config_path)
+    thread, box = _run_in_thread(edition=EDITION, config=config, languages=["en", "fr"])
+    _wait_until(lambda: _paused(EDITION), "the approval pause", box)
+    seen = _shown(config)  # what the reviewer was shown
+    _late_edit(demo)
+    r = _cli(config, "edition", "draft", "--edition", EDITION, "--languages", "en,fr")
+    assert r.exit_code == 0, r.output
+    assert "waited for approval of other drafts" in _flat(r.stderr)
+    thread.join(timeout=300)
+    assert "error" not in box, box.get("error")
+    result = box["result"]
+    assert (result["status"], result["sent"]) == ("changed", False)
+    assert "changed while this run waited" in result["message"] and "en" in result["changed"]
+    # the reviewer, unaware, approves what they saw: refused, nothing recorded, nothing sent
+    r = _cli(config, "edition", "approve", EDITION, "--by", "Ana", "--hashes", seen)
+    assert r.exit_code == 1, r.output
+    assert "changed since the reviewer was shown it" in _flat(r.stderr)
+    assert "changed: en, fr" in _flat(r.stderr)
+    assert _approvals(demo) == [] and _outbox(demo) == {}
+    r = _cli(config, "edition", "send", EDITION)
+    assert r.exit_code == 1 and "never approved" in _flat(r.stderr)
+    assert _outbox(demo) == {}
+
+
+def test_old_hashes_answered_to_the_waiting_run_after_a_redraft_send_nothing(demo: Settings) -> None:
+    """The run checks by itself: even when nobody tells it of the re-draft (here the library draft,
+    which tells no run), an approval of the hashes it showed does not send the new drafts."""
+    from hrc_outreach.approval import content_hashes
+    from hrc_outreach.pipeline import draft, drafted_messages
+    from hrc_outreach.workflow import resume_waiting_run
+
+    thread, box = _run_in_thread(edition=EDITION, config=str(demo.config_path), languages=["en"])
+    _wait_until(lambda: _paused(EDITION), "the approval pause", box)
+    seen = content_hashes(drafted_messages(demo, EDITION))
+    _late_edit(demo)
+    redrafted = draft(demo, EDITION, ["en"])
+    assert redrafted.voided_languages == ["en"] and redrafted.voided_run
+    resume_waiting_run(EDITION, approve=True, reviewer="Ana", hashes=seen)
+    thread.join(timeout=300)
+    assert "error" not in box, box.get("error")
+    result = box["result"]
+    assert (result["status"], result["sent"], result["changed"]) == ("changed", False, ["en"])
+    assert "edition 2026-12 changed while this run waited" in result["message"]
+    assert _approvals(demo) == [] and _outbox(demo) == {}
+
+
+def test_an_approval_without_a_name_or_with_other_hashes_is_refused_and_asked_again(
+    demo: Settings,
+) -> None:
+    from prefect.client.orchestration import get_client
+
+    from hrc_outreach.approval import content_hashes
+    from hrc_outreach.pipeline import drafted_messages
+    from hrc_outreach.workflow import resume_waiting_run, waiting_runs
+
+    thread, box = _run_in_thread(edition=EDITION, config=str(demo.config_path), languages=["en"])
+    _wait_until(lambda: _paused(EDITION), "the approval pause", box)
+    shown = content_hashes(drafted_messages(demo, EDITION))
+    run_id = waiting_runs(EDITION)[0].id
+
+    def asked_again() -> bool:
+        with get_client(sync_client=True) as client:
+            state = client.read_flow_run(run_id).state
+        return state is not None and state.is_paused()
+
+    resume_waiting_run(EDITION, approve=True, reviewer="   ", hashes=shown)
+    _wait_until(asked_again, "the second pause", box)
+    resume_waiting_run(EDITION, approve=True, reviewer="Ana", hashes={"en": "0" * 64})
+    _wait_until(asked_again, "the third pause", box)
+    assert _approvals(demo) == [] and _outbox(demo) == {}
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_latest_artifacts(limit=50)
+    (art,) = [a for a in artifacts if a.key == f"edition-{EDITION}"]
+    assert "Approval refused" in str(art.data) and "changed: en" in str(art.data)
+    resume_waiting_run(EDITION, approve=False, reviewer="Bo", notes="start again")
+    thread.join(timeout=300)
+    assert box["result"]["status"] == "rejected"
+    assert [r.decision for r in _approvals(demo)] == ["rejected"]

@@ -53,8 +53,10 @@ def test_draft_writes_every_language_and_the_archive(
             assert (d / name).is_file(), name
         meta = json.loads((d / "message.json").read_text(encoding="utf-8"))
         assert meta["dir"] == ("rtl" if lang == "ar" else "ltr")
-        assert (out / "archive" / lang / "2026-12.html").is_file()
-        assert (out / "archive" / lang / "feed.atom").is_file()
+        # drafts write the preview archive; the public one waits until the edition is sent
+        assert (out / "preview" / "archive" / lang / "2026-12.html").is_file()
+        assert (out / "preview" / "archive" / lang / "feed.atom").is_file()
+        assert not (out / "archive").exists()
     assert read_rendered(out, "2026-12")["fr"] == result.messages["fr"]
     with store.session() as s:
         row = s.get(EditionRow, "2026-12")
@@ -77,7 +79,7 @@ def test_hostile_item_from_the_store_renders_clean(
     _fill(store, hostile=True)
     result = draft_edition(cfg, store, "2026-12", ["en"], tmp_path / "out")
     msg = result.messages["en"]
-    for part in (msg.html, msg.text, (tmp_path / "out/archive/en/2026-12.html").read_text()):
+    for part in (msg.html, msg.text, (tmp_path / "out/preview/archive/en/2026-12.html").read_text()):
         low = part.lower()
         assert "<script" not in low and "onerror" not in low and "javascript:" not in low
         assert "alert(" not in low

@@ -34,6 +34,16 @@ def messages(key: str, langs: Sequence[str] = ("en", "fr")) -> dict[str, Rendere
     return {lang: message(key, lang) for lang in langs}
 
 
+def approved(
+    store: Store, key: str, msgs: dict[str, RenderedMessage], by: str = "Test Reviewer"
+) -> dict[str, RenderedMessage]:
+    """``msgs``, approved by a person exactly as they are: planning a send job requires it."""
+    from hrc_outreach.approval import approve, content_hashes
+
+    approve(store, key, msgs, by=by, shown=content_hashes(msgs))
+    return msgs
+
+
 def write_draft(out_dir: Path, msgs: dict[str, RenderedMessage]) -> None:
     for m in msgs.values():
         write_rendered(m, out_dir)

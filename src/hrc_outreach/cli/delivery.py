@@ -44,41 +44,118 @@ def _store() -> Any:
 @edition_app.command("approve")
 def approve_cmd(
     key: str = typer.Argument(..., help="Edition key, e.g. 2026-12."),
-    by: str = typer.Option(..., "--by", help="Who approves (recorded with the content hashes)."),
+    by: str = typer.Option("", "--by", help="Who decides (required; recorded with the hashes)."),
+    hashes: str = typer.Option(
+        "", "--hashes",
+        help="The content hashes of the drafts you reviewed, as --show prints them "
+        "(en=1a2b3c4d5e6f,fr=...). Required to approve: drafts that are no longer those are refused.",
+    ),
+    show: bool = typer.Option(
+        False, "--show", help="Print the drafts' content hashes and the latest decision; decide nothing."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="With --show: print it as JSON."),
     notes: str = typer.Option("", "--notes", help="Notes kept with the decision."),
     reject: bool = typer.Option(False, "--reject", help="Reject instead (say why in --notes)."),
 ) -> None:
-    """Approve (or reject) the drafted edition: binds to the content hash of every language."""
+    """Approve (or reject) the drafts you reviewed: binds to the content hash of every language."""
     from hrc_outreach import approval
 
     messages = _drafts(key)
-    waiting = _resume_waiting_flow(key, approve=not reject, by=by, notes=notes)
+    current = approval.content_hashes(messages)
+    if show:
+        _show_drafts(key, messages, as_json=as_json)
+        return
+    try:
+        name = approval.require_name(key, by)
+        if not reject:
+            if not hashes.strip():
+                raise approval.ApprovalError(
+                    f"say which drafts you reviewed: --hashes LANG=HASH,...; "
+                    f"`hrc-outreach edition approve {key} --show` prints the hashes of the drafts "
+                    "as they are now"
+                )
+            approval.check_shown(key, approval.parse_hashes(hashes), messages)
+    except OutreachError as exc:
+        fail(str(exc))
+    # the drafts are those the reviewer named: hand their full hashes on
+    waiting = _resume_waiting_flow(
+        key, approve=not reject, by=name, notes=notes, hashes={} if reject else current
+    )
     if waiting is not None:
         word = "approval" if not reject else "rejection"
         console.print(
-            f"edition {key}: {word} by {by} handed to the waiting flow run {waiting}; it records "
-            "the decision and goes on", highlight=False,
+            f"edition {key}: {word} by {name} of {approval.format_hashes(current)} handed to the "
+            f"waiting flow run {waiting}; it records the decision and goes on", highlight=False,
         )
         return
     store = _store()
     try:
         if reject:
-            row = approval.reject(store, key, messages, by=by, notes=notes)
+            row = approval.reject(store, key, messages, by=name, notes=notes)
         else:
             row = approval.approve(
-                store, key, messages, by=by, notes=notes, provider=settings().delivery.provider
+                store, key, messages, by=name, notes=notes, provider=settings().delivery.provider,
+                shown=approval.parse_hashes(hashes),
             )
     except OutreachError as exc:
         fail(str(exc))
     word = "approved" if row.decision == "approved" else "rejected"
     console.print(
-        f"edition {key} {word} by {row.by}: "
+        f"edition {key} {word} by {row.by} (decision {row.id}): "
         + ", ".join(f"{lang} {h[:12]}" for lang, h in row.hashes.items()),
         highlight=False,
     )
 
 
-def _resume_waiting_flow(key: str, *, approve: bool, by: str, notes: str) -> str | None:
+def _show_drafts(key: str, messages: dict[str, RenderedMessage], *, as_json: bool) -> None:
+    """The drafts' hashes (what an approval binds to), the latest decision and whether it holds."""
+    from hrc_outreach import approval
+    from hrc_outreach.pipeline import waiting_flow_run
+
+    current = approval.content_hashes(messages)
+    store = _store()
+    try:
+        row = approval.latest_decision(store, key)
+        try:
+            approval.require_approval(store, key, messages)
+            holds, why = True, ""
+        except OutreachError as exc:
+            holds, why = False, str(exc)
+    finally:
+        store.dispose()
+    waiting = waiting_flow_run(settings(), key)
+    decision = None if row is None else {
+        "id": row.id, "decision": row.decision, "by": row.by, "at": row.at.isoformat(),
+        "method": row.method, "hashes": row.hashes,
+    }
+    if as_json:
+        print_json({
+            "edition": key, "hashes": current, "hashes_arg": approval.format_hashes(current),
+            "subjects": {lang: m.subject for lang, m in sorted(messages.items())},
+            "latest_decision": decision, "approved": holds, "waiting_flow_run": waiting,
+        })
+        return
+    t = Table(title=f"edition {key}: the drafts an approval binds to", box=box.SIMPLE_HEAD)
+    for col in ("lang", "subject", "sha256"):
+        t.add_column(col)
+    for lang, m in sorted(messages.items()):
+        t.add_row(lang, m.subject, current[lang])
+    console.print(t)
+    console.print(
+        f"approve after review: hrc-outreach edition approve {key} --by NAME --hashes "
+        f"{approval.format_hashes(current)}", highlight=False, markup=False, soft_wrap=True,
+    )
+    if row is not None:
+        console.print(f"latest decision: {row.decision} by {row.by} on {row.at:%Y-%m-%d %H:%M} "
+                      f"UTC ({'holds for these drafts' if holds else 'does not hold: ' + why})",
+                      highlight=False, markup=False)
+    if waiting:
+        console.print(f"flow run {waiting} waits for a decision on these drafts", highlight=False)
+
+
+def _resume_waiting_flow(
+    key: str, *, approve: bool, by: str, notes: str, hashes: dict[str, str]
+) -> str | None:
     """Answer the approval form of a monthly flow run waiting on ``key``; its name, or None when no
     run waits (or Prefect cannot be reached: the decision is then recorded here directly)."""
     import os
@@ -92,7 +169,9 @@ def _resume_waiting_flow(key: str, *, approve: bool, by: str, notes: str) -> str
     from hrc_outreach.workflow import resume_waiting_run  # a broken install fails loudly
 
     try:
-        run = resume_waiting_run(key, approve=approve, reviewer=by.strip(), notes=notes)
+        run = resume_waiting_run(
+            key, approve=approve, reviewer=by.strip(), notes=notes, hashes=hashes
+        )
     except Exception as exc:  # noqa: BLE001 - no Prefect is not an error for a CLI approval
         err_console.print(f"(no Prefect flow run reachable: {exc.__class__.__name__}; "
                           "recording the decision directly)", highlight=False)
@@ -171,11 +250,12 @@ def send_cmd(
     messages = _drafts(key)
     store = _store()
     try:
-        row = approval.require_approval(store, key, messages, provider=name)
         if dry_run:
+            approved = _approval_of(store, key, messages, name)
             plan = planner.dry_run(store, st, messages, name)
             if as_json:
-                print_json({"edition": key, "provider": name, "dry_run": True, **plan.summary()})
+                print_json({"edition": key, "provider": name, "dry_run": True,
+                            "approval": approved, **plan.summary()})
                 return
             t = Table(title=f"edition {key} via {name}: dry run, nothing sent")
             t.add_column("language")
@@ -190,6 +270,7 @@ def send_cmd(
                     f"no {lang} message: {plan.fallback_counts[lang]} subscriber(s) get {src}"
                 )
             return
+        row = approval.require_approval(store, key, messages, provider=name)
         job_id = planner.plan_job(store, st, key, messages, name, approval_id=row.id)
         if resend_in_doubt or mark_in_doubt_sent:
             decision = (
@@ -204,6 +285,7 @@ def send_cmd(
                 f"{ledger.retry_failed(store, job_id)} failed batch(es) planned again"
             )
         report = asyncio.run(_run(store, st, job_id, name, messages, show=not as_json))
+        _publish(st, store, key, name)
     except OutreachError as exc:
         fail(str(exc))
     if as_json:
@@ -212,6 +294,35 @@ def send_cmd(
         _print_report(report)
     if report.state != "done":
         raise typer.Exit(EXIT_NEEDS_ATTENTION)
+
+
+def _approval_of(
+    store: Any, key: str, messages: dict[str, RenderedMessage], provider: str
+) -> dict[str, Any]:
+    """A dry run plans without an approval, but says whether sending would be refused."""
+    from hrc_outreach import approval
+
+    try:
+        row = approval.require_approval(store, key, messages, provider=provider)
+    except OutreachError as exc:
+        err_console.print(f"not approved: {exc} (a dry run plans anyway; send refuses)",
+                          highlight=False, markup=False)
+        return {"approved": False, "error": str(exc)}
+    return {"approved": True, "id": row.id, "by": row.by, "at": row.at.isoformat()}
+
+
+def _publish(st: Any, store: Any, key: str, provider: str) -> None:
+    """After a send: the edition's archive pages go public once someone got it."""
+    from hrc_outreach.publish import publish_archive
+
+    try:
+        pages = publish_archive(st, store, key, provider=provider)
+    except OutreachError as exc:
+        err_console.print(f"archive not published: {exc}", highlight=False, markup=False)
+        return
+    if pages:
+        err_console.print(f"archive published: {', '.join(str(p.page) for p in pages)}",
+                          highlight=False, markup=False)
 
 
 async def _run(store: Any, st: Any, job_id: int, name: str, messages: Any, *, show: bool) -> Any:

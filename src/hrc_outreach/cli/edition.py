@@ -8,8 +8,32 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from hrc_outreach.approval import format_hashes
 from hrc_outreach.cli.apps import console, edition_app, err_console, fail, print_json, settings
 from hrc_outreach.errors import EmptyEditionError, OutreachError
+
+
+def _void(key: str, flow_run: str, changed: list[str]) -> str:
+    """Tell the monthly run that waited on other drafts of ``key`` that its wait is void."""
+    import os
+
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    from hrc_outreach.workflow import void_waiting_run  # a broken install fails loudly
+
+    try:
+        told = void_waiting_run(flow_run, key, changed)
+    except Exception as exc:  # noqa: BLE001 - the run refuses the old drafts on its own anyway
+        told = False
+        why = f"Prefect not reachable ({exc.__class__.__name__}); when answered, it refuses"
+    else:
+        why = "it was told and ends without sending" if told else "it no longer waits"
+    err_console.print(
+        f"edition {key}: the flow run {flow_run} waited for approval of other drafts "
+        f"({', '.join(changed)} changed); {why}. Approve these drafts instead.",
+        highlight=False,
+    )
+    return flow_run
 
 
 def _languages(value: str | None, configured: list[str]) -> list[str]:
@@ -70,10 +94,14 @@ def draft_command(
         return
     finally:
         store.dispose()
+    hashes = {lang: msg.content_hash() for lang, msg in result.messages.items()}
+    voided = _void(key, result.voided.flow_run, list(result.voided.changed)) if result.voided else None
     if as_json:
         print_json({
             "edition": key,
             "items": len(result.edition.items),
+            "hashes": hashes,
+            "voided_run": voided,
             "languages": [
                 {
                     "lang": lang,
@@ -83,6 +111,7 @@ def draft_command(
                     "provenance": msg.provenance_counts,
                     "untranslated": len(result.untranslated.get(lang, ())),
                     "path": str(result.paths[lang]),
+                    "sha256": hashes[lang],
                 }
                 for lang, msg in result.messages.items()
             ],
@@ -101,5 +130,10 @@ def draft_command(
                 if f.severity.value == "error":
                     err_console.print(f"[red]lint error[/] {lang} {f.rule}: {f.message}",
                                       highlight=False)
+        if out is None:
+            console.print(
+                "after review, approve these drafts with: hrc-outreach edition approve "
+                f"{key} --by NAME --hashes {format_hashes(hashes)}", highlight=False, soft_wrap=True,
+            )
     if result.lint_errors:
         raise typer.Exit(2)

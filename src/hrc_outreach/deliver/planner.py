@@ -340,7 +340,6 @@ _RECIPIENT_COLUMNS = (
     "lang",
     "state",
     "note",
-    "attempts",
 )
 
 
@@ -378,7 +377,6 @@ class _BatchWriter:
                 mlang,
                 RecipientState.PENDING.value,
                 None if mlang == lang else f"sent in {lang}: no {mlang} message",
-                0,
             )
             for sid, email, name, mlang in members
         ]

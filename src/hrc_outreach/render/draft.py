@@ -1,5 +1,8 @@
 """The draft pipeline, readable in one function: curate → localize → render → social → lint → write
-→ archive. What it writes under ``out/editions/<key>/<lang>/`` is exactly what is approved and sent.
+→ preview archive. What it writes under ``out/editions/<key>/<lang>/`` is exactly what is approved
+and sent. The archive pages go to ``out/preview/archive/``: they are published once the edition is
+sent (:mod:`hrc_outreach.publish`). A draft that changes an edition a flow run waits on voids that
+wait (:attr:`DraftResult.voided`).
 """
 
 from __future__ import annotations
@@ -9,11 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from hrc_outreach.config import Settings
 from hrc_outreach.curate import curate_edition, record_draft
 from hrc_outreach.i18n.policy import localize_all
 from hrc_outreach.models import Edition, LintFinding, LocalizedEdition, RenderedMessage, SocialPost
-from hrc_outreach.render.archive import ArchivePaths, write_archive
+from hrc_outreach.render.archive import ArchivePaths, preview_archive_dir, write_archive
 from hrc_outreach.render.email import render_email, render_preheader, render_subject
 from hrc_outreach.render.inert import settle_nonce
 from hrc_outreach.render.lint import lint_message
@@ -22,6 +27,15 @@ from hrc_outreach.render.social import social_posts
 from hrc_outreach.render.text import render_text
 from hrc_outreach.render.view import build_view
 from hrc_outreach.store.db import Store
+from hrc_outreach.store.tables import EditionRow
+
+
+@dataclass(frozen=True)
+class VoidedWait:
+    """A flow run that waited for approval of drafts this draft replaced: its wait no longer holds."""
+
+    flow_run: str
+    changed: tuple[str, ...]  # the languages whose content hash changed
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,7 @@ class DraftResult:
     paths: dict[str, Path]
     archive: dict[str, ArchivePaths] = field(default_factory=dict)
     untranslated: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    voided: VoidedWait | None = None  # the waiting run to tell (workflow.void_waiting_run)
 
     @property
     def lint_errors(self) -> int:
@@ -95,10 +110,28 @@ def draft_edition(
         messages[lang] = msg
         paths[lang] = write_rendered(msg, out_dir)
         archive[lang] = write_archive(build_view(loc, settings), preheader, msg.subject,
-                                      settings, out_dir)
+                                      settings, out_dir, root=preview_archive_dir(out_dir))
+    hashes = {lang: m.content_hash() for lang, m in messages.items()}
+    same_drafts = out_dir.resolve() == settings.resolve(settings.out_dir).resolve()
     with store.session() as session:
-        record_draft(session, edition, {lang: m.content_hash() for lang, m in messages.items()})
+        voided = _void_wait(session, key, hashes) if same_drafts else None
+        record_draft(session, edition, hashes)
     return DraftResult(
         edition=edition, messages=messages, paths=paths, archive=archive,
         untranslated={lang: loc.untranslated for lang, loc in localized.items()},
+        voided=voided,
     )
+
+
+def _void_wait(session: Session, key: str, hashes: dict[str, str]) -> VoidedWait | None:
+    """When a flow run waits for approval of other drafts of ``key``, forget that it waits (so
+    `edition approve` records decisions on the new drafts directly) and say which run to tell."""
+    row = session.get(EditionRow, key)
+    if row is None or not row.waiting_flow_run:
+        return None
+    before = row.content_hashes or {}
+    changed = tuple(sorted(lang for lang, h in hashes.items() if before.get(lang) != h))
+    if not changed:
+        return None  # the same bytes again: what the reviewer sees is still what would be sent
+    run, row.waiting_flow_run = row.waiting_flow_run, None
+    return VoidedWait(flow_run=run, changed=changed)
