@@ -164,6 +164,11 @@ def _tolerant_pool() -> dict[str, str]:
     return pool
 
 
+@lru_cache(maxsize=1)
+def _pool_keys() -> tuple[str, ...]:
+    return tuple(_tolerant_pool())
+
+
 def _closest(key: str) -> str | None:
     """The pool's value for the one country (or region) ``key`` is a typo of; None if none or two."""
     limit = max_typos(key)
@@ -171,7 +176,7 @@ def _closest(key: str) -> str | None:
         return None
     pool = _tolerant_pool()
     found = process.extract(
-        key, list(pool), scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=None
+        key, _pool_keys(), scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=None
     )
     if not found:
         return None
