@@ -113,3 +113,54 @@ def test_sigkill_at_random_moments_loses_no_one_and_sends_no_one_twice(
     assert not lost and not dupes
     assert got == Counter({email_of(i): 1 for i in range(N)})
     assert final.stdout.split()[:2] == ["done", str(N)]
+
+
+def test_a_sender_waiting_out_a_long_retry_after_keeps_its_batch_until_it_dies(
+    store_url: str, tmp_path: Path
+) -> None:
+    """Sender A waits out a 10 s Retry-After on its batch (lease 1.5 s, renewed meanwhile); sender B
+    works the rest and leaves A's batch alone, ending with "finished by A"; A is SIGKILLed; once its
+    lease runs out, a third run recovers the batch. Everyone exactly once."""
+    n = 60
+    store = Store(store_url)
+    add_subscribers(store, n, ("en",))
+    msgs = approved(store, KEY, messages(KEY, ("en",)))
+    store.dispose()
+    write_draft(tmp_path / "out", msgs)
+    sim, base_url = start_process(
+        tmp_path / "sim", extra=("--first-429-email", email_of(0), "--retry-after", "10")
+    )
+    env = {
+        **os.environ,
+        "HRC_TOKEN_SECRET": "lease-test-secret-0123456789",
+        "HRC_BREVO_API_KEY": "sim-key",
+        "PYTHONPATH": str(ROOT),
+    }
+    cmd = [
+        sys.executable, str(ROOT / "tests/support/send_driver.py"), "--db", store_url,
+        "--out", str(tmp_path / "out"), "--key", KEY, "--base-url", base_url,
+        "--max-recipients", "10", "--concurrency", "1", "--lease", "1.5",
+    ]  # fmt: skip
+    try:
+        a = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while request_log(tmp_path / "sim")[429] == 0:
+            assert a.poll() is None and time.monotonic() < deadline, "A never got its 429"
+            time.sleep(0.05)
+        b = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert b.returncode == 0, b.stderr[-3000:]
+        state, accepted, *holders = b.stdout.split()
+        assert a.poll() is None, "A was expected to be still waiting out its Retry-After"
+        assert (state, accepted) == ("sending", str(n - 10)) and len(holders) == 1
+        got = received(tmp_path / "sim")
+        assert all(got[email_of(i)] == 0 for i in range(10))  # B did not take A's batch
+        a.send_signal(signal.SIGKILL)
+        a.wait()
+        time.sleep(2.0)  # A's lease runs out
+        c = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert c.returncode == 0, c.stderr[-3000:]
+        assert c.stdout.split()[:1] == ["done"]
+    finally:
+        sim.send_signal(signal.SIGKILL)
+        sim.wait()
+    assert received(tmp_path / "sim") == Counter({email_of(i): 1 for i in range(n)})

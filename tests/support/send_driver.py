@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
+import sys
 
 from hrc_outreach.config import Settings
 from hrc_outreach.deliver.ledger import arun_job, plan_job
@@ -59,6 +61,8 @@ async def main() -> None:
     finally:
         await provider.aclose()
     print(report.state, report.totals.accepted, *report.held_by, flush=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak_rss_mb={peak:.0f}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """`edition approve | send | send-test | report`: approval and the send ledger, from the shell.
 
-Exit codes of `send`: 0 everyone planned was handed to the provider; 1 refused or an error (nothing
-sent that was not recorded); 2 the job needs a person (failed or in-doubt batches, see `report`).
+Exit codes of `send`: 0 every recipient is accepted, suppressed or given up by a person (or what
+is left is held by another live sender, which it names); 1 refused or an error (nothing sent that
+was not recorded); 2 the job needs a person (failed or in-doubt recipients, named by `report`).
 """
 
 from __future__ import annotations
@@ -205,18 +206,26 @@ def _print_report(report: Any, *, limit: int = 20) -> None:
             highlight=False,
             markup=False,
         )
-    missed = [m for m in report.missed if m.state != "planned"]
+    missed = [m for m in report.missed if m.state not in ("pending", "submitting")]
     if missed:
         more = "" if len(missed) <= limit else f" (first {limit}; --json lists everyone)"
         console.print(f"{len(missed)} did not get it{more}:", highlight=False)
         for m in missed[:limit]:
             why = f"batch {m.batch_seq}" if m.reason in batch_errors else m.reason
             console.print(f"  {m.email} [{m.lang}] {m.state}: {why}", highlight=False, markup=False)
-    if report.state == "needs_attention" and any(i.state == "in_doubt" for i in report.issues):
+    key = report.edition_key
+    if report.totals.in_doubt:
         console.print(
-            "in-doubt batches may or may not have reached the provider. Check its logs, then run "
-            f"`hrc-outreach edition send {report.edition_key} --mark-in-doubt-sent` (they went out) or "
-            "`--resend-in-doubt` (they did not; anyone who did get them gets a second copy)."
+            f"{report.totals.in_doubt} in-doubt recipient(s) may or may not have got it. Check the "
+            f"provider's logs, then run `hrc-outreach edition send {key} --by NAME "
+            "--mark-in-doubt-sent` (they did) or `--resend-in-doubt` (they did not; anyone who "
+            "did gets a second copy).", highlight=False, markup=False,
+        )
+    if report.open_failed:
+        console.print(
+            f"{report.open_failed} failed recipient(s): once the cause is fixed, run "
+            f"`hrc-outreach edition send {key} --by NAME --retry-failed`, or "
+            "`--give-up-failed` to leave them unsent for good.", highlight=False, markup=False,
         )
 
 
@@ -231,13 +240,18 @@ def send_cmd(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the job report as JSON."),
     resend_in_doubt: bool = typer.Option(
-        False, "--resend-in-doubt", help="In-doubt batches did NOT go out: send them again."
+        False, "--resend-in-doubt", help="In-doubt recipients did NOT get it: send them again."
     ),
     mark_in_doubt_sent: bool = typer.Option(
-        False, "--mark-in-doubt-sent", help="In-doubt batches DID go out: record them as accepted."
+        False, "--mark-in-doubt-sent", help="In-doubt recipients DID get it: record them accepted."
     ),
-    retry_failed: bool = typer.Option(False, "--retry-failed", help="Send failed batches again."),
-    by: str = typer.Option("cli", "--by", help="Who decides about in-doubt batches (recorded)."),
+    retry_failed: bool = typer.Option(
+        False, "--retry-failed", help="Send failed recipients again (in new batches)."
+    ),
+    give_up_failed: bool = typer.Option(
+        False, "--give-up-failed", help="Failed recipients stay unsent for good: the job can end."
+    ),
+    by: str = typer.Option("cli", "--by", help="Who decides about failed or in-doubt recipients."),
 ) -> None:
     """Send an approved edition to every confirmed subscriber, exactly once; a second run resumes."""
     from hrc_outreach import approval
@@ -263,7 +277,7 @@ def send_cmd(
             t.add_column("message language")
             for lang, n in plan.per_language.items():
                 t.add_row(lang, str(n), plan.fallbacks.get(lang, lang))
-            t.add_row("all", str(plan.recipients), f"{len(plan.batches)} batches", style="bold")
+            t.add_row("all", str(plan.recipients), f"{plan.batches} batches", style="bold")
             console.print(t)
             for lang, src in plan.fallbacks.items():
                 console.print(
@@ -279,11 +293,15 @@ def send_cmd(
                 else ledger.InDoubtDecision.MARK_SENT
             )
             n = ledger.resolve_in_doubt(store, job_id, decision, by=by)
-            err_console.print(f"{n} in-doubt batch(es): {decision.value}")
+            err_console.print(f"{n} in-doubt recipient(s): {decision.value}")
+        if retry_failed and give_up_failed:
+            fail("choose one of --retry-failed and --give-up-failed")
         if retry_failed:
-            err_console.print(
-                f"{ledger.retry_failed(store, job_id)} failed batch(es) planned again"
-            )
+            n = ledger.retry_failed(store, job_id, by=by)
+            err_console.print(f"{n} failed recipient(s) planned again in new batches")
+        if give_up_failed:
+            n = ledger.give_up_failed(store, job_id, by=by)
+            err_console.print(f"{n} failed recipient(s) given up for good")
         report = asyncio.run(_run(store, st, job_id, name, messages, show=not as_json))
         _publish(st, store, key, name)
     except OutreachError as exc:
@@ -292,6 +310,12 @@ def send_cmd(
         print_json(report.as_json())
     else:
         _print_report(report)
+    if report.finished_by_others:  # a live sender holds the rest: not a person's problem
+        err_console.print(
+            f"this sender's share is sent; the rest is being finished by sender "
+            f"{', '.join(report.held_by)}", highlight=False, markup=False,
+        )
+        return
     if report.state != "done":
         raise typer.Exit(EXIT_NEEDS_ATTENTION)
 

@@ -340,6 +340,7 @@ _RECIPIENT_COLUMNS = (
     "lang",
     "state",
     "note",
+    "attempts",
 )
 
 
@@ -377,6 +378,7 @@ class _BatchWriter:
                 mlang,
                 RecipientState.PENDING.value,
                 None if mlang == lang else f"sent in {lang}: no {mlang} message",
+                0,
             )
             for sid, email, name, mlang in members
         ]
