@@ -43,7 +43,9 @@ def content_hashes(messages: dict[str, RenderedMessage]) -> dict[str, str]:
 
 def format_hashes(hashes: dict[str, str], *, short: bool = True) -> str:
     """The form a reviewer passes back: ``en=1a2b3c4d5e6f,fr=...`` (sorted by language)."""
-    return ",".join(f"{lang}={h[:SHORT_HASH] if short else h}" for lang, h in sorted(hashes.items()))
+    return ",".join(
+        f"{lang}={h[:SHORT_HASH] if short else h}" for lang, h in sorted(hashes.items())
+    )
 
 
 def parse_hashes(text: str) -> dict[str, str]:
@@ -78,7 +80,8 @@ def differences(shown: dict[str, str], current: dict[str, str]) -> dict[str, lis
     """What differs between the hashes a reviewer saw (full or shortened) and the current ones:
     {"changed": [...], "not shown": [...], "no longer drafted": [...]}, empty lists left out."""
     changed = sorted(
-        lang for lang in shown.keys() & current.keys()
+        lang
+        for lang in shown.keys() & current.keys()
         if not current[lang].startswith(shown[lang]) or len(shown[lang]) < SHORT_HASH
     )
     diff = {
@@ -89,7 +92,9 @@ def differences(shown: dict[str, str], current: dict[str, str]) -> dict[str, lis
     return {k: v for k, v in diff.items() if v}
 
 
-def check_shown(edition_key: str, shown: dict[str, str], messages: dict[str, RenderedMessage]) -> None:
+def check_shown(
+    edition_key: str, shown: dict[str, str], messages: dict[str, RenderedMessage]
+) -> None:
     """EditionChangedError unless ``messages`` are exactly the drafts whose hashes were ``shown``.
 
     The message names the languages and says what to do; nothing is recorded.

@@ -92,14 +92,20 @@ def test_an_approval_needs_a_name(store: Store) -> None:
 
 def test_hashes_as_a_reviewer_types_them() -> None:
     assert parse_hashes(" en=ABCDEF012345 , fr=abcdef0123456789 ") == {
-        "en": "abcdef012345", "fr": "abcdef0123456789",
+        "en": "abcdef012345",
+        "fr": "abcdef0123456789",
     }
     assert parse_hashes("en=abcdef012345 fr=abcdef012345") == {
-        "en": "abcdef012345", "fr": "abcdef012345",
+        "en": "abcdef012345",
+        "fr": "abcdef012345",
     }
     for bad, why in [
-        ("en", "not LANG=HASH"), ("=abcdef012345", "not LANG=HASH"), ("en=", "not LANG=HASH"),
-        ("en=abcdef01", "at least 12"), ("en=xyzxyzxyzxyz", "hexadecimal"), ("", "empty"),
+        ("en", "not LANG=HASH"),
+        ("=abcdef012345", "not LANG=HASH"),
+        ("en=", "not LANG=HASH"),
+        ("en=abcdef01", "at least 12"),
+        ("en=xyzxyzxyzxyz", "hexadecimal"),
+        ("", "empty"),
         ("en=abcdef012345,en=000000000000", "twice"),
     ]:
         with pytest.raises(ApprovalError, match=why):
