@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Frozen(BaseModel):
@@ -203,6 +203,20 @@ class Translation(Frozen):
 PLACEHOLDERS = ("unsubscribe_url", "preferences_url", "name", "email", "unsubscribe_mailto")
 
 
+_NOT_IN_A_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\s]+")
+
+
+def display_name(name: str, limit: int = 200) -> str:
+    """A person's name as it may stand in a header and a greeting: every control character,
+    line or paragraph separator and run of whitespace becomes one space (no CR/LF can start a
+    header, whatever path the name came by), cut to ``limit`` characters.
+
+    >>> display_name("Ana\\r\\nBcc: x@example.org ")
+    'Ana Bcc: x@example.org'
+    """
+    return _NOT_IN_A_NAME.sub(" ", name or "").strip()[:limit].strip()
+
+
 def placeholder(name: str, nonce: str = "") -> str:
     """The per-recipient placeholder our templates place, e.g. ``[[unsubscribe_url.5f0c…]]``.
 
@@ -317,6 +331,12 @@ class Recipient(Frozen):
     email: str
     name: str = ""
     params: dict[str, str] = Field(default_factory=dict)  # placeholder name -> value
+
+    @field_validator("name")
+    @classmethod
+    def _one_line(cls, v: str) -> str:
+        # Whatever a stored row holds, a name reaches a header (To:, a provider's to.name) as one line.
+        return display_name(v)
 
 
 # -------------------------------------------------------------------------------------- delivery

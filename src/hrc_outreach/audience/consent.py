@@ -25,7 +25,7 @@ from hrc_outreach.audience.tokens import TOKEN_LENGTH, read_token
 from hrc_outreach.config import Settings
 from hrc_outreach.deliver.base import SuppressionEvent, SuppressionReason
 from hrc_outreach.errors import AudienceError, TokenError
-from hrc_outreach.models import ConsentState, Subscriber
+from hrc_outreach.models import ConsentState, Subscriber, display_name
 from hrc_outreach.store.tables import ConsentEventRow, SubscriberRow, SuppressionRow
 
 ACTIVE = (ConsentState.PENDING.value, ConsentState.CONFIRMED.value)
@@ -124,7 +124,7 @@ def subscribe(
         row = SubscriberRow(
             email=address,
             email_hash=hashed,
-            name=name.strip()[:200],
+            name=display_name(name),
             language=lang,
             state=ConsentState.PENDING.value,
             consent_source=source[:200],

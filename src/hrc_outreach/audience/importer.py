@@ -30,7 +30,7 @@ from hrc_outreach.audience.csvfile import read_rows
 from hrc_outreach.config import Settings
 from hrc_outreach.errors import AudienceError
 from hrc_outreach.languages import normalise_language
-from hrc_outreach.models import ConsentState, Frozen
+from hrc_outreach.models import ConsentState, Frozen, display_name
 from hrc_outreach.store.tables import ConsentEventRow, SubscriberRow, SuppressionRow
 
 ACTIVE = (ConsentState.PENDING.value, ConsentState.CONFIRMED.value)
@@ -135,7 +135,7 @@ def _entry(line: int, row: dict[str, str], settings: Settings, now: datetime) ->
         line=line,
         email=address,
         hashed=hash_normalised(address),
-        name=" ".join(name.split())[:200],
+        name=display_name(name),
         language=language,
         segments={s.strip() for s in _SPLIT.split(row.get("segments", "")) if s.strip()},
         consent_at=consent_at,

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from hrc_outreach.audience.tokens import make_token
 from hrc_outreach.config import Settings, secret
 from hrc_outreach.errors import ConfigError
+from hrc_outreach.models import display_name
 
 log = logging.getLogger(__name__)
 MIN_SECRET_LENGTH = 16
@@ -113,7 +114,7 @@ class Links:
         return {
             "unsubscribe_url": f"{self.base_url}/u/{unsubscribe}",
             "preferences_url": self.preferences_url(subscriber_id),
-            "name": name,
+            "name": display_name(name),  # may stand in the subject: one line
             "email": email,
             # the List-Unsubscribe mailto, token in its subject (headers only, never in the body)
             "unsubscribe_mailto": self._mailto(unsubscribe),
