@@ -16,6 +16,8 @@ import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from hrc_outreach.sources.sanitize import without_userinfo
+
 ALLOWED_TAGS = {"p", "br", "a", "em", "strong", "b", "i", "ul", "ol", "li", "blockquote"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 URL_SCHEMES = {"https", "http", "mailto"}
@@ -34,7 +36,7 @@ def safe_url(url: str | None) -> str | None:
         return None
     if any(c in url for c in "\"'<>\\ \t\r\n"):
         return None
-    return quote_url_syntax(url)
+    return quote_url_syntax(without_userinfo(url))
 
 
 def quote_url_syntax(url: str) -> str:
@@ -53,7 +55,7 @@ def quote_url_syntax(url: str) -> str:
 
 
 def _quote_href(tag: str, attribute: str, value: str) -> str:
-    return quote_url_syntax(value) if attribute == "href" else value
+    return quote_url_syntax(without_userinfo(value)) if attribute == "href" else value
 
 
 def clean_html(html: str) -> Markup:

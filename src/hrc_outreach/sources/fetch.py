@@ -35,6 +35,7 @@ import httpx
 from hrc_outreach.config import Settings, SourceConfig
 from hrc_outreach.errors import SourceError
 from hrc_outreach.sources.base import Document
+from hrc_outreach.sources.sanitize import without_userinfo
 
 MAX_RETRY_AFTER_SECONDS = 60.0
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -312,10 +313,12 @@ class HttpReader:
         self.fetched[config.name] = Validators(
             etag=headers.get("etag"), last_modified=headers.get("last-modified")
         )
-        # Relative links resolve against where the document really is (after redirects).
+        # Relative links resolve against where the document really is (after redirects), never
+        # against the credentials a source URL may hold (they would be published in every link).
         base = resp.url
         if headers.get("content-location"):
             base = urljoin(base, headers["content-location"])
+        base = without_userinfo(base)
         return Document(
             content=resp.content, base_url=base, content_type=headers.get("content-type", "")
         )

@@ -21,8 +21,28 @@ _TAGS = set(nh3.ALLOWED_TAGS) - {"map", "area"}
 _DROP_WITH_CONTENT = {"script", "style", "template", "noscript", "iframe", "object", "embed"}
 
 
+def without_userinfo(url: str) -> str:
+    """``url`` without the ``user:password@`` before its host.
+
+    A source URL may carry a partner's credentials: links resolved against it must not publish
+    them, and ``https://trusted.example@evil.example/`` must show the host it really goes to.
+
+    >>> without_userinfo("https://reader:s3cret@partner.example/p?a=b@c")
+    'https://partner.example/p?a=b@c'
+    """
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:
+        return url
+    if "@" not in netloc:
+        return url
+    at = url.find(netloc)
+    return url[:at] + netloc.rpartition("@")[2] + url[at + len(netloc) :]
+
+
 def safe_url(url: str | None, base_url: str = "") -> str | None:
-    """``url`` made absolute against ``base_url``; None unless it is http(s), mailto or tel.
+    """``url`` made absolute against ``base_url``, without credentials (see
+    :func:`without_userinfo`); None unless it is http(s), mailto or tel.
 
     >>> safe_url("../a.html", "https://example.org/x/y.html")
     'https://example.org/a.html'
@@ -39,7 +59,9 @@ def safe_url(url: str | None, base_url: str = "") -> str | None:
         scheme = urlsplit(joined).scheme.lower()
     except ValueError:  # e.g. an invalid IPv6 literal
         return None
-    return joined if scheme in SAFE_SCHEMES else None
+    if scheme not in SAFE_SCHEMES:
+        return None
+    return without_userinfo(joined) if scheme in ("http", "https") else joined
 
 
 def sanitize_html(html: str | None, base_url: str = "") -> str:
