@@ -11,6 +11,7 @@ from hrc_outreach.cli import (  # noqa: F401
     edition,
     gather,
     orchestrate,
+    staff,
     subscribers,
     translations,
 )

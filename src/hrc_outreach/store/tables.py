@@ -330,3 +330,41 @@ class SendRecipientRow(Base):
     # a person's final word on a failed recipient ("given up by X at T"): the job may be done
     resolution: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # batches they were submitted in
+
+
+# ---------------------------------------------------------------------------------------- staff
+
+
+class StaffRow(Base):
+    """A person who signs in to the staff web pages (``hrc-outreach staff add``)."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # editor | approver | admin
+    password_hash: Mapped[str] = mapped_column(String(200))  # Argon2id
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffSessionRow(Base):
+    """A signed-in browser: the cookie holds a random token, the store only its sha256."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
+class StaffLoginFailureRow(Base):
+    """A failed sign-in, counted per account and per client address to throttle guessing."""
+
+    __tablename__ = "staff_login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(100), index=True)  # "email:<sha256>" | "ip:<sha256>"
+    at: Mapped[datetime] = mapped_column(default=utcnow)

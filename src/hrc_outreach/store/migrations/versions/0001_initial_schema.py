@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 19:47:10.766042
+Create Date: 2026-11-30 20:08:19.079183
 """
 
 from __future__ import annotations
@@ -103,6 +103,25 @@ def upgrade() -> None:
     sa.Column('error', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('name')
     )
+    op.create_table('staff',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('email', sa.String(length=320), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('password_hash', sa.String(length=200), nullable=False),
+    sa.Column('created_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('email')
+    )
+    op.create_table('staff_login_failures',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('key', sa.String(length=100), nullable=False),
+    sa.Column('at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('staff_login_failures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_staff_login_failures_key'), ['key'], unique=False)
+
     op.create_table('subscribers',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('email', sa.String(length=320), nullable=False),
@@ -216,6 +235,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('item_id', 'version', name='uq_item_versions')
     )
+    op.create_table('staff_sessions',
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=False),
+    sa.Column('csrf', sa.String(length=64), nullable=False),
+    sa.Column('created_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('token_hash')
+    )
+    with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_staff_sessions_staff_id'), ['staff_id'], unique=False)
+
     op.create_table('send_recipients',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('job_id', sa.Integer(), nullable=False),
@@ -248,6 +279,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_send_recipients_batch')
 
     op.drop_table('send_recipients')
+    with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_staff_sessions_staff_id'))
+
+    op.drop_table('staff_sessions')
     op.drop_table('item_versions')
     op.drop_table('item_translations')
     op.drop_table('featured')
@@ -266,6 +301,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_subscribers_state'))
 
     op.drop_table('subscribers')
+    with op.batch_alter_table('staff_login_failures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_staff_login_failures_key'))
+
+    op.drop_table('staff_login_failures')
+    op.drop_table('staff')
     op.drop_table('source_state')
     op.drop_table('source_documents')
     with op.batch_alter_table('send_jobs', schema=None) as batch_op:
