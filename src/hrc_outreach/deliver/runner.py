@@ -224,20 +224,19 @@ async def _heartbeat(run: _Run) -> None:
 
 
 async def _outlive_the_dead(run: _Run) -> bool:
-    """Batches other senders hold: True when some of them stopped renewing their claims (so
-    they will be recovered once the lease runs out, after waiting for it); False when every
-    holder is alive (it finishes its own share) or nobody holds anything."""
-    before = await _db(_held_by_others, run.store, run.job_id, run.me)
-    if not before:
-        return False
-    await asyncio.sleep(run.lease * 0.4)  # a live sender renews every quarter lease
-    after = await _db(_held_by_others, run.store, run.job_id, run.me)
-    silent = [at for bid, at in after.items() if before.get(bid) == at]
-    if not silent:
-        return False
-    wait = (max(silent) + timedelta(seconds=run.lease) - utcnow()).total_seconds()
-    await asyncio.sleep(max(0.0, wait) + 0.05)
-    return True
+    """Batches other senders hold when this one has nothing left to claim. A holder shows it is
+    alive by finishing its batch or renewing its claim (every quarter lease); one that does
+    neither for a whole lease is dead, and its batches are recovered in another round (True).
+    False when nobody holds anything or every holder showed life (it finishes its own share)."""
+    seen = await _db(_held_by_others, run.store, run.job_id, run.me)
+    step = min(1.0, run.lease / 8)
+    while seen:
+        await asyncio.sleep(step)
+        now = await _db(_held_by_others, run.store, run.job_id, run.me)
+        seen = {bid: at for bid, at in seen.items() if now.get(bid) == at}  # no sign of life yet
+        if any(at < utcnow() - timedelta(seconds=run.lease) for at in seen.values()):
+            return True
+    return await _db(_planned_left, run.store, run.job_id)
 
 
 def _held_by_others(store: Store, job_id: int, me: str) -> dict[int, Any]:
