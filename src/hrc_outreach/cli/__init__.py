@@ -14,6 +14,7 @@ from hrc_outreach.cli import (  # noqa: F401
     staff,
     subscribers,
     translations,
+    web,
 )
 from hrc_outreach.cli.apps import app
 

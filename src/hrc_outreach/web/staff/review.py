@@ -1,0 +1,172 @@
+"""Translation review in the browser: every item string of an edition in one language, its source
+text beside its current translation. Saving records a human translation exactly as a PO import does
+(``memory.record_item_translation`` after ``po.check_entry``), drafts that language again (so an
+approval of it no longer holds) and voids a flow run that waited on the old drafts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from hrc_outreach.config import Settings
+from hrc_outreach.errors import OutreachError
+from hrc_outreach.store import Store
+from hrc_outreach.web.staff.common import Viewer, editor, page, settings_of, store_of
+from hrc_outreach.web.staff.editions import checked_key, drafts, origin, void_wait
+
+router = APIRouter()
+
+
+@dataclass(frozen=True)
+class Entry:
+    item_id: str
+    field: str
+    kind: str
+    source: str
+    text: str
+    origin: str
+
+    @property
+    def name(self) -> str:
+        return f"t:{self.item_id}:{self.field}"
+
+
+def entries(settings: Settings, store: Store, key: str, lang: str) -> list[Entry]:
+    """Every item field of the edition that needs a translation in ``lang``."""
+    from hrc_outreach.i18n.po import load_edition
+    from hrc_outreach.i18n.policy import FIELDS, resolve_strings
+
+    edition = load_edition(store, settings, key)
+    found = resolve_strings(edition, lang, settings=settings, store=store)
+    out = []
+    for item in edition.items:
+        for f in FIELDS:
+            source = getattr(item, f)
+            if not source:
+                continue
+            t = found.get((item.id, f))
+            if t is not None and t.engine is None and t.text == source:
+                continue  # written in this language: nothing to translate
+            out.append(
+                Entry(
+                    item_id=item.id,
+                    field=f,
+                    kind=item.kind.value,
+                    source=source,
+                    text=t.text if t is not None else "",
+                    origin=origin(t),
+                )
+            )
+    return out
+
+
+def _language(settings: Settings, key: str, lang: str) -> None:
+    checked_key(key)
+    if lang not in settings.i18n.languages or lang == settings.i18n.source_language:
+        raise HTTPException(status_code=404, detail=f"{lang} is not a language to translate into")
+    if lang not in drafts(settings, key):
+        raise HTTPException(status_code=404, detail=f"edition {key} has no draft in {lang}")
+
+
+@router.get("/editions/{key}/translations/{lang}")
+def review_form(
+    request: Request, key: str, lang: str, viewer: Viewer = Depends(editor)
+) -> Response:
+    settings, store = settings_of(request), store_of(request)
+    _language(settings, key, lang)
+    return page(
+        request,
+        "translations.html.j2",
+        viewer=viewer,
+        key=key,
+        lang=lang,
+        entries=entries(settings, store, key, lang),
+        errors=[],
+        done=request.query_params.get("done", ""),
+    )
+
+
+@router.post("/editions/{key}/translations/{lang}")
+async def review_save(
+    request: Request, key: str, lang: str, viewer: Viewer = Depends(editor)
+) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    form = await request.form()
+    submitted = {k: v for k, v in form.items() if k.startswith("t:") and isinstance(v, str)}
+    return await run_in_threadpool(_save, request, key, lang, viewer, submitted)
+
+
+def _save(
+    request: Request, key: str, lang: str, viewer: Viewer, submitted: dict[str, str]
+) -> Response:
+    from hrc_outreach.i18n import memory
+    from hrc_outreach.i18n.po import check_entry
+    from hrc_outreach.pipeline import draft
+
+    settings, store = settings_of(request), store_of(request)
+    _language(settings, key, lang)
+    current = {e.name: e for e in entries(settings, store, key, lang)}
+    changes: list[tuple[Entry, str]] = []
+    errors: list[str] = []
+    for name, value in submitted.items():
+        entry = current.get(name)
+        if entry is None:
+            errors.append(f"{name[2:]}: not a string of this edition")
+            continue
+        text = value.replace("\r\n", "\n").strip()
+        if not text or text == entry.text.strip():
+            continue
+        problems = check_entry(entry.source, text)
+        if problems:
+            errors.extend(f"{entry.item_id}:{entry.field}: {p}" for p in problems)
+            continue
+        changes.append((entry, text))
+    if errors:  # all or nothing, as a PO import: nothing recorded, the form shown again
+        return page(
+            request,
+            "translations.html.j2",
+            viewer=viewer,
+            key=key,
+            lang=lang,
+            entries=list(current.values()),
+            errors=errors,
+            done="",
+            status=422,
+        )
+    if not changes:
+        return RedirectResponse(
+            f"/staff/editions/{key}/translations/{lang}?done=unchanged", status_code=303
+        )
+    with store.session() as s:
+        for entry, text in changes:
+            memory.record_item_translation(
+                s,
+                item_id=entry.item_id,
+                field=entry.field,
+                lang=lang,
+                source_text=entry.source,
+                text=text,
+                source_lang=settings.i18n.source_language,
+            )
+    try:
+        summary = draft(settings, key, [lang])
+    except OutreachError as exc:
+        return page(
+            request,
+            "translations.html.j2",
+            viewer=viewer,
+            key=key,
+            lang=lang,
+            entries=entries(settings, store, key, lang),
+            errors=[str(exc)],
+            done="",
+            status=500,
+        )
+    void_wait(key, summary.voided_run, summary.voided_languages)
+    return RedirectResponse(
+        f"/staff/editions/{key}/preview/{lang}?done=translated", status_code=303
+    )
