@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from hrc_outreach.approval import format_hashes
 from hrc_outreach.config import Settings
 from hrc_outreach.models import RenderedMessage, Severity
-from hrc_outreach.render.output import edition_dir, read_rendered
+from hrc_outreach.render.output import edition_dir, load_drafts
 from hrc_outreach.store import open_store
 
 
@@ -138,8 +138,12 @@ def waiting_flow_run(settings: Settings, key: str) -> str | None:
 
 
 def drafted_messages(settings: Settings, key: str) -> dict[str, RenderedMessage]:
-    """The drafted edition as it is on disk (what is approved and sent)."""
-    return read_rendered(settings.resolve(settings.out_dir), key)
+    """The drafted edition as it is in the store (what is approved and sent)."""
+    store = open_store(settings)
+    try:
+        return load_drafts(store, key)
+    finally:
+        store.dispose()
 
 
 def add_excludes(settings: Settings, key: str, item_ids: Iterable[str]) -> Path:

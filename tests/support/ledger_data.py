@@ -10,7 +10,7 @@ from sqlalchemy import insert
 
 from hrc_outreach.audience.addresses import hash_normalised
 from hrc_outreach.models import RenderedMessage
-from hrc_outreach.render.output import write_rendered
+from hrc_outreach.render.output import save_drafts
 from hrc_outreach.store import Store
 from hrc_outreach.store.tables import EditionRow, SubscriberRow
 
@@ -44,9 +44,9 @@ def approved(
     return msgs
 
 
-def write_draft(out_dir: Path, msgs: dict[str, RenderedMessage]) -> None:
-    for m in msgs.values():
-        write_rendered(m, out_dir)
+def write_draft(store: Store, msgs: dict[str, RenderedMessage]) -> None:
+    """``msgs`` as the edition's drafts in the store (what approval and sending read)."""
+    save_drafts(store, msgs.values())
 
 
 def add_edition(store: Store, key: str) -> None:

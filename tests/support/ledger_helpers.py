@@ -29,6 +29,7 @@ def make_settings(tmp_path: Path, **delivery: Any) -> Settings:
     return Settings.model_validate(
         {
             "out_dir": str(tmp_path / "out"),
+            "store": {"url": f"sqlite:///{tmp_path / 'store.db'}"},
             "delivery": {"provider": "brevo", "retries": 8, "backoff_seconds": 0.05, **delivery},
         }
     )

@@ -326,13 +326,14 @@ def _settle_looked_up(store: Store, members: list[Any], found: dict[int, str], n
 
 
 def load_job_messages(
-    settings: Settings, job: SendJobRow, messages: dict[str, RenderedMessage] | None
+    store: Store, job: SendJobRow, messages: dict[str, RenderedMessage] | None
 ) -> dict[str, RenderedMessage]:
-    """The drafts this job was planned for; DeliveryError when they changed since planning."""
+    """The drafts this job was planned for (from the store unless given); DeliveryError when
+    they changed since planning."""
     if messages is None:
-        from hrc_outreach.render.output import read_rendered
+        from hrc_outreach.render.output import load_drafts
 
-        messages = read_rendered(settings.resolve(settings.out_dir), job.edition_key)
+        messages = load_drafts(store, job.edition_key)
     changed = sorted(
         lang
         for lang, h in job.content_hashes.items()
@@ -381,7 +382,7 @@ async def arun_job(
             raise DeliveryError(
                 f"send job {job_id} is for provider {job.provider!r}, not {provider.name!r}"
             )
-        msgs = load_job_messages(settings, job, messages)
+        msgs = load_job_messages(store, job, messages)
         edition_key = job.edition_key
     from hrc_outreach.audience.links import recipient_params
 

@@ -31,10 +31,15 @@ async def asend_test(
     not touched, so the real send later still reaches everyone."""
     from hrc_outreach.audience.links import recipient_params
     from hrc_outreach.deliver.providers import provider_for
-    from hrc_outreach.render.output import read_rendered
+    from hrc_outreach.render.output import load_drafts
+    from hrc_outreach.store import open_store
 
     if messages is None:
-        messages = read_rendered(settings.resolve(settings.out_dir), edition_key)
+        store = open_store(settings)
+        try:
+            messages = load_drafts(store, edition_key)
+        finally:
+            store.dispose()
     wanted = list(dict.fromkeys(langs)) if langs else sorted(messages)
     missing = [lang for lang in wanted if lang not in messages]
     if missing:
