@@ -2,7 +2,7 @@
 
 An edition is public once people have it: :func:`publish_archive` publishes only when a send job of
 the edition has accepted recipients, and only the pages drafted with the messages that job sent
-(the drafts on disk must still hash to the job's content hashes).
+(the drafts in the store must still hash to the job's content hashes).
 
 >>> publish_archive(settings, store, "2026-12")          # doctest: +SKIP
 [ArchivePaths(page=PosixPath('out/archive/en/2026-12.html'), ...), ...]
@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from hrc_outreach.config import Settings
 from hrc_outreach.errors import RenderError
 from hrc_outreach.render.archive import ArchivePaths, publish_pages
-from hrc_outreach.render.output import read_rendered
+from hrc_outreach.render.output import load_drafts
 from hrc_outreach.store import Store
 from hrc_outreach.store.tables import SendJobRow, SendRecipientRow
 
@@ -46,7 +46,7 @@ def publish_archive(
             return []
         sent_hashes = dict(job.content_hashes or {})
     out_dir = settings.resolve(settings.out_dir)
-    drafts = {lang: m.content_hash() for lang, m in read_rendered(out_dir, edition_key).items()}
+    drafts = {lang: m.content_hash() for lang, m in load_drafts(store, edition_key).items()}
     changed = sorted(lang for lang, h in sent_hashes.items() if drafts.get(lang) != h)
     if changed:
         raise RenderError(

@@ -23,11 +23,14 @@ EXIT_NEEDS_ATTENTION = 2
 
 
 def _drafts(key: str) -> dict[str, RenderedMessage]:
-    from hrc_outreach.render.output import read_rendered
+    from hrc_outreach.render.output import load_drafts
 
-    st = settings()
     try:
-        return read_rendered(st.resolve(st.out_dir), key)
+        store = _store()
+        try:
+            return load_drafts(store, key)
+        finally:
+            store.dispose()
     except OutreachError as exc:
         fail(str(exc))
         raise  # unreachable: fail() exits

@@ -22,7 +22,7 @@ from hrc_outreach.render.archive import ArchivePaths, preview_archive_dir, write
 from hrc_outreach.render.email import render_email, render_preheader, render_subject
 from hrc_outreach.render.inert import settle_nonce
 from hrc_outreach.render.lint import lint_message
-from hrc_outreach.render.output import edition_dir, write_rendered
+from hrc_outreach.render.output import edition_dir, save_drafts, write_rendered
 from hrc_outreach.render.social import social_posts
 from hrc_outreach.render.text import render_text
 from hrc_outreach.render.view import build_view
@@ -112,9 +112,9 @@ def draft_edition(
         archive[lang] = write_archive(build_view(loc, settings), preheader, msg.subject,
                                       settings, out_dir, root=preview_archive_dir(out_dir))
     hashes = {lang: m.content_hash() for lang, m in messages.items()}
-    same_drafts = out_dir.resolve() == settings.resolve(settings.out_dir).resolve()
+    save_drafts(store, messages.values())  # what approval and sending read, on every machine
     with store.session() as session:
-        voided = _void_wait(session, key, hashes) if same_drafts else None
+        voided = _void_wait(session, key, hashes)
         record_draft(session, edition, hashes)
     return DraftResult(
         edition=edition, messages=messages, paths=paths, archive=archive,

@@ -1,16 +1,92 @@
-"""A draft on disk: ``out/editions/<key>/<lang>/`` holds email.html, email.txt, message.json, social.json.
+"""Drafts: the rendered messages of an edition, one per language.
 
-What is written here is exactly what is approved and sent: :func:`read_rendered` gives back the same
-:class:`RenderedMessage` (same content hash) that :func:`write_rendered` wrote.
+The drafts that count live in the store (:func:`save_drafts`, :func:`load_drafts`): what approval
+hashes and what sending reads, the same on every machine that opens the store.
+
+A copy for people goes on disk: ``out/editions/<key>/<lang>/`` holds email.html, email.txt,
+message.json, social.json (:func:`write_rendered`); :func:`read_rendered` reads such a copy back
+with the same content hash, but nothing that approves or sends relies on it.
+
+>>> save_drafts(store, result.messages.values())        # doctest: +SKIP
+>>> load_drafts(store, "2026-12")["fr"].content_hash()    # doctest: +SKIP
+'3f1c…'
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from pydantic import ValidationError
+from sqlalchemy import select
 
 from hrc_outreach.errors import RenderError
 from hrc_outreach.models import LintFinding, RenderedMessage, SocialPost
+from hrc_outreach.store.db import Store
+from hrc_outreach.store.tables import DraftRow, utcnow
+
+
+def _meta(msg: RenderedMessage) -> dict[str, object]:
+    """Everything of ``msg`` but its html and text, as JSON values."""
+    return msg.model_dump(mode="json", exclude={"html", "text", "edition_key", "lang"})
+
+
+def save_drafts(store: Store, messages: Iterable[RenderedMessage]) -> None:
+    """Store ``messages`` as the drafts of their (edition, language), replacing earlier drafts of
+    those languages (other languages of the edition stay), in one transaction."""
+    with store.session() as s:
+        for msg in messages:
+            row = s.get(DraftRow, (msg.edition_key, msg.lang))
+            if row is None:
+                row = DraftRow(edition_key=msg.edition_key, lang=msg.lang)
+                s.add(row)
+            row.sha256 = msg.content_hash()
+            row.html, row.text, row.meta = msg.html, msg.text, _meta(msg)
+            row.drafted_at = utcnow()
+
+
+def _message(row: DraftRow) -> RenderedMessage:
+    where = f"draft of edition {row.edition_key!r} in {row.lang!r} (store table drafts)"
+    try:
+        msg = RenderedMessage.model_validate(
+            {**row.meta, "edition_key": row.edition_key, "lang": row.lang,
+             "html": row.html, "text": row.text}
+        )
+    except ValidationError as exc:
+        raise RenderError(f"{where} is unreadable: {exc}; draft the edition again") from exc
+    if msg.content_hash() != row.sha256:
+        raise RenderError(
+            f"{where} was changed after rendering (sha256 differs); draft the edition again"
+        )
+    return msg
+
+
+def load_drafts(
+    store: Store, key: str, languages: Sequence[str] | None = None
+) -> dict[str, RenderedMessage]:
+    """Every language of edition ``key``'s drafts in the store (or only ``languages``), by language.
+
+    RenderError when the edition was never drafted, a requested language has no draft, or a draft
+    no longer hashes to what was rendered.
+    """
+    with store.session() as s:
+        query = select(DraftRow).where(DraftRow.edition_key == key).order_by(DraftRow.lang)
+        out = {row.lang: _message(row) for row in s.scalars(query)}
+    if not out:
+        raise RenderError(
+            f"edition {key!r} has no draft in the store; run "
+            f"`hrc-outreach edition draft --edition {key}`"
+        )
+    if languages is not None:
+        missing = [lang for lang in languages if lang not in out]
+        if missing:
+            raise RenderError(
+                f"edition {key!r} has no draft in {', '.join(missing)} (drafted: "
+                f"{', '.join(out)}); draft it with --languages {','.join(languages)}"
+            )
+        out = {lang: out[lang] for lang in languages}
+    return out
 
 
 def edition_dir(out_dir: Path, key: str) -> Path:

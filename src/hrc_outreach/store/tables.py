@@ -139,6 +139,22 @@ class EditionRow(Base):
     waiting_flow_run: Mapped[str | None] = mapped_column(String(64))
 
 
+class DraftRow(Base):
+    """The rendered draft of one (edition, language): exactly what approval hashes and sending
+    reads, on every machine that opens the store (render.output.save_drafts / load_drafts)."""
+
+    __tablename__ = "drafts"
+
+    edition_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(20), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))  # RenderedMessage.content_hash() when saved
+    html: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    # the rest of the RenderedMessage (subject, preheader, dir, nonce, social, lint, provenance)
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    drafted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class FeaturedRow(Base):
     """Which edition and language featured which item; an item counts once its edition is sent."""
 

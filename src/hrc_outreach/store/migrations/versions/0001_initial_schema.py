@@ -34,6 +34,16 @@ def upgrade() -> None:
     with op.batch_alter_table('approvals', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_approvals_edition_key'), ['edition_key'], unique=False)
 
+    op.create_table('drafts',
+    sa.Column('edition_key', sa.String(length=100), nullable=False),
+    sa.Column('lang', sa.String(length=20), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('html', sa.Text(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('meta', sa.JSON(), nullable=False),
+    sa.Column('drafted_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('edition_key', 'lang')
+    )
     op.create_table('editions',
     sa.Column('key', sa.String(length=100), nullable=False),
     sa.Column('title', sa.Text(), nullable=False),
@@ -318,6 +328,7 @@ def downgrade() -> None:
 
     op.drop_table('items')
     op.drop_table('editions')
+    op.drop_table('drafts')
     with op.batch_alter_table('approvals', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_approvals_edition_key'))
 
