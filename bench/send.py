@@ -187,9 +187,9 @@ def measure(url: str, n: int, senders: int, tmp: Path, concurrency: int) -> dict
     load_subscribers(store, n)
     add_edition(store, KEY)
     msgs = approved(store, KEY, messages(KEY, LANGS11), by="Bench Reviewer")
+    write_draft(store, msgs)
     store.dispose()
     out = tmp / f"out-{n}-{senders}"
-    write_draft(out, msgs)
     setup = time.perf_counter() - t
     env = {**os.environ, "HRC_TOKEN_SECRET": SECRET, "HRC_BREVO_API_KEY": "bench",
            "PYTHONPATH": str(ROOT)}  # fmt: skip

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hrc_outreach.cli import app
-from hrc_outreach.render.output import write_rendered
+from hrc_outreach.render.output import save_drafts
 from hrc_outreach.store import Store
 from tests.support.brevo_sim import BrevoSim, received
 from tests.support.ledger_data import add_edition, add_subscribers, email_of, messages, write_draft
@@ -32,8 +32,8 @@ def config(tmp_path: Path) -> Path:
     store = Store(f"sqlite:///{db}")
     add_subscribers(store, N, ("en", "fr", "ar", "nl"))  # no Dutch draft: nl readers get English
     add_edition(store, KEY)
+    write_draft(store, messages(KEY, ("en", "fr", "ar")))
     store.dispose()
-    write_draft(tmp_path / "out", messages(KEY, ("en", "fr", "ar")))
     return cfg
 
 
@@ -102,7 +102,9 @@ def test_approve_dry_run_send_report_and_resume(config: Path, tmp_path: Path) ->
 def test_send_refuses_a_draft_changed_after_approval(config: Path, tmp_path: Path) -> None:
     assert approve(config).exit_code == 0  # type: ignore[attr-defined]
     fr = messages(KEY, ("fr",))["fr"].model_copy(update={"subject": "Sujet modifié"})
-    write_rendered(fr, tmp_path / "out")
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    save_drafts(store, [fr])  # changed in the store: what sending reads
+    store.dispose()
     r = run(config, "edition", "send", KEY)
     assert r.exit_code == 1  # type: ignore[attr-defined]
     assert "changed since Ana approved" in flat(r.stderr) and "changed: fr" in flat(r.stderr)  # type: ignore[attr-defined]

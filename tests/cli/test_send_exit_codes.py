@@ -42,8 +42,8 @@ def config(tmp_path: Path, relay: DroppingRelay) -> object:
     store = Store(f"sqlite:///{db}")
     add_subscribers(store, N, ("en",))
     add_edition(store, KEY)
+    write_draft(store, messages(KEY, ("en",)))
     store.dispose()
-    write_draft(tmp_path / "out", messages(KEY, ("en",)))
     yield cfg
     controller.stop()
 

@@ -38,8 +38,8 @@ def test_sigkill_at_random_moments_loses_no_one_and_sends_no_one_twice(
     store = Store(db)
     add_subscribers(store, N, ("en", "fr", "de", "ar"))
     msgs = approved(store, KEY, messages(KEY, ("en", "fr", "de", "ar")))
+    write_draft(store, msgs)
     store.dispose()
-    write_draft(tmp_path / "out", msgs)
     sim, base_url = start_process(tmp_path / "sim", delay_before=0.03, delay_after=0.12)
     env = {
         **os.environ,
@@ -125,8 +125,8 @@ def test_a_sender_waiting_out_a_long_retry_after_keeps_its_batch_until_it_dies(
     store = Store(store_url)
     add_subscribers(store, n, ("en",))
     msgs = approved(store, KEY, messages(KEY, ("en",)))
+    write_draft(store, msgs)
     store.dispose()
-    write_draft(tmp_path / "out", msgs)
     sim, base_url = start_process(
         tmp_path / "sim", extra=("--first-429-email", email_of(0), "--retry-after", "10")
     )

@@ -8,6 +8,7 @@ import pytest
 
 from hrc_outreach.deliver.send_test import send_test
 from hrc_outreach.errors import DeliveryError
+from hrc_outreach.store import open_store
 from tests.support.brevo_sim import BrevoSim, received, request_log
 from tests.support.ledger_data import messages, write_draft
 from tests.support.ledger_helpers import KEY, brevo, make_settings, token_secret  # noqa: F401 - fixture
@@ -15,7 +16,7 @@ from tests.support.ledger_helpers import KEY, brevo, make_settings, token_secret
 
 def test_every_language_to_one_address(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
-    write_draft(tmp_path / "out", messages(KEY, ("en", "fr", "ar")))
+    write_draft(open_store(settings), messages(KEY, ("en", "fr", "ar")))
     with BrevoSim(tmp_path / "sim") as sim:
         results = send_test(settings, KEY, "editor@example.org", provider=brevo(settings, sim))
         again = send_test(
@@ -30,6 +31,6 @@ def test_every_language_to_one_address(tmp_path: Path) -> None:
 
 def test_a_language_without_a_draft_is_named(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
-    write_draft(tmp_path / "out", messages(KEY, ("en",)))
+    write_draft(open_store(settings), messages(KEY, ("en",)))
     with pytest.raises(DeliveryError, match=r"no draft in uk \(drafted: en\)"):
         send_test(settings, KEY, "editor@example.org", langs=["uk"])

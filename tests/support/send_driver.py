@@ -16,7 +16,7 @@ import sys
 from hrc_outreach.config import Settings
 from hrc_outreach.deliver.ledger import arun_job, plan_job
 from hrc_outreach.deliver.providers import provider_for
-from hrc_outreach.render.output import read_rendered
+from hrc_outreach.render.output import load_drafts
 from hrc_outreach.store import Store
 
 
@@ -44,7 +44,7 @@ async def main() -> None:
         }
     )
     store = Store(a.db)
-    messages = read_rendered(settings.resolve(settings.out_dir), a.key)
+    messages = load_drafts(store, a.key)
     job_id = plan_job(store, settings, a.key, messages, "brevo", max_recipients=a.max_recipients)
     env = {**os.environ, "HRC_BREVO_BASE_URL": a.base_url}
     provider = provider_for(settings, name="brevo", env=env)
