@@ -417,9 +417,40 @@ def event_to_item(
     )
 
 
-def _calendars(doc: Document, config: SourceConfig) -> list[Any]:
+_FOLD = re.compile(rb"\r?\n[ \t]")
+_TZID_PARAM = re.compile(rb';TZID=("[^"\r\n]*"|[^;:\r\n]*)', re.IGNORECASE)
+MAX_TZID = 128  # IANA and Windows names are under 40 characters; a zone file name under 255
+_WINDOWS_BY_FOLDED = {" ".join(k.split()).casefold(): k for k in WINDOWS_TO_OLSON}
+
+
+def _tzids_read_as_written(content: bytes, warnings: list[str]) -> bytes:
+    """TZID parameters as the parser can take them: a Windows zone name in any case or spacing
+    (``tokyo standard time``) is that zone, not a floating time in the default zone; a TZID too
+    long to be a zone is dropped with a warning (it made the parser fail the whole calendar)."""
+
+    def fix(m: re.Match[bytes]) -> bytes:
+        raw = m.group(1)
+        value = raw.strip(b'"').decode("utf-8", "replace")
+        if len(value) > MAX_TZID:
+            warnings.append(
+                f"a TZID of {len(value)} characters ({value[:30]!r}...) is not a time zone; "
+                "its times are read in the calendar's default zone"
+            )
+            return b""
+        known = _WINDOWS_BY_FOLDED.get(" ".join(value.split()).casefold())
+        if known is not None and known != value:
+            return b";TZID=" + known.encode()
+        return m.group(0)
+
+    if b"TZID=" not in content.upper():
+        return content
+    return _TZID_PARAM.sub(fix, _FOLD.sub(b"", content))
+
+
+def _calendars(doc: Document, config: SourceConfig, warnings: list[str]) -> list[Any]:
     try:
-        parsed = icalendar.Calendar.from_ical(doc.content, multiple=True)
+        content = _tzids_read_as_written(doc.content, warnings)
+        parsed = icalendar.Calendar.from_ical(content, multiple=True)
     except Exception as exc:  # icalendar raises ValueError, KeyError, ... on broken input
         raise SourceError(
             f"{config.location} is not a readable iCalendar file: {type(exc).__name__}: {exc}",
@@ -609,7 +640,7 @@ def parse_ical(
     found = _Findings()
     budget = WorkBudget(series=MAX_SERIES_WORK, calendar=MAX_CALENDAR_WORK)
     items: dict[str, ContentItem] = {}
-    for calendar in _calendars(doc, config):
+    for calendar in _calendars(doc, config, found.warnings):
         errors = [e for c in calendar.walk() for e in (getattr(c, "errors", None) or [])]
         if errors:
             found.warnings.append(
