@@ -147,8 +147,8 @@ def _check_throttle(store: Store, email: str, client: str, now: datetime) -> Non
     since = now - THROTTLE_WINDOW
     with store.session() as s:
         s.execute(delete(StaffLoginFailureRow).where(StaffLoginFailureRow.at < since))
-        counts = dict(
-            s.execute(
+        counts: dict[str, int] = dict(
+            s.execute(  # type: ignore[arg-type]
                 select(StaffLoginFailureRow.key, func.count())
                 .where(
                     StaffLoginFailureRow.key.in_([account, address]),

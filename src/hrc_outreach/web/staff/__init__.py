@@ -1,16 +1,22 @@
-"""The staff area (``/staff/...``): a placeholder router until the staff pages land."""
+"""The staff area (``/staff/...``): sign-in, dashboard, edition previews, translation review,
+approval, delivery reports, subscribers and staff accounts (admins).
+
+Every route but the sign-in page needs a session (a page redirects to the sign-in, a form answers
+401), the role the route names (403 otherwise) and, for a form, the session's CSRF token (403).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+# each module adds its routes to the one router (FastAPI includes sub-routers lazily, which
+# would hide them from a walk over ``router.routes``)
+from hrc_outreach.web.staff import (  # noqa: F401
+    auth,
+    dashboard,
+    delivery,
+    editions,
+    review,
+    subscribers,
+)
+from hrc_outreach.web.staff.common import staff_router as router
 
-from hrc_outreach.web.templating import render
-
-router = APIRouter(prefix="/staff")
-
-
-@router.get("/login", response_class=HTMLResponse)
-def login(request: Request) -> HTMLResponse:
-    """The staff sign-in page (a stub)."""
-    return render(request, "web/public/message.html.j2", "en", title="Staff sign-in", message="")
+__all__ = ["router"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hrc_outreach.staff import (
@@ -24,10 +24,11 @@ from hrc_outreach.web.staff.common import (
     editor,
     page,
     secure_cookies,
+    staff_router,
     store_of,
 )
 
-router = APIRouter()
+router = staff_router  # every staff module adds its routes to the one /staff router
 
 
 def _safe_next(target: str) -> str:

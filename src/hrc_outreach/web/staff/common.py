@@ -8,30 +8,25 @@ too low for the route answers 403, and a form without the session's CSRF token a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from threading import Lock
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from hrc_outreach.config import Settings
-from hrc_outreach.i18n.catalog import html_lang, text_direction, translations_for
-from hrc_outreach.paths import TEMPLATES_DIR
+from hrc_outreach.i18n.catalog import html_lang, text_direction
+from hrc_outreach.render.environment import environment
 from hrc_outreach.staff import Role, SignedIn, same_token, session_staff
 from hrc_outreach.store import Store
 
+staff_router = APIRouter(prefix="/staff")
 SESSION_COOKIE = "hrc_staff"
 LOGIN_CSRF_COOKIE = "hrc_staff_login"
 UI_COOKIE = "hrc_staff_ui"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 # Staff pages are in English and Arabic (the catalogs hold every configured language).
 UI_LANGUAGES = ("en", "ar")
-
-_stores: dict[str, Store] = {}
-_lock = Lock()
 
 
 def settings_of(request: Request) -> Settings:
@@ -43,12 +38,8 @@ def settings_of(request: Request) -> Settings:
 
 
 def store_of(request: Request) -> Store:
-    """One store (engine and pool) per database URL and process, migrated once."""
-    url = settings_of(request).database_url
-    with _lock:
-        if url not in _stores:
-            _stores[url] = Store(url)
-        return _stores[url]
+    """The app's store (``create_app`` opens one per process, on ``app.state``)."""
+    return request.app.state.store  # type: ignore[no-any-return]
 
 
 def secure_cookies(request: Request) -> bool:
@@ -66,20 +57,6 @@ def ui_language(request: Request) -> str:
         if code in UI_LANGUAGES:
             return code
     return "en"
-
-
-@lru_cache(maxsize=16)
-def _environment(lang: str) -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES_DIR / "web")),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        extensions=["jinja2.ext.i18n"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.newstyle_gettext = True  # type: ignore[attr-defined]
-    env.install_gettext_translations(translations_for(lang), newstyle=True)  # type: ignore[attr-defined]
-    return env
 
 
 @dataclass(frozen=True)
@@ -107,14 +84,15 @@ def page(
     """Render ``staff/<template>`` in the page language; remembers ``?ui=`` in a cookie."""
     lang = ui_language(request)
     html = (
-        _environment(lang)
-        .get_template(f"staff/{template}")
+        environment(lang)
+        .get_template(f"web/staff/{template}")
         .render(
             ui=lang,
             ui_lang=html_lang(lang),
             ui_dir=text_direction(lang),
             viewer=viewer,
             path=request.url.path,
+            newsletter=settings_of(request).newsletter,
             ui_languages=UI_LANGUAGES,
             **context,
         )

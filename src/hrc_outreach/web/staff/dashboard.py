@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
@@ -21,9 +21,9 @@ from hrc_outreach.store.tables import (
     SendJobRow,
     SourceStateRow,
 )
-from hrc_outreach.web.staff.common import Viewer, editor, page, settings_of, store_of
+from hrc_outreach.web.staff.common import Viewer, editor, page, settings_of, staff_router, store_of
 
-router = APIRouter()
+router = staff_router  # every staff module adds its routes to the one /staff router
 PREFECT_TIMEOUT = 5.0
 
 
@@ -108,8 +108,8 @@ def source_health(settings: Settings, store: Store) -> list[SourceHealth]:
             r.name: r
             for r in s.scalars(select(SourceStateRow).where(SourceStateRow.name.in_(names)))
         }
-        counts = dict(
-            s.execute(
+        counts: dict[str, int] = dict(
+            s.execute(  # type: ignore[arg-type]
                 select(ItemRow.source, func.count())
                 .where(ItemRow.withdrawn_at.is_(None))
                 .group_by(ItemRow.source)

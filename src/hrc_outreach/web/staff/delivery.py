@@ -3,14 +3,14 @@ after a confirmation step): retry failed, give up failed, resend in doubt, mark 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hrc_outreach.errors import OutreachError
-from hrc_outreach.web.staff.common import Viewer, approver, editor, page, store_of
+from hrc_outreach.web.staff.common import Viewer, approver, editor, page, staff_router, store_of
 from hrc_outreach.web.staff.editions import checked_key
 
-router = APIRouter()
+router = staff_router  # every staff module adds its routes to the one /staff router
 ACTIONS = ("retry-failed", "give-up-failed", "resend-in-doubt", "mark-in-doubt-sent")
 MISSED_SHOWN = 100
 

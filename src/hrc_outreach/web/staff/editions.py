@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from hrc_outreach import approval
@@ -30,10 +30,11 @@ from hrc_outreach.web.staff.common import (
     editor,
     page,
     settings_of,
+    staff_router,
     store_of,
 )
 
-router = APIRouter()
+router = staff_router  # every staff module adds its routes to the one /staff router
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 CARD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}\.(png|jpg|jpeg|webp)$")
 # The email as a reader's client shows it, in a sandboxed frame: no script, no form, no plugin.
@@ -49,20 +50,20 @@ def checked_key(key: str) -> str:
     return key
 
 
-def drafts(settings: Settings, key: str) -> dict[str, RenderedMessage]:
-    """The drafted edition as on disk; 404 when it was never drafted."""
-    from hrc_outreach.pipeline import drafted_messages
+def drafts(store: Store, key: str) -> dict[str, RenderedMessage]:
+    """The drafted edition as in the store (what is approved and sent); 404 when never drafted."""
+    from hrc_outreach.render.output import load_drafts
 
     try:
-        return drafted_messages(settings, checked_key(key))
+        return load_drafts(store, checked_key(key))
     except OutreachError as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
 
 
 def one_draft(
-    settings: Settings, key: str, lang: str
+    store: Store, key: str, lang: str
 ) -> tuple[dict[str, RenderedMessage], RenderedMessage]:
-    messages = drafts(settings, key)
+    messages = drafts(store, key)
     if lang not in messages:
         raise HTTPException(status_code=404, detail=f"edition {key} has no draft in {lang}")
     return messages, messages[lang]
@@ -128,7 +129,7 @@ def _done(key: str, what: str, lang: str = "", detail: str = "") -> RedirectResp
 @router.get("/editions/{key}")
 def overview(request: Request, key: str, viewer: Viewer = Depends(editor)) -> Response:
     settings, store = settings_of(request), store_of(request)
-    messages = drafts(settings, key)
+    messages = drafts(store_of(request), key)
     hashes = approval.content_hashes(messages)
     latest = approval.latest_decision(store, key)
     try:
@@ -158,7 +159,7 @@ def overview(request: Request, key: str, viewer: Viewer = Depends(editor)) -> Re
 @router.get("/editions/{key}/preview/{lang}")
 def preview(request: Request, key: str, lang: str, viewer: Viewer = Depends(editor)) -> Response:
     settings, store = settings_of(request), store_of(request)
-    messages, msg = one_draft(settings, key, lang)
+    messages, msg = one_draft(store, key, lang)
     lines = item_lines(settings, store, key, lang)
     counts: dict[str, int] = {}
     for line in lines:
@@ -183,7 +184,7 @@ def preview(request: Request, key: str, lang: str, viewer: Viewer = Depends(edit
 @router.get("/editions/{key}/frame/{lang}")
 def frame(request: Request, key: str, lang: str, viewer: Viewer = Depends(editor)) -> Response:
     """The email's HTML as is, for a sandboxed iframe of the preview (its CSP forbids scripts)."""
-    _messages, msg = one_draft(settings_of(request), key, lang)
+    _messages, msg = one_draft(store_of(request), key, lang)
     return Response(
         msg.html,
         media_type="text/html; charset=utf-8",
@@ -202,7 +203,7 @@ def card(
 ) -> Response:
     """A social post's image card, from the draft's folder."""
     settings = settings_of(request)
-    _messages, msg = one_draft(settings, key, lang)
+    _messages, msg = one_draft(store_of(request), key, lang)
     if not CARD.match(name) or name not in {p.image for p in msg.social}:
         raise HTTPException(status_code=404, detail="no such card")
     path = edition_dir(settings.resolve(settings.out_dir), key) / lang / name
@@ -220,7 +221,7 @@ def send_test(
     from hrc_outreach.deliver.send_test import asend_test
 
     settings = settings_of(request)
-    messages = drafts(settings, key)
+    messages = drafts(store_of(request), key)
     langs = None if lang == "all" else [lang]
     to = viewer.signed.staff.email
 
@@ -250,7 +251,7 @@ def drop_item(
     from hrc_outreach.pipeline import add_excludes, draft, waiting_flow_run
 
     settings = settings_of(request)
-    messages = drafts(settings, key)
+    messages = drafts(store_of(request), key)
     if waiting_flow_run(settings, key) is not None and _resume(
         key,
         approve=False,
@@ -325,7 +326,7 @@ def decide(
     settings, store = settings_of(request), store_of(request)
     if decision not in ("approve", "reject"):
         raise HTTPException(status_code=400, detail="decision must be approve or reject")
-    messages = drafts(settings, key)
+    messages = drafts(store_of(request), key)
     current = approval.content_hashes(messages)
     approve = decision == "approve"
     try:

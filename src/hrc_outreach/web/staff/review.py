@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hrc_outreach.config import Settings
 from hrc_outreach.errors import OutreachError
 from hrc_outreach.store import Store
-from hrc_outreach.web.staff.common import Viewer, editor, page, settings_of, store_of
+from hrc_outreach.web.staff.common import Viewer, editor, page, settings_of, staff_router, store_of
 from hrc_outreach.web.staff.editions import checked_key, drafts, origin, void_wait
 
-router = APIRouter()
+router = staff_router  # every staff module adds its routes to the one /staff router
 
 
 @dataclass(frozen=True)
@@ -63,11 +63,11 @@ def entries(settings: Settings, store: Store, key: str, lang: str) -> list[Entry
     return out
 
 
-def _language(settings: Settings, key: str, lang: str) -> None:
+def _language(settings: Settings, store: Store, key: str, lang: str) -> None:
     checked_key(key)
     if lang not in settings.i18n.languages or lang == settings.i18n.source_language:
         raise HTTPException(status_code=404, detail=f"{lang} is not a language to translate into")
-    if lang not in drafts(settings, key):
+    if lang not in drafts(store, key):
         raise HTTPException(status_code=404, detail=f"edition {key} has no draft in {lang}")
 
 
@@ -76,7 +76,7 @@ def review_form(
     request: Request, key: str, lang: str, viewer: Viewer = Depends(editor)
 ) -> Response:
     settings, store = settings_of(request), store_of(request)
-    _language(settings, key, lang)
+    _language(settings, store, key, lang)
     return page(
         request,
         "translations.html.j2",
@@ -108,7 +108,7 @@ def _save(
     from hrc_outreach.pipeline import draft
 
     settings, store = settings_of(request), store_of(request)
-    _language(settings, key, lang)
+    _language(settings, store, key, lang)
     current = {e.name: e for e in entries(settings, store, key, lang)}
     changes: list[tuple[Entry, str]] = []
     errors: list[str] = []
