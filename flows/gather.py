@@ -1,5 +1,8 @@
 """Prefect flow ``gather``: one task per source, run concurrently, retried; a summary artifact.
 
+Gathers never overlap: the daily deployment and the monthly run's gather subflow hold the same
+Prefect global concurrency limit (``hrc-outreach-gather``, one slot), created on first use.
+
 The work is :func:`hrc_outreach.sources.gather.gather_one`; this module only orchestrates it.
 """
 
@@ -11,6 +14,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.concurrency.sync import concurrency
 
 from hrc_outreach.config import load_settings
 from hrc_outreach.errors import SourceError
@@ -24,21 +28,32 @@ from hrc_outreach.sources.gather import (
 from hrc_outreach.store import Store, open_store
 
 ARTIFACT_KEY = "gather-summary"
+GATHER_LOCK = "hrc-outreach-gather"  # one gather at a time, whoever starts it
 
 
-def _worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry network faults, 5xx and 429 only: a missing file or a broken feed stays broken."""
-    try:
-        exc = state.result(raise_on_failure=False)
-    except Exception:
-        return True
-    return not isinstance(exc, SourceError) or exc.retryable
+def ensure_gather_lock() -> None:
+    """Create the global concurrency limit gathers share (one slot) unless it exists."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(GATHER_LOCK)
+            return
+        except ObjectNotFound:
+            pass
+        try:
+            client.create_global_concurrency_limit(
+                GlobalConcurrencyLimitCreate(name=GATHER_LOCK, limit=1)
+            )
+        except ObjectAlreadyExists:
+            pass  # created meanwhile by another gather
 
 
 @task(
-    retries=2,
-    retry_delay_seconds=[5, 30],
-    retry_condition_fn=_worth_retrying,
+    # no task retries: fetching retries below (hrc_outreach.retrying), within the source's deadline
+    # (Prefect retries on top made one failing source a dozen requests)
     cache_policy=NO_CACHE,
     task_run_name="gather-{name}",
 )
@@ -66,17 +81,19 @@ def gather(config: str | None = None, source: str | None = None) -> dict[str, An
     settings = load_settings(config)
     open_store(settings).dispose()  # migrate once, before the tasks start
     configs = sources_to_gather(settings, source)
-    futures = [gather_source.submit(c.name, config) for c in configs]
+    ensure_gather_lock()
     reports = []
-    for c, future in zip(configs, futures, strict=True):
-        try:
-            reports.append(future.result())
-        except Exception as exc:  # retries exhausted: reported, the other sources still count
-            reports.append(
-                SourceReport(
-                    name=c.name, kind=c.kind.value, status=GatherStatus.ERROR, error=str(exc)
+    with concurrency(GATHER_LOCK, occupy=1, strict=True):
+        futures = [gather_source.submit(c.name, config) for c in configs]
+        for c, future in zip(configs, futures, strict=True):
+            try:
+                reports.append(future.result())
+            except Exception as exc:  # retries exhausted: reported, the others still count
+                reports.append(
+                    SourceReport(
+                        name=c.name, kind=c.kind.value, status=GatherStatus.ERROR, error=str(exc)
+                    )
                 )
-            )
     report = GatherReport(sources=tuple(reports))
     summary = report_as_dict(report)
     create_table_artifact(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import Callable
+
+from hrc_outreach.retrying import RetryPolicy
 
 
 class Throttle:
@@ -40,12 +41,10 @@ class Throttle:
 def backoff(
     attempt: int, *, base: float, cap: float = 60.0, retry_after: float | None = None
 ) -> float:
-    """Seconds to wait before retry ``attempt`` (0-based): Retry-After when given, else exponential
-    with full jitter (so several senders do not retry in step).
+    """Seconds to wait before retry ``attempt`` (0-based): the one policy of
+    :mod:`hrc_outreach.retrying` (Retry-After when given, else exponential with full jitter).
 
     >>> backoff(0, base=0.5, retry_after=2.0)
     2.0
     """
-    if retry_after is not None and retry_after >= 0:
-        return min(retry_after, cap)
-    return random.uniform(0, min(cap, base * 2**attempt))
+    return RetryPolicy(base=base, cap=cap).delay(attempt, retry_after=retry_after)

@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -34,11 +32,11 @@ import httpx
 
 from hrc_outreach.config import Settings, SourceConfig
 from hrc_outreach.errors import SourceError
+from hrc_outreach.retrying import RetryPolicy, Verdict, classify, retry_after
 from hrc_outreach.sources.base import Document
 from hrc_outreach.sources.sanitize import without_userinfo
 
 MAX_RETRY_AFTER_SECONDS = 60.0
-_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # What we can decode with a bounded output per step; anything else is refused, never guessed.
 ACCEPT_ENCODING = "gzip, deflate"
 _DECODE_STEP = 64 * 1024
@@ -79,25 +77,13 @@ class FetchStats:
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """``Retry-After`` as seconds (delta-seconds or an HTTP date), or None when absent or bad.
+    """``Retry-After`` as seconds (delta-seconds or an HTTP date), or None when absent or bad
+    (the one parser in :mod:`hrc_outreach.retrying`).
 
     >>> retry_after_seconds("3")
     3.0
     """
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return retry_after({"retry-after": value}) if value else None
 
 
 class DecodeError(ValueError):
@@ -371,6 +357,9 @@ class HttpReader:
             **(extra_headers or {}),
         }
         attempts = max(0, fetch.retries) + 1
+        policy = RetryPolicy(
+            attempts=attempts, base=fetch.backoff_seconds, cap=MAX_RETRY_AFTER_SECONDS
+        )
         last: SourceError | None = None
         for attempt in range(attempts):
             delay: float | None = None
@@ -381,7 +370,7 @@ class HttpReader:
                     raise
                 last = exc
             else:
-                if resp.status not in _RETRY_STATUSES:
+                if classify(resp.status, resp.headers, idempotent_reads=True) is not Verdict.RETRY:
                     return resp
                 last = SourceError(
                     f"{url} answered HTTP {resp.status}{_reason(resp.status)}",
@@ -391,10 +380,7 @@ class HttpReader:
                 delay = retry_after_seconds(resp.headers.get("retry-after"))
             if attempt + 1 >= attempts:
                 break
-            if delay is None:
-                # Exponential backoff with jitter so many sources do not retry in step.
-                delay = fetch.backoff_seconds * (2**attempt) * (1 + random.random() / 4)
-            delay = min(delay, MAX_RETRY_AFTER_SECONDS)
+            delay = policy.delay(attempt, retry_after=delay)
             if asyncio.get_running_loop().time() + delay >= deadline.at:
                 raise SourceError(
                     f"{last.args[0]} (gave up after {attempt + 1} attempts: the next one would "
@@ -425,7 +411,7 @@ class HttpReader:
                 if status == 304:
                     self.stats.not_modified += 1
                     return _Response(status, b"", resp_headers, final_url)
-                if status in _RETRY_STATUSES:
+                if classify(status, resp_headers, idempotent_reads=True) is Verdict.RETRY:
                     return _Response(status, b"", resp_headers, final_url)
                 if status >= 400 or status < 200:
                     raise SourceError(

@@ -14,44 +14,19 @@ the default, for providers without idempotency keys (FACTS.md, "Faults seen from
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterable, Mapping
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 import httpx
 
+from hrc_outreach import retrying
 from hrc_outreach.errors import ProviderError
 from hrc_outreach.models import Batch
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
-def retry_after(headers: Mapping[str, str], extra: Iterable[str] = ()) -> float | None:
-    """Seconds to wait from ``Retry-After`` (seconds or HTTP date) or a provider's reset header.
-
-    A value larger than a day is read as an epoch timestamp (SendGrid's ``X-RateLimit-Reset``).
-
-    >>> retry_after({"Retry-After": "7"})
-    7.0
-    """
-    for name in ("retry-after", *extra):
-        raw = headers.get(name)
-        if raw is None:
-            continue
-        raw = raw.strip()
-        try:
-            value = float(raw)
-        except ValueError:
-            try:
-                value = parsedate_to_datetime(raw).timestamp() - time.time()
-            except (TypeError, ValueError):
-                continue
-        else:
-            if value > 86400:
-                value -= time.time()
-        return max(0.0, value)
-    return None
+retry_after = retrying.retry_after  # one parser for every client (seconds, HTTP date, reset epoch)
 
 
 def error_message(response: httpx.Response) -> str:
@@ -76,12 +51,13 @@ RetrySafe = Callable[[int, Mapping[str, str]], bool]
 
 
 def refused_before_accepting(status: int, headers: Mapping[str, str]) -> bool:
-    """The default answer to "was nothing accepted?": 429, or 503 with a Retry-After.
+    """The default answer to "was nothing accepted?" (:func:`hrc_outreach.retrying.classify`):
+    408, 429, or 503 with a Retry-After.
 
     >>> refused_before_accepting(502, {})
     False
     """
-    return status == 429 or (status == 503 and retry_after(headers) is not None)
+    return retrying.classify(status, headers) is retrying.Verdict.RETRY
 
 
 def raise_for(

@@ -10,11 +10,11 @@ from __future__ import annotations
 import html as htmllib
 import time
 from collections.abc import Callable, Iterator, Sequence
-from email.utils import parsedate_to_datetime
 from typing import Protocol, runtime_checkable
 
 import httpx
 
+from hrc_outreach import retrying
 from hrc_outreach.errors import TranslationError
 
 
@@ -72,18 +72,8 @@ def html_to_plain(text: str) -> str:
 
 def retry_after(response: httpx.Response, default: float) -> float:
     """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), else ``default``."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return default
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-        return max(0.0, when.timestamp() - time.time())
-    except (TypeError, ValueError):
-        return default
+    wait = retrying.retry_after(response.headers)
+    return default if wait is None else wait
 
 
 class HttpTranslator:
@@ -120,23 +110,27 @@ class HttpTranslator:
     def _request(self, method: str, path: str, **kwargs: object) -> httpx.Response:
         url = self.base_url + path
         last = ""
+        policy = retrying.RetryPolicy(
+            attempts=self.retries + 1, base=self.backoff, cap=self.max_wait
+        )
         for attempt in range(self.retries + 1):
-            delay = self.backoff * (2**attempt)
+            wait: float | None = None
             try:
                 response = self.client.request(method, url, **kwargs)  # type: ignore[arg-type]
             except httpx.HTTPError as exc:
                 last = f"{type(exc).__name__}: {exc}"
             else:
                 status = response.status_code
-                if status < 400:
+                # translating twice costs quota, never harm: a 5xx is safe to try again
+                verdict = retrying.classify(status, response.headers, idempotent_reads=True)
+                if verdict is retrying.Verdict.OK:
                     return response
-                if status == 429 or status >= 500:
-                    last = f"HTTP {status}"
-                    delay = retry_after(response, delay)
-                else:
+                if verdict is not retrying.Verdict.RETRY:
                     self._refuse(url, response)
-            if attempt < self.retries:
-                self.sleep(min(delay, self.max_wait))
+                last = f"HTTP {status}"
+                wait = retrying.retry_after(response.headers)
+            if not policy.gives_up(attempt):
+                self.sleep(policy.delay(attempt, retry_after=wait))
         raise TranslationError(
             f"{self.name}: {url} still failing after {self.retries + 1} attempts ({last}); "
             "the strings fall back per the translation policy — try again later",
