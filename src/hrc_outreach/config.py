@@ -164,6 +164,13 @@ class ApprovalSettings(_Section):
     poll_seconds: int = 10
 
 
+class PublishSettings(_Section):
+    """Where published files (archive pages, feeds, image cards) go: a folder or an fsspec URL
+    (file:///srv/outreach, s3://bucket/prefix); empty: the out_dir folder."""
+
+    url: str = ""
+
+
 class Settings(BaseModel):
     """Everything hrc-outreach reads from its configuration."""
 
@@ -179,6 +186,7 @@ class Settings(BaseModel):
     web: WebSettings = WebSettings()
     audience: AudienceSettings = AudienceSettings()
     approval: ApprovalSettings = ApprovalSettings()
+    publish: PublishSettings = PublishSettings()
     out_dir: Path = Path("out")
     sources: tuple[SourceConfig, ...] = ()
 
@@ -220,6 +228,7 @@ _ALIASES: dict[str, tuple[str, str]] = {
 }
 _SECTIONS = {
     "store", "fetch", "newsletter", "curate", "i18n", "delivery", "web", "approval", "audience",
+    "publish",
 }
 
 

@@ -5,7 +5,7 @@ the edition has accepted recipients, and only the pages drafted with the message
 (the drafts in the store must still hash to the job's content hashes).
 
 >>> publish_archive(settings, store, "2026-12")          # doctest: +SKIP
-[ArchivePaths(page=PosixPath('out/archive/en/2026-12.html'), ...), ...]
+[ArchivePaths(page='/srv/hrc/out/archive/en/2026-12.html', ...), ...]
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from hrc_outreach.config import Settings
 from hrc_outreach.errors import RenderError
 from hrc_outreach.render.archive import ArchivePaths, publish_pages
 from hrc_outreach.render.output import load_drafts
+from hrc_outreach.storage import published_files
 from hrc_outreach.store import Store
 from hrc_outreach.store.tables import SendJobRow, SendRecipientRow
 
@@ -45,7 +46,6 @@ def publish_archive(
         if job is None:
             return []
         sent_hashes = dict(job.content_hashes or {})
-    out_dir = settings.resolve(settings.out_dir)
     drafts = {lang: m.content_hash() for lang, m in load_drafts(store, edition_key).items()}
     changed = sorted(lang for lang, h in sent_hashes.items() if drafts.get(lang) != h)
     if changed:
@@ -54,4 +54,4 @@ def publish_archive(
             f"{job.id} was planned; the archive shows what was sent, so it is not published from "
             "these drafts"
         )
-    return publish_pages(settings, out_dir, edition_key, sorted(sent_hashes))
+    return publish_pages(settings, published_files(settings), edition_key, sorted(sent_hashes))

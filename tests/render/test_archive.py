@@ -24,11 +24,11 @@ def test_page_index_and_feed(edition: Edition, settings: Settings, tmp_path: Pat
     older = edition.model_copy(update={"key": "2026-11"})
     _write(older, settings, tmp_path, "en")
     paths = _write(edition, settings, tmp_path, "en")
-    page = parse_html(paths.page.read_text(encoding="utf-8"))
+    page = parse_html(Path(paths.page).read_text(encoding="utf-8"))
     assert page.find("html").attrs["lang"] == "en"  # type: ignore[union-attr]
     assert "Singkawang, a city of tolerance" in page.text()
-    assert "[[unsubscribe_url]]" not in paths.page.read_text(encoding="utf-8")
-    index = paths.index.read_text(encoding="utf-8")
+    assert "[[unsubscribe_url]]" not in Path(paths.page).read_text(encoding="utf-8")
+    index = Path(paths.index).read_text(encoding="utf-8")
     assert index.index('href="2026-12.html"') < index.index('href="2026-11.html"')  # newest first
     feed = ET.parse(paths.feed).getroot()
     entries = feed.findall(f"{ATOM}entry")
@@ -44,13 +44,13 @@ def test_arabic_page_is_rtl_and_root_lists_languages(
 ) -> None:
     _write(edition, settings, tmp_path, "en")
     paths = _write(edition, settings, tmp_path, "ar")
-    doc = parse_html(paths.page.read_text(encoding="utf-8"))
+    doc = parse_html(Path(paths.page).read_text(encoding="utf-8"))
     for tag in ("html", "body"):
         assert doc.find(tag).attrs["dir"] == "rtl"  # type: ignore[union-attr]
     english = [n for n in doc.find_all("h3", "div") if n.attrs.get("lang") == "en"]
     # 5 titles, 5 summaries and the staff intro, all English
     assert len(english) == 11 and all(n.attrs.get("dir") == "ltr" for n in english)
     assert all("lang" not in n.attrs for n in doc.find_all("article"))  # cards mirror as a whole
-    root = paths.root.read_text(encoding="utf-8")
+    root = Path(paths.root).read_text(encoding="utf-8")
     assert 'href="ar/index.html"' in root and 'href="en/index.html"' in root
     assert "العربية" in root

@@ -18,7 +18,7 @@ from hrc_outreach.config import Settings
 from hrc_outreach.curate import curate_edition, record_draft
 from hrc_outreach.i18n.policy import localize_all
 from hrc_outreach.models import Edition, LintFinding, LocalizedEdition, RenderedMessage, SocialPost
-from hrc_outreach.render.archive import ArchivePaths, preview_archive_dir, write_archive
+from hrc_outreach.render.archive import PREVIEW_ARCHIVE, ArchivePaths, write_archive
 from hrc_outreach.render.email import render_email, render_preheader, render_subject
 from hrc_outreach.render.inert import settle_nonce
 from hrc_outreach.render.lint import lint_message
@@ -26,6 +26,7 @@ from hrc_outreach.render.output import edition_dir, save_drafts, write_rendered
 from hrc_outreach.render.social import social_posts
 from hrc_outreach.render.text import render_text
 from hrc_outreach.render.view import build_view
+from hrc_outreach.storage import PublishedFiles, published_files
 from hrc_outreach.store.db import Store
 from hrc_outreach.store.tables import EditionRow
 
@@ -102,6 +103,7 @@ def draft_edition(
     messages: dict[str, RenderedMessage] = {}
     paths: dict[str, Path] = {}
     archive: dict[str, ArchivePaths] = {}
+    files = published_files(settings, out_dir)
     for lang in languages:
         loc = localized[lang]
         cards_dir = edition_dir(out_dir, key) / lang
@@ -109,8 +111,9 @@ def draft_edition(
         msg, preheader = render_message(loc, settings, cards_dir=cards_dir)
         messages[lang] = msg
         paths[lang] = write_rendered(msg, out_dir)
+        _publish_cards(files, msg, cards_dir)
         archive[lang] = write_archive(build_view(loc, settings), preheader, msg.subject,
-                                      settings, out_dir, root=preview_archive_dir(out_dir))
+                                      settings, files, root=PREVIEW_ARCHIVE)
     hashes = {lang: m.content_hash() for lang, m in messages.items()}
     save_drafts(store, messages.values())  # what approval and sending read, on every machine
     with store.session() as session:
@@ -121,6 +124,19 @@ def draft_edition(
         untranslated={lang: loc.untranslated for lang, loc in localized.items()},
         voided=voided,
     )
+
+
+def _publish_cards(files: PublishedFiles, msg: RenderedMessage, cards_dir: Path) -> None:
+    """The message's image cards, drawn in ``cards_dir`` on this machine, to the published files
+    (``editions/<key>/<lang>/<card>``: the same place when they are the local ``out`` folder)."""
+    for post in msg.social:
+        if not post.image:
+            continue
+        local = cards_dir / post.image
+        path = f"editions/{msg.edition_key}/{msg.lang}/{post.image}"
+        if files.local and Path(files.location(path)).resolve() == local.resolve():
+            continue
+        files.put_file(local, path)
 
 
 def _void_wait(session: Session, key: str, hashes: dict[str, str]) -> VoidedWait | None:

@@ -50,8 +50,13 @@ def _message(row: DraftRow) -> RenderedMessage:
     where = f"draft of edition {row.edition_key!r} in {row.lang!r} (store table drafts)"
     try:
         msg = RenderedMessage.model_validate(
-            {**row.meta, "edition_key": row.edition_key, "lang": row.lang,
-             "html": row.html, "text": row.text}
+            {
+                **row.meta,
+                "edition_key": row.edition_key,
+                "lang": row.lang,
+                "html": row.html,
+                "text": row.text,
+            }
         )
     except ValidationError as exc:
         raise RenderError(f"{where} is unreadable: {exc}; draft the edition again") from exc
@@ -110,9 +115,13 @@ def write_rendered(msg: RenderedMessage, out_dir: Path) -> Path:
         "provenance": msg.provenance_counts,
         "lint": [f.model_dump(mode="json") for f in msg.lint],
     }
-    (d / "message.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (d / "message.json").write_text(
+        json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     posts = [p.model_dump(mode="json") for p in msg.social]
-    (d / "social.json").write_text(json.dumps(posts, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (d / "social.json").write_text(
+        json.dumps(posts, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     return d
 
 
@@ -121,7 +130,9 @@ def read_rendered(out_dir: Path, key: str) -> dict[str, RenderedMessage]:
     a file was changed by hand (the stored sha256 no longer matches)."""
     root = edition_dir(out_dir, key)
     if not root.is_dir():
-        raise RenderError(f"edition {key!r} has no draft in {root}; run `hrc-outreach edition draft --edition {key}`")
+        raise RenderError(
+            f"edition {key!r} has no draft in {root}; run `hrc-outreach edition draft --edition {key}`"
+        )
     out: dict[str, RenderedMessage] = {}
     for meta_path in sorted(root.glob("*/message.json")):
         d = meta_path.parent
