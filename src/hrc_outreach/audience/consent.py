@@ -148,8 +148,11 @@ def subscribe(
     return to_subscriber(row), links_for(settings).confirm_token(row.id, now=now)
 
 
-def confirm(session: Session, settings: Settings, token: str) -> Subscriber:
-    """Double opt-in: pending → confirmed (idempotent); AudienceError if no longer subscribable."""
+def confirm(
+    session: Session, settings: Settings, token: str, *, source: str = "link"
+) -> Subscriber:
+    """Double opt-in: pending → confirmed (idempotent); AudienceError if no longer subscribable.
+    ``source`` says where the confirmation came from (e.g. the web page), for the consent log."""
     sid = read_token(links_for(settings).secret, "confirm", token)
     row = _subscriber(session, sid)
     if row is None:
@@ -172,7 +175,7 @@ def confirm(session: Session, settings: Settings, token: str) -> Subscriber:
         hashed=row.email_hash,
         action="confirmed",
         method="double-opt-in",
-        source="link",
+        source=source,
         at=now,
     )
     session.flush()

@@ -31,6 +31,8 @@ class Segment(Frozen):
     description: str = ""
     tags: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
+    # offered on the public preferences page: a subscriber may join or leave it there
+    public: bool = False
 
     def matches(self, *, tags: Iterable[str], language: str) -> bool:
         if self.tags and not set(self.tags).intersection(tags):

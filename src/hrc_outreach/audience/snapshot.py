@@ -7,9 +7,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from hrc_outreach.audience.addresses import email_hash
@@ -78,6 +79,13 @@ def iter_audience(
     query = (
         select(*columns)
         .where(SubscriberRow.state == ConsentState.CONFIRMED.value, ~suppressed)
+        # a pause chosen on the preferences page: not mailed until it ends
+        .where(
+            or_(
+                SubscriberRow.paused_until.is_(None),
+                SubscriberRow.paused_until <= datetime.now(UTC),
+            )
+        )
         .order_by(SubscriberRow.id)
     )
     wanted = set(segments) if segments is not None else None

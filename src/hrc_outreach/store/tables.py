@@ -227,7 +227,7 @@ class ItemTranslationRow(Base):
 
 
 def _subscriber_email_hash(context: Any) -> str:
-    from hrc_outreach.audience.addresses import email_hash
+    from hrc_outreach.models import email_hash
 
     return email_hash(context.get_current_parameters()["email"])
 
@@ -248,6 +248,8 @@ class SubscriberRow(Base):
     state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     consent_at: Mapped[datetime | None]
     consent_source: Mapped[str | None] = mapped_column(String(200))
+    # a pause the subscriber chose (preferences page): not mailed before this moment
+    paused_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -384,3 +386,14 @@ class StaffLoginFailureRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(100), index=True)  # "email:<sha256>" | "ip:<sha256>"
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebThrottleRow(Base):
+    """A fixed-window request counter of the public web pages, shared by every worker and host
+    (``key``: the action and a hash of the client address, never the address itself)."""
+
+    __tablename__ = "web_throttle"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    window_start: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 20:08:19.079183
+Create Date: 2026-11-30 20:14:42.513045
 """
 
 from __future__ import annotations
@@ -143,6 +143,7 @@ def upgrade() -> None:
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('consent_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=True),
     sa.Column('consent_source', sa.String(length=200), nullable=True),
+    sa.Column('paused_until', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
@@ -171,6 +172,12 @@ def upgrade() -> None:
     sa.Column('created_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('source_hash', 'target_lang', 'engine', name='uq_translation_memory')
+    )
+    op.create_table('web_throttle',
+    sa.Column('key', sa.String(length=100), nullable=False),
+    sa.Column('window_start', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('key')
     )
     op.create_table('batches',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -305,6 +312,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_batches_job_state')
 
     op.drop_table('batches')
+    op.drop_table('web_throttle')
     op.drop_table('translation_memory')
     op.drop_table('suppressions')
     with op.batch_alter_table('subscribers', schema=None) as batch_op:
