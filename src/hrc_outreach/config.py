@@ -313,7 +313,7 @@ def secret(name: str, *, env: dict[str, str] | None = None, default: str | None 
     key = f"HRC_{name.upper()}"
     if env.get(key):
         return env[key]
-    from hrc_outreach.secrets import prefect_secret  # talks to Prefect; imported late
+    from hrc_outreach.secret_store import prefect_secret  # talks to Prefect; imported late
 
     value = prefect_secret("hrc-" + name.lower().replace("_", "-"))
     return value if value is not None else default

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from datetime import date, datetime
 from enum import StrEnum
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
@@ -303,6 +305,49 @@ class RenderedMessage(Frozen):
 
 
 # -------------------------------------------------------------------------------------- audience
+
+
+def quick_normal_form(email: str) -> str:
+    """An address's normal form without validation: what ``audience.addresses.normalise_email``
+    gives for a valid address (kept here so the store's schema can hash addresses)."""
+    s = email.strip()
+    if s.isascii():
+        return s.lower()
+    # Non-ASCII: let the validator apply its Unicode rules (NFC, IDNA), so hashes agree.
+    try:
+        return validate_email(s, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return unicodedata.normalize("NFC", s).lower()
+
+
+def hash_normalised(normal: str) -> str:
+    """sha256 hex of an address already in normal form (the fast path for bulk work)."""
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+
+
+def email_hash(email: str) -> str:
+    """sha256 (hex) of the normalised address: how suppressions name a person without storing them.
+
+    >>> email_hash("Ana@Example.org") == email_hash("ana@example.org ")
+    True
+    """
+    return hash_normalised(quick_normal_form(email))
+
+
+class SuppressionReason(StrEnum):
+    HARD_BOUNCE = "bounced"
+    COMPLAINT = "complained"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+class SuppressionEvent(Frozen):
+    """A provider told us an address must not be mailed again."""
+
+    email: str
+    reason: SuppressionReason
+    at: datetime
+    provider: str
+    detail: str = ""
 
 
 class ConsentState(StrEnum):

@@ -1,6 +1,6 @@
 """The staff workflow's link to Prefect: the approval form, and resuming a waiting flow run.
 
-This is the one library module (with ``secrets.py``) that talks to Prefect: the CLI's
+This is the one library module (with ``secret_store.py``) that talks to Prefect: the CLI's
 ``edition approve`` and the web previews call :func:`resume_waiting_run`, the same function the
 flow tests use.
 """

@@ -2,18 +2,16 @@
 
 The whole address is lower-cased. RFC 5321 lets a server treat the local part case-sensitively, but
 no mainstream mailbox provider does, and a list holding ``Ana@x.org`` and ``ana@x.org`` as two people
-would mail one person twice and could not honour an unsubscribe reliably. This module imports nothing
-from the store, so the store's schema can use :func:`email_hash` as a column default.
+would mail one person twice and could not honour an unsubscribe reliably. The hash itself
+(:func:`email_hash`) lives in ``models``, so the store's schema uses it without importing audience.
 """
 
 from __future__ import annotations
 
-import hashlib
-import unicodedata
-
 from email_validator import EmailNotValidError, validate_email
 
 from hrc_outreach.errors import AudienceError
+from hrc_outreach.models import email_hash, hash_normalised, quick_normal_form
 
 
 def normalise_email(email: str, *, sendable: bool = True) -> str:
@@ -43,27 +41,5 @@ def normalise_email(email: str, *, sendable: bool = True) -> str:
     return checked.normalized.lower()
 
 
-def quick_normal_form(email: str) -> str:
-    """The normal form without validation: what :func:`normalise_email` gives for a valid address."""
-    s = email.strip()
-    if s.isascii():
-        return s.lower()
-    # Non-ASCII: let the validator apply its Unicode rules (NFC, IDNA), so hashes agree.
-    try:
-        return validate_email(s, check_deliverability=False).normalized.lower()
-    except EmailNotValidError:
-        return unicodedata.normalize("NFC", s).lower()
-
-
-def hash_normalised(normal: str) -> str:
-    """sha256 hex of an address already in normal form (the fast path for bulk work)."""
-    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
-
-
-def email_hash(email: str) -> str:
-    """sha256 (hex) of the normalised address: how suppressions name a person without storing them.
-
-    >>> email_hash("Ana@Example.org") == email_hash("ana@example.org ")
-    True
-    """
-    return hash_normalised(quick_normal_form(email))
+# one implementation, in models, so the store's schema can hash addresses without importing audience
+__all__ = ["email_hash", "hash_normalised", "normalise_email", "quick_normal_form"]

@@ -23,9 +23,14 @@ from hrc_outreach.audience.languages import normalise_language
 from hrc_outreach.audience.links import links_for
 from hrc_outreach.audience.tokens import TOKEN_LENGTH, read_token
 from hrc_outreach.config import Settings
-from hrc_outreach.deliver.base import SuppressionEvent, SuppressionReason
 from hrc_outreach.errors import AudienceError, TokenError
-from hrc_outreach.models import ConsentState, Subscriber, display_name
+from hrc_outreach.models import (
+    ConsentState,
+    Subscriber,
+    SuppressionEvent,
+    SuppressionReason,
+    display_name,
+)
 from hrc_outreach.store.tables import ConsentEventRow, SubscriberRow, SuppressionRow
 
 ACTIVE = (ConsentState.PENDING.value, ConsentState.CONFIRMED.value)

@@ -9,26 +9,11 @@ neutral ``[[placeholder]]`` per-recipient parts) and up to ``max_recipients`` re
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import ClassVar, Protocol
 
-from hrc_outreach.models import Batch, Frozen, SendResult
+from hrc_outreach.models import Batch, SendResult, SuppressionEvent, SuppressionReason
 
-
-class SuppressionReason(StrEnum):
-    HARD_BOUNCE = "bounced"
-    COMPLAINT = "complained"
-    UNSUBSCRIBED = "unsubscribed"
-
-
-class SuppressionEvent(Frozen):
-    """A provider told us an address must not be mailed again."""
-
-    email: str
-    reason: SuppressionReason
-    at: datetime
-    provider: str
-    detail: str = ""
+__all__ = ["Provider", "SuppressionEvent", "SuppressionReason"]  # the values live in models
 
 
 class Provider(Protocol):
