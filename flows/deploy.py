@@ -56,6 +56,10 @@ def deployments(config: str | None = None) -> list[Any]:
 
 def serve_all(config: str | None = None) -> None:
     """Serve every deployment until interrupted; schedules stay active when this process stops."""
+    import os
+
+    # the served runs are subprocesses that import Prefect afresh: library logs reach the UI
+    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "hrc_outreach")
     from prefect import serve
 
     serve(*deployments(config), pause_on_shutdown=False)

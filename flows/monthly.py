@@ -1,13 +1,26 @@
 """``monthly-edition``: gather → curate → translate → render → lint → previews → approval → send →
 social posts → archive. Thin: every step is a library function; this module only orchestrates.
 
-The approval binds to what the reviewer was shown: the pause form carries the content hashes of
-this run's drafts; the run approves and sends only when the answer's hashes and the drafts on disk
-are still those. A draft made while it waits (the preview deployment, `edition draft`) voids the
-wait: the run ends without sending, saying which languages changed.
+Waiting for a person costs no process. A deployed run (started by a worker or ``serve``)
+*suspends* while it waits (``suspend_flow_run``): its process exits, and when someone answers,
+Prefect reruns the flow from the start on any worker. The rerun is cheap and sees what the first
+run saw: gathering is skipped, the draft is the persisted result of the first run's draft task
+(keyed by this flow run and round), and the answer of each earlier round is replayed by Prefect.
+Only a run with no deployment (the foreground ``hrc-outreach run monthly``, ``make run`` and the
+tests) waits in its own process with ``pause_flow_run``: it has nowhere to be rerun from.
 
-One task per source (gather), one for the draft (curate, translate and render every language),
-one per language to publish its preview, one per send job; never one per item or subscriber.
+The approval binds to what the reviewer was shown: the form carries the content hashes of this
+run's drafts; the run approves and sends only when the answer's hashes and the drafts read now
+are still those. A draft made while it waits voids the wait: the run ends without sending.
+
+One run per edition: the store records the run that waits (``EditionRow.waiting_flow_run``, set
+by compare-and-set); a second run for an edition that a live run waits on, or that is being sent
+or was sent, ends at once (Cancelled, with the reason). Rejected, voided and timed-out runs end
+Cancelled or Failed with a message, never Completed.
+
+Tasks where Prefect adds something: one per source (gather: retries, concurrency), the draft
+(its persisted result is what a rerun replays) and the senders (``delivery.sender_tasks``
+concurrent tasks claiming batches of the same job, beside any `edition send` on other machines).
 """
 
 from __future__ import annotations
@@ -18,9 +31,12 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import TaskRunContext
 from prefect.exceptions import FlowPauseTimeout
-from prefect.flow_runs import pause_flow_run
-from prefect.runtime import flow_run
+from prefect.flow_runs import pause_flow_run, suspend_flow_run
+from prefect.futures import wait
+from prefect.runtime import deployment, flow_run
+from prefect.states import Cancelled, Failed, State
 
 from flows.gather import gather as gather_flow
 from hrc_outreach import approval
@@ -30,13 +46,17 @@ from hrc_outreach.errors import OutreachError
 from hrc_outreach.pipeline import (
     DraftSummary,
     add_excludes,
+    claim_waiting,
     draft,
     drafted_messages,
+    edition_taken,
     lint_report_markdown,
-    mark_waiting,
     preview_markdown,
+    release_waiting,
     send_edition,
+    send_share,
     send_summary_rows,
+    waiting_flow_run,
 )
 from hrc_outreach.store import open_store
 from hrc_outreach.workflow import (
@@ -44,49 +64,69 @@ from hrc_outreach.workflow import (
     MONTHLY_FLOW_NAME,
     ApprovalForm,
     approval_form,
+    run_is_alive,
     tag_current_run,
 )
 
 DEMO_REVIEWER = "make run"
 
 
-@task(cache_policy=NO_CACHE, task_run_name="draft-{key}")
-def draft_task(config: str | None, key: str, languages: list[str], today: date | None) -> DraftSummary:
+def _draft_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """One draft per flow run and round: a rerun after a suspension reads it back, never redrafts."""
+    return f"monthly-draft-{context.task_run.flow_run_id}-{parameters['key']}-{parameters['round_']}"
+
+
+@task(persist_result=True, cache_key_fn=_draft_key, task_run_name="draft-{key}-{round_}")
+def draft_task(
+    config: str | None, key: str, languages: list[str], today: date | None, round_: int
+) -> DraftSummary:
     return draft(load_settings(config), key, languages, today=today)
 
 
-@task(cache_policy=NO_CACHE, task_run_name="preview-{lang}")
-def publish_preview(summary: DraftSummary, lang: str) -> str:
-    """The preview of one language, as a link other tools (and people) can open."""
-    return summary.languages[lang].path
+@task(cache_policy=NO_CACHE, task_run_name="send-{key}-sender-{share}")
+def send_share_task(config: str | None, key: str, job_id: int, provider: str, share: int) -> str:
+    """One sender of the job: claims batches beside the others until none is left."""
+    report = send_share(load_settings(config), job_id, provider)
+    return f"sender {share}: job {job_id} {report.state}"
 
 
-@task(cache_policy=NO_CACHE, task_run_name="send-{key}")
-def send_task(config: str | None, key: str, approved: dict[str, str]) -> dict[str, Any]:
-    return send_edition(load_settings(config), key, approved=approved)
+def _send(config: str | None, settings: Settings, key: str, approved: dict[str, str]) -> Any:
+    def run_shares(job_id: int, provider: str, n: int) -> None:
+        futures = [send_share_task.submit(config, key, job_id, provider, i) for i in range(1, n + 1)]
+        wait(futures)
+        for f in futures:
+            f.result()  # a sender that failed fails the step (the others finished their share)
+
+    return send_edition(settings, key, approved=approved, senders=settings.delivery.sender_tasks,
+                        share_runner=run_shares)
 
 
 def _ask(settings: Settings, summary: DraftSummary, round_: int) -> ApprovalForm | None:
-    """Pause for a person's decision on the drafts of ``summary``; None when the pause timed out."""
+    """Wait for a person's decision on the drafts of ``summary``; None when the wait timed out.
+
+    Deployed: suspend (the process exits; Prefect reruns the flow with the answer). Otherwise
+    (foreground, tests) there is no deployment to rerun: pause in this process.
+    """
     timeout = int(settings.approval.timeout_days * 86400)
     form = approval_form(
         summary.hashes,
         f"Edition {summary.key}: approve (your name is required) or reject. The hashes are those "
         "of the drafts in this run's artifact; an approval of other hashes is refused.",
     )
+    pause_key = f"{APPROVAL_KEY}-{summary.key}-{round_}"  # the same on a rerun: the answer replays
+    if deployment.get_id():
+        return suspend_flow_run(wait_for_input=form, timeout=timeout, key=pause_key)  # type: ignore[no-any-return]
     try:
         return pause_flow_run(  # type: ignore[no-any-return]
-            wait_for_input=form,
-            timeout=timeout,
-            poll_interval=settings.approval.poll_seconds,
-            key=f"{APPROVAL_KEY}-{summary.key}-{round_}",
+            wait_for_input=form, timeout=timeout, poll_interval=settings.approval.poll_seconds,
+            key=pause_key,
         )
     except FlowPauseTimeout:
         return None
 
 
 def _changed(settings: Settings, summary: DraftSummary) -> list[str]:
-    """The languages whose drafts on disk are no longer those this run drafted and showed."""
+    """The languages whose drafts are no longer those this run drafted and showed."""
     try:
         now = approval.content_hashes(drafted_messages(settings, summary.key))
     except OutreachError:
@@ -95,7 +135,7 @@ def _changed(settings: Settings, summary: DraftSummary) -> list[str]:
     return sorted({lang for langs in diff.values() for lang in langs})
 
 
-def _changed_result(key: str, changed: list[str], why: str) -> dict[str, Any]:
+def _changed_result(key: str, changed: list[str], why: str) -> State[Any]:
     message = (
         f"edition {key} changed while this run waited for approval ({why}; languages: "
         f"{', '.join(changed)}): nothing was approved and nothing sent. Review the drafts as they "
@@ -108,8 +148,8 @@ def _changed_result(key: str, changed: list[str], why: str) -> dict[str, Any]:
         key=f"edition-{key}", markdown=f"# Edition {key}: changed while waiting\n\n{message}\n",
         description=f"edition {key}: the wait for approval was voided",
     )
-    return {"edition": key, "status": "changed", "sent": False, "changed": changed,
-            "message": message}
+    return Cancelled(message=message, data={"edition": key, "status": "changed", "sent": False,
+                                            "changed": changed, "message": message})
 
 
 def _refusal(form: ApprovalForm, summary: DraftSummary) -> str | None:
@@ -123,7 +163,29 @@ def _refusal(form: ApprovalForm, summary: DraftSummary) -> str | None:
     return None
 
 
-@flow(name=MONTHLY_FLOW_NAME, log_prints=True)
+def _taken(settings: Settings, key: str, me: str) -> str | None:
+    """Why this run must not go on with edition ``key`` (another live run waits on it, it is being
+    sent or was sent), or None. A recorded wait whose run is gone is forgotten, with a warning."""
+    other = waiting_flow_run(settings, key)
+    if other and other != me:
+        alive, state = run_is_alive(other)
+        if alive:
+            return (f"edition {key} already has a monthly run waiting for approval (flow run "
+                    f"{other}, {state}): this run ends without asking. Answer that one with "
+                    f"`hrc-outreach edition approve {key}`, or cancel it in the Prefect UI first")
+        get_run_logger().warning("edition %s: the run recorded as waiting (%s) is %s; its wait "
+                                 "is forgotten", key, other, state)
+        release_waiting(settings, key, other)
+    return edition_taken(settings, key)
+
+
+def _refused(key: str, why: str) -> State[Any]:
+    get_run_logger().warning(why)
+    return Cancelled(message=why, data={"edition": key, "status": "refused", "sent": False,
+                                        "message": why})
+
+
+@flow(name=MONTHLY_FLOW_NAME, log_prints=True, persist_result=True)
 def monthly_edition(
     edition: str | None = None,
     languages: list[str] | None = None,
@@ -131,7 +193,7 @@ def monthly_edition(
     auto_approve: bool = False,
     gather: bool = True,
     today: date | None = None,
-) -> dict[str, Any]:
+) -> Any:
     """The monthly newsletter, from sources to inboxes, with a person approving in between."""
     log = get_run_logger()
     settings = load_settings(config)
@@ -139,14 +201,20 @@ def monthly_edition(
 
     key = edition or default_edition_key(today or date.today())
     langs = list(languages or settings.i18n.languages)
-    tag_current_run(flow_run.get_id(), key)
+    me = str(flow_run.get_id())
+    # a rerun after a suspension: gathering and drafting are not done again
+    replay = flow_run.get_run_count() > 1 or waiting_flow_run(settings, key) == me
+    if not replay:
+        why = _taken(settings, key, me)
+        if why:
+            return _refused(key, why)
+    tag_current_run(me, key)
 
-    if gather:
+    if gather and not replay:
         gather_flow(config=config)
 
-    summary = draft_task(config, key, langs, today)
-    for lang in langs:
-        publish_preview.submit(summary, lang).result()
+    round_, refused = 1, ""
+    summary = draft_task(config, key, langs, today, round_)
     if summary.lint_errors:
         create_markdown_artifact(
             key=f"lint-{key}", markdown=lint_report_markdown(summary),
@@ -157,7 +225,6 @@ def monthly_edition(
             f"'lint-{key}' artifact, fix the content and run again"
         )
 
-    round_, refused = 1, ""
     while True:
         create_markdown_artifact(
             key=f"edition-{key}", markdown=refused + preview_markdown(summary, settings),
@@ -170,25 +237,28 @@ def monthly_edition(
                 notes="approved automatically by the demo run", shown=summary.hashes,
             )
             break
-        log.info("edition %s is waiting for approval (previews: %s; hashes: %s)",
-                 key, summary.out_dir, format_hashes(summary.hashes))
-        mark_waiting(settings, key, str(flow_run.get_id()))
-        try:
-            form = _ask(settings, summary, round_)
-        finally:
-            mark_waiting(settings, key, None)
+        holder = claim_waiting(settings, key, me)
+        if holder is not None:
+            return _refused(key, f"edition {key} already has a monthly run waiting for approval "
+                                 f"(flow run {holder}): this run ends without asking")
+        log.info("edition %s is waiting for approval (run %s; previews: %s; hashes: %s)",
+                 key, me, summary.out_dir, format_hashes(summary.hashes))
+        form = _ask(settings, summary, round_)  # a deployed run exits here until answered
+        release_waiting(settings, key, me)
         if form is None:
-            log.warning("edition %s: no decision within %s days; nothing sent",
-                        key, settings.approval.timeout_days)
-            return {"edition": key, "status": "timed_out", "sent": False}
-        changed = _changed(settings, summary)
-        if changed:  # drafted again while this run waited: what was shown is not what is on disk
-            return _changed_result(key, changed, "it was drafted again")
+            message = (f"edition {key}: no decision within {settings.approval.timeout_days} days; "
+                       "nothing sent")
+            log.warning(message)
+            return Failed(message=message,
+                          data={"edition": key, "status": "timed_out", "sent": False})
         if form.drop_items:  # the edition changes: a person must see it again, whatever they said
             add_excludes(settings, key, form.drop_items)
-            summary = draft_task(config, key, langs, today)
             round_, refused = round_ + 1, ""
+            summary = draft_task(config, key, langs, today, round_)
             continue
+        changed = _changed(settings, summary)
+        if changed:  # drafted again while this run waited: what was shown is not what is read now
+            return _changed_result(key, changed, "it was drafted again")
         store, messages = open_store(settings), drafted_messages(settings, key)
         if form.approve:
             why = _refusal(form, summary)
@@ -199,20 +269,26 @@ def monthly_edition(
             log.warning("edition %s: approval refused: %s; waiting for a new answer", key, why)
             round_, refused = round_ + 1, f"**Approval refused: {why}.** Answer again.\n\n"
             continue
-        approval.reject(store, key, messages, by=form.reviewer.strip() or "(no answer)",
-                        method="flow", notes=form.notes or "resumed without approving")
-        log.info("edition %s rejected by %s: %s", key, form.reviewer or "(no answer)", form.notes)
-        return {"edition": key, "status": "rejected", "sent": False, "notes": form.notes}
+        by = form.reviewer.strip() or "(no answer)"
+        approval.reject(store, key, messages, by=by, method="flow",
+                        notes=form.notes or "resumed without approving")
+        message = f"edition {key} rejected by {by}: {form.notes or 'no notes'}; nothing sent"
+        log.info(message)
+        return Cancelled(message=message, data={"edition": key, "status": "rejected",
+                                                "sent": False, "notes": form.notes})
 
     try:
-        sent = send_task(config, key, summary.hashes)
+        sent = _send(config, settings, key, summary.hashes)
     except EditionChangedError as exc:  # drafted again between approval and send
         return _changed_result(key, list(exc.languages), "it was drafted again after approval")
+    if sent.archive_error:
+        log.warning("edition %s: archive not published: %s", key, sent.archive_error)
+    result = sent.as_flow_result()
     create_table_artifact(
-        key=f"send-{key}", table=send_summary_rows(summary, sent),
+        key=f"send-{key}", table=send_summary_rows(summary, result),
         description=f"edition {key}: what was sent, per language",
     )
-    return {"edition": key, "status": "sent", "sent": True, **sent,
+    return {"edition": key, "status": "sent", "sent": True, **result,
             "previews": str(summary.out_dir), "archive": str(summary.archive_dir)}
 
 

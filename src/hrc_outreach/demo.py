@@ -1,6 +1,8 @@
 """``make run``: the monthly edition end to end on the bundled samples, with the embedded defaults.
 
-Prefect's local server, the SQLite store, the outbox provider, the example subscribers, every
+The flow runs through the flows' runner (``python -m flows.run monthly``) in the foreground: no
+deployment, so it would wait in its process; here it approves itself. Prefect's local server, the
+SQLite store, the outbox provider, the example subscribers, every
 configured language; approval given automatically and recorded as "demo auto-approval" (refused
 when a real provider is configured). Ends by printing where everything is.
 
@@ -10,10 +12,14 @@ when a real provider is configured). Ends by printing where everything is.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from hrc_outreach.paths import PROJECT_ROOT
 
@@ -64,14 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{result.unchanged} unchanged, {len(result.rejected)} rejected"
     )
 
-    from flows.monthly import monthly_edition
-
-    try:
-        outcome = monthly_edition(
-            edition=args.edition, config=str(settings.config_path or args.config), auto_approve=True
-        )
-    except Exception as exc:  # noqa: BLE001 - the flow already logged the details
-        print(f"error: the monthly edition did not complete: {exc}", file=sys.stderr)
+    outcome = _run_monthly(args.edition, str(settings.config_path or args.config))
+    if outcome is None:
         return 1
 
     out = settings.resolve(settings.out_dir)
@@ -87,7 +87,27 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  archive:  {_rel(out / 'archive' / 'index.html')}")
     print(f"  outbox:   {_rel(outbox)} ({len(messages)} messages)")
     print(f"  done in {time.monotonic() - started:.1f} s")
+    if outcome.get("status") == "refused":
+        print(f"  {outcome.get('message', '')}")
+        # the edition went out in an earlier run: the paths above are still where it is
+        return 0 if "was sent" in str(outcome.get("message", "")) else 1
     return 0 if outcome.get("sent") else 1
+
+
+def _run_monthly(edition: str | None, config: str) -> dict[str, Any] | None:
+    """The monthly flow, auto-approved, through the flows' runner (``python -m flows.run``: the
+    library never imports ``flows/``); its result, or None when it did not complete."""
+    with tempfile.TemporaryDirectory() as tmp:
+        result = Path(tmp) / "result.json"
+        cmd = [sys.executable, "-m", "flows.run", "monthly", "--auto-approve", "--config", config,
+               "--result-json", str(result), *(["--edition", edition] if edition else [])]
+        code = subprocess.call(cmd, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL)
+        if not result.is_file():
+            print(f"error: the monthly edition did not complete (exit status {code}); the flow "
+                  "logged the details above", file=sys.stderr)
+            return None
+        data: dict[str, Any] = json.loads(result.read_text(encoding="utf-8"))
+        return data
 
 
 def _rel(p: Path) -> str:

@@ -6,19 +6,23 @@ Flows in ``flows/`` only orchestrate these; nothing here imports Prefect.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from pydantic import BaseModel, ConfigDict
 
 from hrc_outreach.approval import format_hashes
 from hrc_outreach.config import Settings
+from hrc_outreach.deliver.report import JobReport
 from hrc_outreach.models import RenderedMessage, Severity
 from hrc_outreach.render.output import edition_dir, load_drafts
 from hrc_outreach.store import open_store
+
+log = logging.getLogger(__name__)
 
 
 class LanguageDraft(BaseModel):
@@ -124,6 +128,25 @@ def mark_waiting(settings: Settings, key: str, flow_run_id: str | None) -> None:
         store.dispose()
 
 
+def release_waiting(settings: Settings, key: str, flow_run_id: str) -> None:
+    """Forget that ``flow_run_id`` waits on edition ``key`` (it got its answer, or is lost);
+    a wait recorded since by another run is kept."""
+    from sqlalchemy import update
+
+    from hrc_outreach.store.tables import EditionRow
+
+    store = open_store(settings)
+    try:
+        with store.session() as s:
+            s.execute(
+                update(EditionRow)
+                .where(EditionRow.key == key, EditionRow.waiting_flow_run == flow_run_id)
+                .values(waiting_flow_run=None)
+            )
+    finally:
+        store.dispose()
+
+
 def waiting_flow_run(settings: Settings, key: str) -> str | None:
     """The flow run waiting for a decision on edition ``key``, if one is recorded."""
     from hrc_outreach.store.tables import EditionRow
@@ -135,6 +158,66 @@ def waiting_flow_run(settings: Settings, key: str) -> str | None:
             return row.waiting_flow_run if row is not None else None
     finally:
         store.dispose()
+
+
+def claim_waiting(settings: Settings, key: str, flow_run_id: str) -> str | None:
+    """Record that ``flow_run_id`` waits for a decision on edition ``key``, unless another run
+    already does: then that run's id (nothing changed). One compare-and-set, so two runs that
+    reach the wait together cannot both wait."""
+    from sqlalchemy import or_, update
+
+    from hrc_outreach.store.tables import EditionRow
+
+    store = open_store(settings)
+    try:
+        with store.session() as s:
+            done = s.execute(  # type: ignore[attr-defined]
+                update(EditionRow)
+                .where(EditionRow.key == key, or_(EditionRow.waiting_flow_run.is_(None),
+                                                  EditionRow.waiting_flow_run == flow_run_id))
+                .values(waiting_flow_run=flow_run_id)
+            ).rowcount
+            if done:
+                return None
+            row = s.get(EditionRow, key)
+            return row.waiting_flow_run if row is not None else None
+    finally:
+        store.dispose()
+
+
+def edition_taken(settings: Settings, key: str) -> str | None:
+    """Why a new monthly run must not take edition ``key`` (it is being sent or was sent), or None.
+
+    A run waiting for approval is the caller's to judge (only Prefect knows whether it lives):
+    see :func:`waiting_flow_run`.
+    """
+    from sqlalchemy import select
+
+    from hrc_outreach.store.tables import EditionRow, SendJobRow
+
+    store = open_store(settings)
+    try:
+        with store.session() as s:
+            row = s.get(EditionRow, key)
+            job = s.scalars(
+                select(SendJobRow).where(SendJobRow.edition_key == key)
+                .order_by(SendJobRow.id.desc()).limit(1)
+            ).first()
+            sent = row is not None and row.status == "sent"
+            job_state = (job.id, job.provider, job.state) if job is not None else None
+    finally:
+        store.dispose()
+    if job_state is not None:
+        job_id, provider, state = job_state
+        what = {"done": "was sent", "needs_attention": "was sent and needs a person"}.get(
+            state, "is being sent")
+        return (f"edition {key} {what} (send job {job_id} via {provider}, {state}): a second "
+                f"monthly run sends nothing. `hrc-outreach edition report {key}` shows who got "
+                f"it; `hrc-outreach edition send {key}` finishes or settles that job")
+    if sent:
+        return (f"edition {key} was sent already: a second monthly run sends nothing "
+                f"(`hrc-outreach edition report {key}`)")
+    return None
 
 
 def drafted_messages(settings: Settings, key: str) -> dict[str, RenderedMessage]:
@@ -162,43 +245,185 @@ def add_excludes(settings: Settings, key: str, item_ids: Iterable[str]) -> Path:
     return path
 
 
+class SendDecisions(BaseModel):
+    """A person's decisions about a job's failed or in-doubt recipients, applied before sending."""
+
+    model_config = ConfigDict(frozen=True)
+
+    resend_in_doubt: bool = False  # they did NOT get it: send them again
+    mark_in_doubt_sent: bool = False  # they DID get it: record them accepted
+    retry_failed: bool = False  # send failed recipients again, in new batches
+    give_up_failed: bool = False  # failed recipients stay unsent for good
+    by: str = "cli"
+
+    def check(self) -> None:
+        from hrc_outreach.errors import DeliveryError
+
+        if self.resend_in_doubt and self.mark_in_doubt_sent:
+            raise DeliveryError("choose one of --resend-in-doubt and --mark-in-doubt-sent")
+        if self.retry_failed and self.give_up_failed:
+            raise DeliveryError("choose one of --retry-failed and --give-up-failed")
+
+
+class SendProgress(Protocol):
+    """Told how many recipients are left to send, then of every batch accepted (the CLI's bar)."""
+
+    def start(self, pending: int) -> None: ...
+
+    def advance(self, accepted: int) -> None: ...
+
+
+# How the shares of a send are run: (job id, provider, how many senders) -> when all are done.
+# The CLI runs them as coroutines of one process; the flow as concurrent Prefect tasks.
+ShareRunner = Callable[[int, str, int], None]
+
+
+class SendOutcome(BaseModel):
+    """What one send of an edition did: the job's report, the decisions applied, the archive."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    job_id: int
+    provider: str
+    report: JobReport
+    decided: list[str] = []  # "3 in-doubt recipient(s): resend", ...
+    archive_pages: list[str] = []
+    archive_error: str = ""
+
+    def as_flow_result(self) -> dict[str, Any]:
+        """The flow's result: figures per language, but not who was missed (that stays in the
+        ledger, `edition report`, not in flow results and logs)."""
+        figures = {k: v for k, v in self.report.as_json().items() if k != "missed"}
+        return {"job": self.job_id, "provider": self.provider, "missed": len(self.report.missed),
+                **figures, "archive_pages": self.archive_pages}
+
+
 def send_edition(
-    settings: Settings, key: str, *, provider: str | None = None,
+    settings: Settings,
+    key: str,
+    *,
+    provider: str | None = None,
     approved: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """Send the approved edition (plan, then submit; resumes a job already planned), then publish
-    its archive pages when someone got it.
+    decisions: SendDecisions | None = None,
+    senders: int = 1,
+    progress: SendProgress | None = None,
+    share_runner: ShareRunner | None = None,
+) -> SendOutcome:
+    """Send the approved edition: plan the job (or resume the one planned), apply a person's
+    decisions, let ``senders`` senders claim its batches concurrently, settle the job and publish
+    its archive pages once someone got it. `edition send` and the monthly flow both call this.
 
     ``approved``: the hashes a person approved in this run; the drafts read now must be those
-    (EditionChangedError otherwise, before anything is planned or sent).
+    (EditionChangedError otherwise, before anything is planned or sent). ``share_runner`` runs
+    the senders (default: as coroutines of this process); each calls :func:`send_share`.
     """
     from hrc_outreach import approval
+    from hrc_outreach.deliver import ledger
     from hrc_outreach.deliver.planner import plan_job
-    from hrc_outreach.deliver.providers import open_provider
-    from hrc_outreach.deliver.runner import arun_job
-    from hrc_outreach.publish import publish_archive
+    from hrc_outreach.deliver.runner import finish_job
 
+    decisions = decisions or SendDecisions()
+    decisions.check()
     name = (provider or settings.delivery.provider).lower()
     messages = drafted_messages(settings, key)
     if approved is not None:
         approval.check_shown(key, approved, messages)
     store = open_store(settings)
+    decided: list[str] = []
     try:
         row = approval.require_approval(store, key, messages, provider=name)
         job_id = plan_job(store, settings, key, messages, name, approval_id=row.id)
-
-        async def go() -> Any:
-            async with open_provider(settings, name=name) as prov:
-                return await arun_job(store, settings, job_id, prov, messages=messages)
-
-        report = asyncio.run(go())
-        published = publish_archive(settings, store, key, provider=name)
+        if decisions.resend_in_doubt or decisions.mark_in_doubt_sent:
+            choice = (ledger.InDoubtDecision.RESEND if decisions.resend_in_doubt
+                      else ledger.InDoubtDecision.MARK_SENT)
+            n = ledger.resolve_in_doubt(store, job_id, choice, by=decisions.by)
+            decided.append(f"{n} in-doubt recipient(s): {choice.value}")
+        if decisions.retry_failed:
+            n = ledger.retry_failed(store, job_id, by=decisions.by)
+            decided.append(f"{n} failed recipient(s) planned again in new batches")
+        if decisions.give_up_failed:
+            n = ledger.give_up_failed(store, job_id, by=decisions.by)
+            decided.append(f"{n} failed recipient(s) given up for good")
+        pending = finish_job(store, job_id).totals.pending  # also settles an idle job
+        if progress is not None and pending:
+            progress.start(pending)
     finally:
         store.dispose()
-    # who did not get it stays in the ledger (`edition report`), not in flow results and logs
-    figures = {k: v for k, v in report.as_json().items() if k != "missed"}
-    return {"job": job_id, "provider": name, "missed": len(report.missed), **figures,
-            "archive_pages": [str(p.page) for p in published]}
+    n = max(1, senders)
+    log.info("edition %s: send job %s via %s, %d recipient(s) left, %d sender(s)",
+             key, job_id, name, pending, n)
+    if share_runner is not None:
+        share_runner(job_id, name, n)
+    else:
+        _run_shares_here(settings, job_id, name, n, messages, progress)
+    store = open_store(settings)
+    try:
+        report = finish_job(store, job_id, lease=settings.delivery.claim_lease_seconds)
+        pages, error = _publish(settings, store, key, name)
+    finally:
+        store.dispose()
+    log.info("edition %s: send job %s %s: %d accepted, %d failed, %d in doubt", key, job_id,
+             report.state, report.totals.accepted, report.totals.failed, report.totals.in_doubt)
+    return SendOutcome(job_id=job_id, provider=name, report=report, decided=decided,
+                       archive_pages=pages, archive_error=error)
+
+
+def send_share(
+    settings: Settings, job_id: int, provider: str,
+    *, messages: dict[str, RenderedMessage] | None = None,
+) -> JobReport:
+    """One sender's share of a planned job: claim batches until none is left (other senders, in
+    this process or on other machines, claim beside it). The job's report as this sender left it."""
+    from hrc_outreach.deliver.providers import open_provider
+    from hrc_outreach.deliver.runner import arun_job
+
+    store = open_store(settings)
+
+    async def go() -> JobReport:
+        async with open_provider(settings, name=provider) as prov:
+            return await arun_job(store, settings, job_id, prov, messages=messages)
+
+    try:
+        return asyncio.run(go())
+    finally:
+        store.dispose()
+
+
+def _run_shares_here(
+    settings: Settings, job_id: int, provider: str, n: int,
+    messages: dict[str, RenderedMessage], progress: SendProgress | None,
+) -> None:
+    from hrc_outreach.deliver.providers import open_provider
+    from hrc_outreach.deliver.runner import arun_job
+
+    store = open_store(settings)
+    advance = (lambda _done, size: progress.advance(size)) if progress is not None else None
+
+    async def one() -> JobReport:
+        async with open_provider(settings, name=provider) as prov:
+            return await arun_job(store, settings, job_id, prov, messages=messages,
+                                  progress=advance)
+
+    async def all_() -> None:
+        await asyncio.gather(*(one() for _ in range(n)))
+
+    try:
+        asyncio.run(all_())
+    finally:
+        store.dispose()
+
+
+def _publish(settings: Settings, store: Any, key: str, provider: str) -> tuple[list[str], str]:
+    """After a send: the edition's archive pages go public once someone got it; a failure to
+    publish is reported, never undoes the send."""
+    from hrc_outreach.errors import OutreachError
+    from hrc_outreach.publish import publish_archive
+
+    try:
+        pages = publish_archive(settings, store, key, provider=provider)
+    except OutreachError as exc:
+        return [], str(exc)
+    return [str(p.page) for p in pages], ""
 
 
 def lint_report_markdown(summary: DraftSummary) -> str:

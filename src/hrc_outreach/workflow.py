@@ -1,19 +1,24 @@
 """The staff workflow's link to Prefect: the approval form, and resuming a waiting flow run.
 
 This is the one library module (with ``secret_store.py``) that talks to Prefect: the CLI's
-``edition approve`` and the web previews call :func:`resume_waiting_run`, the same function the
-flow tests use.
+``edition approve`` and the web previews call :func:`resume_waiting_run` with the id of the run the
+store records as waiting (``EditionRow.waiting_flow_run``), the same function the flow tests use.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from prefect.input import RunInput
 from pydantic import Field
+
+from hrc_outreach.config import Settings
 
 APPROVAL_KEY = "edition-approval"
 MONTHLY_FLOW_NAME = "monthly-edition"
@@ -82,26 +87,165 @@ def _tag_edition(tags: list[str]) -> str | None:
     return None
 
 
-def resume_waiting_run(
-    edition_key: str, *, approve: bool, reviewer: str, notes: str = "",
-    drop_items: list[str] | None = None, hashes: dict[str, str] | None = None,
-) -> WaitingRun | None:
-    """Answer the approval form of the run waiting on ``edition_key``; None when no run waits.
+class Handover(StrEnum):
+    """What became of a decision given to the run recorded as waiting."""
+
+    RESUMED = "resumed"  # a run waiting in its process took it and goes on
+    SCHEDULED = "scheduled"  # a suspended run was rescheduled: a worker goes on with it
+    ANSWERED = "answered"  # the run already had an answer and is going on: not taken
+    LOST = "lost"  # the run can never take it (gone, ended, its process killed)
+
+
+@dataclass(frozen=True)
+class HandoverResult:
+    outcome: Handover
+    run: str  # the flow run's name (its id when Prefect does not know it)
+    detail: str = ""
+    run_id: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.run
+
+    @property
+    def handed(self) -> bool:
+        """The run goes on with the decision (now, or when a worker picks it up)."""
+        return self.outcome in (Handover.RESUMED, Handover.SCHEDULED)
+
+
+def answer_waiting_run(
+    flow_run_id: str,
+    *,
+    approve: bool,
+    reviewer: str,
+    notes: str = "",
+    drop_items: list[str] | None = None,
+    hashes: dict[str, str] | None = None,
+    acknowledged: Callable[[], bool] | None = None,
+    ack_timeout: float = 30.0,
+) -> HandoverResult:
+    """Answer the approval form of the flow run ``flow_run_id`` (the one the store records as
+    waiting), and say whether it can go on with the answer.
+
+    A suspended run (a deployment's) is rescheduled with the answer kept by the Prefect server:
+    any worker goes on with it, whatever became of the one that started it. A run waiting in its
+    own process (no deployment) must take the answer within ``ack_timeout`` seconds, which
+    ``acknowledged`` tells; if it does not, its process is gone: the run is marked Crashed and
+    reported LOST, so the caller records the decision itself.
 
     ``hashes``: those of the drafts the reviewer was shown; an approval without them is refused
     by the flow.
     """
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import FlowPauseTimeout, NotPausedError, ObjectNotFound
     from prefect.flow_runs import resume_flow_run
+    from prefect.states import Crashed
 
-    runs = waiting_runs(edition_key)
-    if not runs:
-        return None
+    run_id = UUID(str(flow_run_id))
+
+    def _result(outcome: Handover, run: str, detail: str = "") -> HandoverResult:
+        return HandoverResult(outcome, run, detail, str(flow_run_id))
+
+    with get_client(sync_client=True) as client:
+        try:
+            run = client.read_flow_run(run_id)
+        except ObjectNotFound:
+            return _result(Handover.LOST, str(flow_run_id),
+                                  "the Prefect server knows no such flow run")
+    state = run.state
+    if state is None or state.is_final():
+        why = f"it ended {state.name if state else 'without a state'}"
+        if state is not None and state.message:
+            why += f" ({state.message})"
+        return _result(Handover.LOST, run.name, why)
+    if not state.is_paused():
+        return _result(Handover.ANSWERED, run.name,
+                              f"it is {state.name}: it already has an answer")
+    suspended = bool(state.state_details.pause_reschedule)
     form: dict[str, Any] = ApprovalForm(
         approve=approve, reviewer=reviewer, notes=notes, drop_items=list(drop_items or []),
         hashes=dict(hashes or {}),
     ).model_dump()
-    resume_flow_run(runs[0].id, run_input=form)
-    return runs[0]
+    try:
+        resume_flow_run(run_id, run_input=form)
+    except FlowPauseTimeout:
+        return _result(Handover.LOST, run.name, "its wait for approval timed out")
+    except NotPausedError:
+        return _result(Handover.ANSWERED, run.name, "it no longer waits")
+    if suspended:
+        return _result(Handover.SCHEDULED, run.name,
+                              "suspended; a worker of its pool goes on with the answer")
+    deadline = time.monotonic() + ack_timeout
+    while acknowledged is not None and time.monotonic() < deadline:
+        if acknowledged():
+            return _result(Handover.RESUMED, run.name)
+        time.sleep(0.5)
+    if acknowledged is None:
+        return _result(Handover.RESUMED, run.name)
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(
+            run_id,
+            Crashed(message="its process did not take the approval answer: it was stopped or "
+                    "killed while it waited; the decision was recorded without it"),
+            force=True,
+        )
+    return _result(
+        Handover.LOST, run.name,
+        f"it waited in its own process, which did not take the answer within {ack_timeout:.0f} s "
+        "(stopped or killed); it is marked Crashed",
+    )
+
+
+def resume_waiting_run(
+    edition_key: str,
+    *,
+    approve: bool,
+    reviewer: str,
+    notes: str = "",
+    drop_items: list[str] | None = None,
+    hashes: dict[str, str] | None = None,
+    settings: Settings | None = None,
+) -> HandoverResult | None:
+    """Answer the run the store records as waiting on ``edition_key`` (:func:`answer_waiting_run`).
+
+    None when no run waits, or when the recorded run is lost (its wait is then forgotten): the
+    caller records the decision itself, so no decision is ever dropped.
+    """
+    from hrc_outreach.config import load_settings
+    from hrc_outreach.pipeline import release_waiting, waiting_flow_run
+
+    st = settings or load_settings()
+    run_id = waiting_flow_run(st, edition_key)
+    if run_id is None:
+        return None
+
+    def taken() -> bool:  # a run waiting in its process forgets its wait once it has the answer
+        return waiting_flow_run(st, edition_key) != run_id
+
+    result = answer_waiting_run(
+        run_id, approve=approve, reviewer=reviewer, notes=notes, drop_items=drop_items,
+        hashes=hashes, acknowledged=taken, ack_timeout=2.0 * st.approval.poll_seconds + 15,
+    )
+    if result.outcome is Handover.LOST:
+        release_waiting(st, edition_key, run_id)
+        return None
+    return result
+
+
+def run_is_alive(flow_run_id: str) -> tuple[bool, str]:
+    """Whether a flow run can still go on (waiting, scheduled, running), and its state's name."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        with get_client(sync_client=True) as client:
+            run = client.read_flow_run(UUID(str(flow_run_id)))
+    except (ObjectNotFound, ValueError):
+        return False, "unknown to the Prefect server"
+    state = run.state
+    if state is None or state.is_final():
+        return False, (state.name or "ended") if state is not None else "no state"
+    return True, state.name or state.type.value
 
 
 def void_waiting_run(flow_run_id: str, edition_key: str, changed: list[str]) -> bool:

@@ -1,5 +1,6 @@
 """The monthly flow end to end on the bundled samples, paused for approval and resumed the way staff
-resume it (``hrc_outreach.workflow.resume_waiting_run``, which ``edition approve`` calls).
+resume it (``hrc_outreach.workflow.answer_waiting_run`` on the run the store records as waiting,
+which ``edition approve`` calls).
 
 An approval binds to the hashes of the drafts the reviewer was shown: a re-draft while the run waits
 voids the wait, and old hashes send nothing."""
@@ -50,13 +51,14 @@ def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness: None)
 
 
 def _run_in_thread(**kwargs: Any) -> tuple[threading.Thread, dict[str, Any]]:
-    from flows.monthly import monthly_edition
+    """The monthly flow in the foreground (no deployment: it pauses in its own thread)."""
+    from flows.run import run_monthly
 
     box: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            box["result"] = monthly_edition(**kwargs)
+            box["state"], box["message"], box["result"] = run_monthly(**kwargs)
         except BaseException as exc:  # noqa: BLE001 - reported by the test
             box["error"] = exc
 
@@ -80,6 +82,16 @@ def _paused(key: str) -> bool:
     from hrc_outreach.workflow import waiting_runs
 
     return bool(waiting_runs(key))
+
+
+def _answer(settings: Settings, **form: Any) -> Any:
+    """Answer the run the store records as waiting, as `edition approve` does."""
+    from hrc_outreach.pipeline import waiting_flow_run
+    from hrc_outreach.workflow import answer_waiting_run
+
+    run_id = waiting_flow_run(settings, EDITION)
+    assert run_id, "the store records no waiting run"
+    return answer_waiting_run(run_id, **form)
 
 
 def _outbox(settings: Settings) -> dict[Path, int]:
@@ -165,23 +177,23 @@ def test_monthly_pauses_sends_once_after_approval_and_never_twice(demo: Settings
     assert (archive / "en" / f"{EDITION}.html").is_file(), "published once sent"
     assert box["result"]["archive_pages"]
 
-    # A second run of the same edition sends nothing more.
-    again = __import__("flows.monthly", fromlist=["monthly_edition"]).monthly_edition(
-        edition=EDITION, config=config, auto_approve=True
-    )
-    assert again["status"] == "sent"
+    # A second run of the same edition ends at once, saying why, and sends nothing more.
+    from flows.run import run_monthly
+
+    state, message, again = run_monthly(edition=EDITION, config=config, auto_approve=True)
+    assert (state, again["status"], again["sent"]) == ("Cancelled", "refused", False)
+    assert f"edition {EDITION} was sent" in message and "edition report" in message
     assert _outbox(demo) == sent, "the second run must not write or rewrite any message"
 
 
 def test_rejection_sends_nothing_and_keeps_the_notes(demo: Settings) -> None:
-    from hrc_outreach.workflow import resume_waiting_run
-
     thread, box = _run_in_thread(edition=EDITION, config=str(demo.config_path),
                                  languages=["en", "fr"], gather=True)
     _wait_until(lambda: _paused(EDITION), "the approval pause", box)
-    resume_waiting_run(EDITION, approve=False, reviewer="Bo", notes="the Leipzig title is wrong")
+    _answer(demo, approve=False, reviewer="Bo", notes="the Leipzig title is wrong")
     thread.join(timeout=300)
     assert box["result"]["status"] == "rejected"
+    assert box["state"] == "Cancelled" and "rejected by Bo" in box["message"], "not Completed"
     assert _outbox(demo) == {}
     store = open_store(demo)
     with store.session() as s:
@@ -282,7 +294,6 @@ def test_old_hashes_answered_to_the_waiting_run_after_a_redraft_send_nothing(dem
     which tells no run), an approval of the hashes it showed does not send the new drafts."""
     from hrc_outreach.approval import content_hashes
     from hrc_outreach.pipeline import draft, drafted_messages
-    from hrc_outreach.workflow import resume_waiting_run
 
     thread, box = _run_in_thread(edition=EDITION, config=str(demo.config_path), languages=["en"])
     _wait_until(lambda: _paused(EDITION), "the approval pause", box)
@@ -290,7 +301,11 @@ def test_old_hashes_answered_to_the_waiting_run_after_a_redraft_send_nothing(dem
     _late_edit(demo)
     redrafted = draft(demo, EDITION, ["en"])
     assert redrafted.voided_languages == ["en"] and redrafted.voided_run
-    resume_waiting_run(EDITION, approve=True, reviewer="Ana", hashes=seen)
+    from hrc_outreach.workflow import answer_waiting_run
+
+    # the re-draft forgot the wait: answer the run by its id, as if the answer crossed the draft
+    answered = answer_waiting_run(redrafted.voided_run, approve=True, reviewer="Ana", hashes=seen)
+    assert answered.handed
     thread.join(timeout=300)
     assert "error" not in box, box.get("error")
     result = box["result"]
@@ -306,7 +321,7 @@ def test_an_approval_without_a_name_or_with_other_hashes_is_refused_and_asked_ag
 
     from hrc_outreach.approval import content_hashes
     from hrc_outreach.pipeline import drafted_messages
-    from hrc_outreach.workflow import resume_waiting_run, waiting_runs
+    from hrc_outreach.workflow import waiting_runs
 
     thread, box = _run_in_thread(edition=EDITION, config=str(demo.config_path), languages=["en"])
     _wait_until(lambda: _paused(EDITION), "the approval pause", box)
@@ -318,16 +333,16 @@ def test_an_approval_without_a_name_or_with_other_hashes_is_refused_and_asked_ag
             state = client.read_flow_run(run_id).state
         return state is not None and state.is_paused()
 
-    resume_waiting_run(EDITION, approve=True, reviewer="   ", hashes=shown)
+    _answer(demo, approve=True, reviewer="   ", hashes=shown)
     _wait_until(asked_again, "the second pause", box)
-    resume_waiting_run(EDITION, approve=True, reviewer="Ana", hashes={"en": "0" * 64})
+    _answer(demo, approve=True, reviewer="Ana", hashes={"en": "0" * 64})
     _wait_until(asked_again, "the third pause", box)
     assert _approvals(demo) == [] and _outbox(demo) == {}
     with get_client(sync_client=True) as client:
         artifacts = client.read_latest_artifacts(limit=50)
     (art,) = [a for a in artifacts if a.key == f"edition-{EDITION}"]
     assert "Approval refused" in str(art.data) and "changed: en" in str(art.data)
-    resume_waiting_run(EDITION, approve=False, reviewer="Bo", notes="start again")
+    _answer(demo, approve=False, reviewer="Bo", notes="start again")
     thread.join(timeout=300)
     assert box["result"]["status"] == "rejected"
     assert [r.decision for r in _approvals(demo)] == ["rejected"]

@@ -82,16 +82,22 @@ def approve_cmd(
     except OutreachError as exc:
         fail(str(exc))
     # the drafts are those the reviewer named: hand their full hashes on
-    waiting = _resume_waiting_flow(
+    handed = _resume_waiting_flow(
         key, approve=not reject, by=name, notes=notes, hashes={} if reject else current
     )
-    if waiting is not None:
-        word = "approval" if not reject else "rejection"
+    word = "approval" if not reject else "rejection"
+    if handed is not None and handed.handed:
+        then = ("it records the decision and goes on" if handed.outcome.value == "resumed"
+                else "it was suspended and is rescheduled: a worker goes on with it")
         console.print(
             f"edition {key}: {word} by {name} of {approval.format_hashes(current)} handed to the "
-            f"waiting flow run {waiting}; it records the decision and goes on", highlight=False,
+            f"waiting flow run {handed.run}; {then}", highlight=False,
         )
         return
+    if handed is not None and handed.outcome.value == "answered":
+        fail(f"edition {key}: flow run {handed.run} does not take this {word}: {handed.detail}. "
+             "Nothing recorded; see its state in the Prefect UI or `hrc-outreach status`")
+    lost = handed is not None  # the run can never take it: the decision is recorded here
     store = _store()
     try:
         if reject:
@@ -109,6 +115,16 @@ def approve_cmd(
         + ", ".join(f"{lang} {h[:12]}" for lang, h in row.hashes.items()),
         highlight=False,
     )
+    if lost and handed is not None:
+        from hrc_outreach.pipeline import release_waiting
+
+        release_waiting(settings(), key, handed.run_id)
+        err_console.print(
+            f"the flow run that waited for this decision ({handed.run}) is lost: {handed.detail}. "
+            f"The decision is recorded here (decision {row.id}) and nothing was sent"
+            + (f"; send with `hrc-outreach edition send {key}`" if not reject else ""),
+            highlight=False, markup=False,
+        )
 
 
 def _show_drafts(key: str, messages: dict[str, RenderedMessage], *, as_json: bool) -> None:
@@ -159,28 +175,35 @@ def _show_drafts(key: str, messages: dict[str, RenderedMessage], *, as_json: boo
 
 def _resume_waiting_flow(
     key: str, *, approve: bool, by: str, notes: str, hashes: dict[str, str]
-) -> str | None:
-    """Answer the approval form of a monthly flow run waiting on ``key``; its name, or None when no
-    run waits (or Prefect cannot be reached: the decision is then recorded here directly)."""
+) -> Any:
+    """Answer the approval form of the monthly flow run the store records as waiting on ``key``:
+    a workflow.HandoverResult, or None when no run waits (or Prefect cannot be
+    reached: the decision is then recorded here directly)."""
     import os
 
     from hrc_outreach.pipeline import waiting_flow_run
 
-    if not by.strip() or waiting_flow_run(settings(), key) is None:
+    st = settings()
+    run_id = waiting_flow_run(st, key)
+    if not by.strip() or run_id is None:
         return None  # nothing waits (the store says so): record the decision here
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    from hrc_outreach.workflow import resume_waiting_run  # a broken install fails loudly
+    from hrc_outreach.workflow import answer_waiting_run  # a broken install fails loudly
+
+    def taken() -> bool:  # a run waiting in its process forgets its wait once it has the answer
+        return waiting_flow_run(st, key) != run_id
 
     try:
-        run = resume_waiting_run(
-            key, approve=approve, reviewer=by.strip(), notes=notes, hashes=hashes
+        handed = answer_waiting_run(
+            run_id, approve=approve, reviewer=by.strip(), notes=notes, hashes=hashes,
+            acknowledged=taken, ack_timeout=2.0 * st.approval.poll_seconds + 15,
         )
     except Exception as exc:  # noqa: BLE001 - no Prefect is not an error for a CLI approval
         err_console.print(f"(no Prefect flow run reachable: {exc.__class__.__name__}; "
                           "recording the decision directly)", highlight=False)
         return None
-    return run.name if run is not None else None
+    return handed
 
 
 def _figures_table(report: Any) -> Table:
@@ -257,58 +280,48 @@ def send_cmd(
     by: str = typer.Option("cli", "--by", help="Who decides about failed or in-doubt recipients."),
 ) -> None:
     """Send an approved edition to every confirmed subscriber, exactly once; a second run resumes."""
-    from hrc_outreach import approval
-    from hrc_outreach.deliver import ledger, planner
+    from hrc_outreach.deliver import planner
+    from hrc_outreach.pipeline import SendDecisions, send_edition
 
     st = settings()
     name = (provider or st.delivery.provider).lower()
-    if resend_in_doubt and mark_in_doubt_sent:
-        fail("choose one of --resend-in-doubt and --mark-in-doubt-sent")
-    messages = _drafts(key)
-    store = _store()
+    decisions = SendDecisions(
+        resend_in_doubt=resend_in_doubt, mark_in_doubt_sent=mark_in_doubt_sent,
+        retry_failed=retry_failed, give_up_failed=give_up_failed, by=by,
+    )
     try:
-        if dry_run:
-            approved = _approval_of(store, key, messages, name)
-            plan = planner.dry_run(store, st, messages, name)
-            if as_json:
-                print_json({"edition": key, "provider": name, "dry_run": True,
-                            "approval": approved, **plan.summary()})
-                return
-            t = Table(title=f"edition {key} via {name}: dry run, nothing sent")
-            t.add_column("language")
-            t.add_column("subscribers", justify="right")
-            t.add_column("message language")
-            for lang, n in plan.per_language.items():
-                t.add_row(lang, str(n), plan.fallbacks.get(lang, lang))
-            t.add_row("all", str(plan.recipients), f"{plan.batches} batches", style="bold")
-            console.print(t)
-            for lang, src in plan.fallbacks.items():
-                console.print(
-                    f"no {lang} message: {plan.fallback_counts[lang]} subscriber(s) get {src}"
-                )
-            return
-        row = approval.require_approval(store, key, messages, provider=name)
-        job_id = planner.plan_job(store, st, key, messages, name, approval_id=row.id)
-        if resend_in_doubt or mark_in_doubt_sent:
-            decision = (
-                ledger.InDoubtDecision.RESEND
-                if resend_in_doubt
-                else ledger.InDoubtDecision.MARK_SENT
-            )
-            n = ledger.resolve_in_doubt(store, job_id, decision, by=by)
-            err_console.print(f"{n} in-doubt recipient(s): {decision.value}")
-        if retry_failed and give_up_failed:
-            fail("choose one of --retry-failed and --give-up-failed")
-        if retry_failed:
-            n = ledger.retry_failed(store, job_id, by=by)
-            err_console.print(f"{n} failed recipient(s) planned again in new batches")
-        if give_up_failed:
-            n = ledger.give_up_failed(store, job_id, by=by)
-            err_console.print(f"{n} failed recipient(s) given up for good")
-        report = asyncio.run(_run(store, st, job_id, name, messages, show=not as_json))
-        _publish(st, store, key, name)
+        decisions.check()
     except OutreachError as exc:
         fail(str(exc))
+    messages = _drafts(key)
+    if dry_run:
+        store = _store()
+        try:
+            approved = _approval_of(store, key, messages, name)
+            plan = planner.dry_run(store, st, messages, name)
+        except OutreachError as exc:
+            fail(str(exc))
+        finally:
+            store.dispose()
+        _print_dry_run(key, name, approved, plan, as_json=as_json)
+        return
+    bar = None if as_json else _Bar()
+    try:
+        outcome = send_edition(st, key, provider=name, decisions=decisions, progress=bar)
+    except OutreachError as exc:
+        fail(str(exc))
+    finally:
+        if bar is not None:
+            bar.stop()
+    for line in outcome.decided:
+        err_console.print(line, highlight=False, markup=False)
+    if outcome.archive_error:
+        err_console.print(f"archive not published: {outcome.archive_error}",
+                          highlight=False, markup=False)
+    elif outcome.archive_pages:
+        err_console.print(f"archive published: {', '.join(outcome.archive_pages)}",
+                          highlight=False, markup=False)
+    report = outcome.report
     if as_json:
         print_json(report.as_json())
     else:
@@ -321,6 +334,47 @@ def send_cmd(
         return
     if report.state != "done":
         raise typer.Exit(EXIT_NEEDS_ATTENTION)
+
+
+def _print_dry_run(key: str, name: str, approved: dict[str, Any], plan: Any, *, as_json: bool) -> None:
+    if as_json:
+        print_json({"edition": key, "provider": name, "dry_run": True,
+                    "approval": approved, **plan.summary()})
+        return
+    t = Table(title=f"edition {key} via {name}: dry run, nothing sent")
+    t.add_column("language")
+    t.add_column("subscribers", justify="right")
+    t.add_column("message language")
+    for lang, n in plan.per_language.items():
+        t.add_row(lang, str(n), plan.fallbacks.get(lang, lang))
+    t.add_row("all", str(plan.recipients), f"{plan.batches} batches", style="bold")
+    console.print(t)
+    for lang, src in plan.fallbacks.items():
+        console.print(f"no {lang} message: {plan.fallback_counts[lang]} subscriber(s) get {src}")
+
+
+class _Bar:
+    """The send's progress bar on stderr (pipeline.SendProgress), shown once something is left."""
+
+    def __init__(self) -> None:
+        self._progress: Progress | None = None
+        self._task: Any = None
+
+    def start(self, pending: int) -> None:
+        self._progress = Progress(
+            TextColumn("sending"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err_console, transient=True,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task("send", total=pending)
+
+    def advance(self, accepted: int) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task, accepted)
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
 
 
 def _approval_of(
@@ -336,48 +390,6 @@ def _approval_of(
                           highlight=False, markup=False)
         return {"approved": False, "error": str(exc)}
     return {"approved": True, "id": row.id, "by": row.by, "at": row.at.isoformat()}
-
-
-def _publish(st: Any, store: Any, key: str, provider: str) -> None:
-    """After a send: the edition's archive pages go public once someone got it."""
-    from hrc_outreach.publish import publish_archive
-
-    try:
-        pages = publish_archive(st, store, key, provider=provider)
-    except OutreachError as exc:
-        err_console.print(f"archive not published: {exc}", highlight=False, markup=False)
-        return
-    if pages:
-        err_console.print(f"archive published: {', '.join(str(p.page) for p in pages)}",
-                          highlight=False, markup=False)
-
-
-async def _run(store: Any, st: Any, job_id: int, name: str, messages: Any, *, show: bool) -> Any:
-    from hrc_outreach.deliver.providers import open_provider
-    from hrc_outreach.deliver.runner import arun_job, finish_job
-
-    async with open_provider(st, name=name) as prov:
-        before = finish_job(store, job_id)  # what is left to send (also settles an idle job)
-        todo = before.totals.pending
-        if not show or todo == 0:
-            return await arun_job(store, st, job_id, prov, messages=messages)
-        with Progress(
-            TextColumn("sending"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("send", total=todo)
-            return await arun_job(
-                store,
-                st,
-                job_id,
-                prov,
-                messages=messages,
-                progress=lambda _done, n: bar.advance(task, n),
-            )
 
 
 @edition_app.command("send-test")

@@ -19,7 +19,27 @@ def _config_arg() -> str | None:
 
 def _prefect_env() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "hrc_outreach")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+
+def _flows_runner(*args: str) -> int:
+    """Start ``python -m flows.run ARGS`` in the project (the library never imports ``flows/``);
+    its exit status."""
+    import subprocess
+    import sys
+
+    from hrc_outreach.paths import PROJECT_ROOT
+
+    if not (PROJECT_ROOT / "flows" / "run.py").is_file():
+        fail(f"the flows are not here ({PROJECT_ROOT / 'flows'}): run this from a checkout of "
+             "the project, or start the deployments by name (`prefect deployment run ...`)")
+    config = _config_arg()
+    cmd = [sys.executable, "-m", "flows.run", *args, *(["--config", config] if config else [])]
+    try:
+        return subprocess.call(cmd, cwd=PROJECT_ROOT, env={**os.environ})
+    except KeyboardInterrupt:
+        return 130
 
 
 @run_app.command("monthly")
@@ -32,24 +52,23 @@ def run_monthly(
         help="Demo only: approve automatically (refused unless the provider is the outbox).",
     ),
 ) -> None:
-    """Run the monthly edition in the foreground; it waits for approval unless --auto-approve."""
+    """Run the monthly edition in the foreground; it waits for approval unless --auto-approve.
+
+    With no deployment behind it, the run waits in this process (keep it running until someone
+    approves); deployed runs (`hrc-outreach deploy`, workers) wait without a process.
+    """
     _prefect_env()
     st = settings()
     if auto_approve and st.delivery.provider != "outbox":
         fail(f"--auto-approve is refused with the {st.delivery.provider!r} provider: a person approves "
              "real sends (`hrc-outreach edition approve KEY --by NAME`)")
-    from flows.monthly import monthly_edition
-
-    langs = [x.strip() for x in languages.split(",")] if languages else None
     err_console.print("running the monthly edition; when it waits for approval, approve from "
                       "another shell with `hrc-outreach edition approve KEY --by NAME`")
-    try:
-        result = monthly_edition(edition=edition, languages=langs, config=_config_arg(),
-                                 auto_approve=auto_approve, gather=not no_gather)
-    except Exception as exc:  # noqa: BLE001 - the flow logged the details
-        fail(f"the monthly edition did not complete: {exc}")
-    console.print(f"edition {result['edition']}: {result['status']}", highlight=False)
-    if not result.get("sent"):
+    args = ["monthly", *(["--edition", edition] if edition else []),
+            *(["--languages", languages] if languages else []),
+            *(["--no-gather"] if no_gather else []), *(["--auto-approve"] if auto_approve else [])]
+    code = _flows_runner(*args)
+    if code:
         raise typer.Exit(1)
 
 
@@ -59,10 +78,9 @@ def run_preview(
 ) -> None:
     """Render the drafts of an edition and publish the preview artifact; sends nothing."""
     _prefect_env()
-    from flows.preview import preview
-
-    result = preview(edition=edition, config=_config_arg())
-    console.print(f"previews of {result['key']} in {result['out_dir']}", highlight=False)
+    code = _flows_runner("preview", *(["--edition", edition] if edition else []))
+    if code:
+        raise typer.Exit(1)
 
 
 @run_app.command("suppressions")
@@ -122,6 +140,4 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
 def deploy() -> None:
     """Serve every deployment with its schedule (Europe/Brussels) until interrupted."""
     _prefect_env()
-    from flows.deploy import serve_all
-
-    serve_all(_config_arg())
+    raise typer.Exit(_flows_runner("deploy"))
