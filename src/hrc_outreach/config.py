@@ -129,6 +129,8 @@ class DeliverySettings(_Section):
     unsubscribe_mailto: str = "unsubscribe@humanrightscities.net"
     outbox_dir: Path = Path("out/outbox")
     concurrency: int = 4
+    # the monthly flow's send step: this many sender tasks claim batches of the same job at once
+    sender_tasks: int = Field(default=2, ge=1)
     rate_per_second: float = 10.0
     retries: int = 5
     backoff_seconds: float = 1.0  # first retry after up to this (doubling), unless Retry-After
