@@ -239,11 +239,19 @@ def recipients_to(
 
 
 def record_outcome(
-    store: Store, c: Claimed, me: str, result: SendResult, requests: int, *, max_recipients: int
+    store: Store,
+    c: Claimed,
+    me: str,
+    result: SendResult,
+    requests: int,
+    *,
+    max_recipients: int,
+    max_attempts: int = 6,
 ) -> bool:
     """The provider answered the batch: each recipient is accepted (with their message id), failed,
-    in doubt, or, when never handed over, pending again in a new batch. False when the batch was
-    no longer this sender's (nothing recorded)."""
+    in doubt, or, when never handed over, pending again in a new batch, unless they were already
+    tried ``max_attempts`` times (a relay refusing them for ever): then failed, for a person. False
+    when the batch was no longer this sender's (nothing recorded)."""
     by_sub = {sub: rid for rid, sub, _e, _n in c.recipients}
     for attempt in range(5):
         try:
@@ -265,7 +273,9 @@ def record_outcome(
                     },
                 ):
                     return False
-                _record_recipients(s, store.dialect, c, result, by_sub, max_recipients)
+                _record_recipients(
+                    s, store.dialect, c, result, by_sub, max_recipients, max_attempts
+                )
                 return True
         except IntegrityError:  # two senders numbered a new batch alike: number it again
             if attempt == 4:
@@ -280,7 +290,9 @@ def _record_recipients(
     result: SendResult,
     by_sub: dict[int, int],
     max_recipients: int,
+    max_attempts: int,
 ) -> None:
+    result = _give_up_on_the_tried(s, result, by_sub, max_attempts)
     # Everyone still open in the batch was taken, unless the answer says otherwise just below.
     recipients_to(s, c.row_id, ACCEPTED, from_states=(SUBMITTING, IN_DOUBT))
     with_ids = [
@@ -317,6 +329,38 @@ def _record_recipients(
         job_id = s.scalar(select(BatchRow.job_id).where(BatchRow.id == c.row_id))
         assert job_id is not None
         rebatch(s, job_id, [(rid, c.lang) for rid in not_sent], max_recipients)
+
+
+def _give_up_on_the_tried(
+    s: Session, result: SendResult, by_sub: dict[int, int], max_attempts: int
+) -> SendResult:
+    """``result`` with the "not sent" recipients already tried ``max_attempts`` times moved to
+    failed: a temporary refusal that never ends (a full mailbox, a relay's 4xx on RCPT) would
+    otherwise be put into a new batch, claimed and refused again, without end."""
+    rids = [by_sub[sub] for sub in result.not_sent if sub in by_sub]
+    if not rids:
+        return result
+    tried = dict(
+        s.execute(
+            select(SendRecipientRow.id, SendRecipientRow.attempts).where(
+                SendRecipientRow.id.in_(rids)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    spent = {
+        sub
+        for sub in result.not_sent
+        if sub in by_sub and tried.get(by_sub[sub], 0) >= max_attempts
+    }
+    if not spent:
+        return result
+    failed = dict(result.failed)
+    for sub in spent:
+        failed[sub] = f"not sent after {tried[by_sub[sub]]} attempts: {result.not_sent[sub]}"
+    not_sent = {sub: why for sub, why in result.not_sent.items() if sub not in spent}
+    return result.model_copy(update={"failed": failed, "not_sent": not_sent})
 
 
 def record_end(store: Store, c: Claimed, me: str, state: BatchState, error: str) -> bool:

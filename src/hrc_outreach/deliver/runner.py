@@ -131,6 +131,7 @@ async def _record(run: _Run, c: Claimed, result: SendResult, requests: int) -> N
         result,
         requests,
         max_recipients=run.provider.max_recipients,
+        max_attempts=run.retries + 1,
     )
     n = len(c.recipients) - len(result.failed) - len(result.in_doubt) - len(result.not_sent)
     run.accepted += n

@@ -6,12 +6,13 @@ worker thread, one connection per batch.
 
 Failures are per recipient: a refused recipient (RCPT 5xx) is ``failed``, a temporary refusal
 (RCPT 4xx) ``not_sent`` (sent again), and the batch goes on. A session failure (connect, 421,
-4xx/5xx on MAIL or DATA, a dropped connection) raises :class:`ProviderError` when nothing of the
-batch was handed over yet (retryable for 4xx and network faults, in doubt when the connection
-dropped during a message); once some messages went out, the batch is reported accepted for those,
-the message being sent when the connection dropped is ``in_doubt`` (or failed/not sent when the
-server answered with a code), and everyone after it ``not_sent``, so nobody is mailed twice and
-nobody is lost.
+4xx/5xx on MAIL or DATA) raises :class:`ProviderError` when nothing of the batch was handed over
+yet and the server answered with a code (retryable for 4xx and network faults before the first
+message); once some messages went out, or when the connection dropped without
+an answer (even on the first message), the batch is reported per recipient: accepted for those
+that went out, the message being sent when the connection dropped ``in_doubt`` (or failed/not sent
+when the server answered with a code), and everyone after it ``not_sent``, so nobody is mailed
+twice, nobody is lost, and only the one person whose message was cut off waits for a person.
 """
 
 from __future__ import annotations
@@ -143,14 +144,20 @@ class SmtpProvider:
                         not_sent[r.subscriber_id] = f"not sent: {why}"
                     else:
                         failed[r.subscriber_id] = why
+                    if getattr(conn, "sock", None) is None:
+                        # smtplib closes the session on a 421 (or a drop while resetting): the
+                        # people after this one were never handed over
+                        for rest in batch.recipients[i + 1 :]:
+                            not_sent[rest.subscriber_id] = f"not sent: the relay closed ({why})"
+                        raise _Abort from exc
                     continue
                 except (smtplib.SMTPException, OSError) as exc:
                     # The session broke on this message. An answer with a code means the server
                     # refused it (4xx: try again, 5xx: failed); no answer (a dropped connection, a
                     # timeout) means it may have been delivered. Nobody after it was sent.
-                    if not ids and not failed and not not_sent:
-                        doubt = not isinstance(exc, smtplib.SMTPResponseException)
-                        raise self._error(exc, in_doubt=doubt) from exc
+                    answered = isinstance(exc, smtplib.SMTPResponseException)
+                    if not ids and not failed and not not_sent and answered:
+                        raise self._error(exc) from exc  # refused before anything went out
                     why = str(self._error(exc))
                     rcode = _code(exc)
                     if rcode is None:
