@@ -113,9 +113,6 @@ def test_a_reviewed_translation_is_recorded_as_a_po_import_would_and_redrafts(
         frame = c.get(f"/staff/editions/{EDITION}/frame/fr").text
         assert "Titre relu par une personne" in frame, "the French draft was rendered again"
         after = c.get(f"/staff/editions/{EDITION}").text
-    hashes = lambda html: dict(
-        re.findall(r"<td>(\w+)</td>\s*<td lang[^>]*>.*?</td>.*?<code>(\w+)</code>", html, re.S)
-    )  # noqa: E731
     assert hashes(before)["fr"] != hashes(after)["fr"]
     assert hashes(before)["en"] == hashes(after)["en"], "only French was drafted again"
     store = _store(served)
@@ -131,6 +128,12 @@ def test_a_reviewed_translation_is_recorded_as_a_po_import_would_and_redrafts(
             "human",
         )
     store.dispose()
+
+
+def hashes(html: str) -> dict[str, str]:
+    """language -> the shortened content hash an edition page shows."""
+    pattern = r"<td>(\w+)</td>\s*<td lang[^>]*>.*?</td>.*?<code>(\w+)</code>"
+    return dict(re.findall(pattern, html, re.S))
 
 
 def test_approval_binds_to_the_hashes_shown_and_records_the_name(served: Served) -> None:
