@@ -59,6 +59,9 @@ T = TypeVar("T")
 
 Progress = Callable[[int, int], None]  # (recipients accepted so far in this run, batch size)
 _MAX_ROUNDS = 50  # rounds of claiming: recipients never handed over come back in new batches
+# The longest a sender waits before trying a batch again (a provider's Retry-After included): a
+# provider asking for longer (a daily quota) ends the batch now, with its words, for a person.
+MAX_WAIT = 60.0
 
 
 @dataclass
@@ -110,16 +113,38 @@ def _batch(run: _Run, c: Claimed) -> Batch:
     )
 
 
-def _may_resend(run: _Run, exc: ProviderError, c: Claimed, delay: float, attempt: int) -> bool:
-    """Whether this answer may be followed by the same request again."""
+def _may_resend(
+    run: _Run, exc: ProviderError, c: Claimed, delay: float, attempt: int, doubt: bool
+) -> bool:
+    """Whether this answer may be followed by the same request again. ``doubt``: an earlier try
+    of this batch (or the dead sender it was recovered from) may have been accepted, so even a
+    refusal now leaves only the same key, still remembered on arrival, safe."""
     if not exc.retryable or attempt >= run.retries:
         return False
-    if not exc.in_doubt:
-        return True  # the provider says it took nothing
+    if exc.retry_after is not None and exc.retry_after > MAX_WAIT:
+        return False  # we will not wait that long, and sooner would only be refused again
+    if not exc.in_doubt and not doubt:
+        return True  # the provider says it took nothing, and nothing before was in doubt
     # It may have taken it: only the same idempotency key, still remembered on arrival, is safe.
+    return _key_fresh(run, c, delay)
+
+
+def _key_fresh(run: _Run, c: Claimed, delay: float = 0.0) -> bool:
+    """The provider will still remember the batch's key ``delay`` seconds from now (30 s spare)."""
     window = key_window(run.provider)
     ends = c.first_sent_at + timedelta(seconds=window)
     return bool(window) and utcnow() + timedelta(seconds=delay + 30) < ends
+
+
+def _still_in_doubt(result: SendResult, why: str) -> SendResult:
+    """A partial answer to a resend after a try in doubt: those it calls failed or not sent may
+    have been taken by the earlier try (under the key a new batch would not carry)."""
+    if not result.failed and not result.not_sent:
+        return result
+    doubt = dict(result.in_doubt)
+    for sub, reason in (*result.failed.items(), *result.not_sent.items()):
+        doubt[sub] = f"in doubt: {why}; this try: {reason}"
+    return result.model_copy(update={"failed": {}, "not_sent": {}, "in_doubt": doubt})
 
 
 async def _record(run: _Run, c: Claimed, result: SendResult, requests: int) -> None:
@@ -150,29 +175,49 @@ async def _submit(run: _Run, c: Claimed) -> None:
             await _db(release, run.store, c, run.me)
         raise
     name = run.provider.name
+    # why an earlier try (or the dead sender this batch was recovered from) may have been taken
+    doubt = f"{name}: interrupted mid-request by a sender now gone" if c.recovered else ""
     for attempt in range(run.retries + 1):
         await run.throttle.wait()
+        if doubt and not _key_fresh(run, c):  # the wait outlasted the key: no resend now
+            await _db(
+                record_end,
+                run.store,
+                c,
+                run.me,
+                BatchState.IN_DOUBT,
+                f"in doubt: {doubt} (the request may have been accepted); not sent again: "
+                f"{name} no longer remembers its idempotency key",
+            )
+            return
         try:
             result = await run.provider.send(batch)
         except ProviderError as exc:
-            if exc.retry_after:
-                run.throttle.pause(exc.retry_after)
             delay = backoff(
-                attempt, base=run.settings.delivery.backoff_seconds, retry_after=exc.retry_after
+                attempt,
+                base=run.settings.delivery.backoff_seconds,
+                cap=MAX_WAIT,
+                retry_after=exc.retry_after,
             )
-            if _may_resend(run, exc, c, delay, attempt):
+            if exc.retry_after:
+                run.throttle.pause(min(exc.retry_after, MAX_WAIT))
+            resend = _may_resend(run, exc, c, delay, attempt, bool(doubt))
+            what = str(exc) if name in str(exc) else f"{name}: {exc}"
+            if exc.in_doubt and not doubt:
+                doubt = what
+            if resend:
                 log.info("batch %s: %s answered %s, again in %.1fs", c.seq, name, exc.status, delay)
                 await asyncio.sleep(delay)  # the heartbeat keeps the claim meanwhile
                 continue
-            what = str(exc) if name in str(exc) else f"{name}: {exc}"
-            if exc.in_doubt:
+            if doubt:
+                last = "" if doubt == what else f"; last try: {what}"
                 await _db(
                     record_end,
                     run.store,
                     c,
                     run.me,
                     BatchState.IN_DOUBT,
-                    f"in doubt: {what} (the request may have been accepted)",
+                    f"in doubt: {doubt} (the request may have been accepted){last}",
                 )
             else:
                 tries = f" after {attempt + 1} attempts" if attempt else ""
@@ -189,7 +234,17 @@ async def _submit(run: _Run, c: Claimed) -> None:
             )
             return
         if result.accepted:
-            await _record(run, c, result, attempt + 1)
+            await _record(run, c, _still_in_doubt(result, doubt) if doubt else result, attempt + 1)
+        elif doubt:
+            await _db(
+                record_end,
+                run.store,
+                c,
+                run.me,
+                BatchState.IN_DOUBT,
+                f"in doubt: {doubt} (the request may have been accepted); last try: "
+                f"{name} did not accept the batch: {result.detail}",
+            )
         else:
             await _db(
                 record_end,
