@@ -23,7 +23,9 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import OperationalError
 
+from hrc_outreach.approval import require_approval
 from hrc_outreach.config import Settings
 from hrc_outreach.deliver.base import Provider
 from hrc_outreach.deliver.recording import (
@@ -58,6 +60,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 Progress = Callable[[int, int], None]  # (recipients accepted so far in this run, batch size)
+_RECORD_TRIES = 6  # tries to record one answer (waits 0.2 s doubling: about 6 s in all)
 _MAX_ROUNDS = 50  # rounds of claiming: recipients never handed over come back in new batches
 # The longest a sender waits before trying a batch again (a provider's Retry-After included): a
 # provider asking for longer (a daily quota) ends the batch now, with its words, for a person.
@@ -87,6 +90,23 @@ class _Run:
 async def _db(fn: Callable[..., T], *args: Any, **kw: Any) -> T:
     """Run a (short, committed) store call in a thread: the other workers' requests go on meanwhile."""
     return await asyncio.to_thread(fn, *args, **kw)
+
+
+async def _keep(fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+    """:func:`_db` for recording what a provider answered: that answer exists nowhere else, so a
+    dropped database connection or a lock held too long does not lose it (which would leave the
+    batch to be found mid-request, in doubt): it is recorded again on a fresh connection. Each
+    recording is one transaction, rolled back whole on failure, and guarded by the batch's state,
+    so a second try after a commit whose reply was lost changes nothing."""
+    for attempt in range(_RECORD_TRIES):
+        try:
+            return await _db(fn, *args, **kw)
+        except OperationalError as exc:
+            if attempt == _RECORD_TRIES - 1:
+                raise
+            log.warning("could not record an answer (%s); trying again", type(exc.orig).__name__)
+            await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
+    raise AssertionError("unreachable")
 
 
 def _batch(run: _Run, c: Claimed) -> Batch:
@@ -148,7 +168,7 @@ def _still_in_doubt(result: SendResult, why: str) -> SendResult:
 
 
 async def _record(run: _Run, c: Claimed, result: SendResult, requests: int) -> None:
-    await _db(
+    await _keep(
         record_outcome,
         run.store,
         c,
@@ -180,7 +200,7 @@ async def _submit(run: _Run, c: Claimed) -> None:
     for attempt in range(run.retries + 1):
         await run.throttle.wait()
         if doubt and not _key_fresh(run, c):  # the wait outlasted the key: no resend now
-            await _db(
+            await _keep(
                 record_end,
                 run.store,
                 c,
@@ -211,7 +231,7 @@ async def _submit(run: _Run, c: Claimed) -> None:
                 continue
             if doubt:
                 last = "" if doubt == what else f"; last try: {what}"
-                await _db(
+                await _keep(
                     record_end,
                     run.store,
                     c,
@@ -221,10 +241,10 @@ async def _submit(run: _Run, c: Claimed) -> None:
                 )
             else:
                 tries = f" after {attempt + 1} attempts" if attempt else ""
-                await _db(record_end, run.store, c, run.me, BatchState.FAILED, what + tries)
+                await _keep(record_end, run.store, c, run.me, BatchState.FAILED, what + tries)
             return
         except Exception as exc:  # noqa: BLE001 - a bug or a network fault: the request may be out
-            await _db(
+            await _keep(
                 record_end,
                 run.store,
                 c,
@@ -236,7 +256,7 @@ async def _submit(run: _Run, c: Claimed) -> None:
         if result.accepted:
             await _record(run, c, _still_in_doubt(result, doubt) if doubt else result, attempt + 1)
         elif doubt:
-            await _db(
+            await _keep(
                 record_end,
                 run.store,
                 c,
@@ -246,7 +266,7 @@ async def _submit(run: _Run, c: Claimed) -> None:
                 f"{name} did not accept the batch: {result.detail}",
             )
         else:
-            await _db(
+            await _keep(
                 record_end,
                 run.store,
                 c,
@@ -440,6 +460,9 @@ async def arun_job(
             )
         msgs = load_job_messages(store, job, messages)
         edition_key = job.edition_key
+    # Every run, not only planning: a person may have rejected the edition, or approved other
+    # drafts, since the job was planned (a resumed or second sender must not mail the rest).
+    require_approval(store, edition_key, msgs, provider=provider.name)
     from hrc_outreach.audience.links import recipient_params
 
     # Links need the token secret: fail here, before any batch is claimed, when it is missing.
