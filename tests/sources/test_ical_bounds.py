@@ -159,3 +159,26 @@ def test_many_events_are_capped_by_max_events(tmp_path: Path) -> None:
     out = read_in_child(tmp_path, HEAD + "".join(events) + TAIL)
     assert out["items"] == 5000
     assert any("only the first 5000 of 6000 events kept" in w for w in out["warnings"])  # type: ignore[union-attr]
+
+
+def test_thousands_of_rules_that_never_match_are_bounded_by_the_calendars_work(
+    tmp_path: Path,
+) -> None:
+    # Each costs the engine a search to the year 9999 (~3 s); the walk that finds it out is
+    # itself charged to the calendar's work, so thousands of them cannot add up either.
+    never = [
+        vevent(
+            f"n{n}", f"Never {n}", "20261120T100000Z", "RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30"
+        )
+        for n in range(3000)
+    ]
+    text = HEAD + "".join(never) + vevent("last", "Closing forum", "20261215T100000Z") + TAIL
+    out = read_in_child(tmp_path, text)
+    warnings = "\n".join(out["warnings"])  # type: ignore[arg-type]
+    assert "event 'Never 0' (UID n0): its rule FREQ=DAILY;" in warnings
+    assert "... and" in warnings  # thousands, reported in a bounded list
+    assert "Closing forum" in out["titles"]  # type: ignore[operator]
+    # the first few hundred keep their DTSTART; the calendar's work then runs out, and the rest
+    # are refused whole (and never taken as withdrawn)
+    assert 100 < out["items"] < 1000, out["items"]  # type: ignore[operator]
+    assert "n0" not in out["unsure"] and "n2999" in out["unsure"]  # type: ignore[operator]

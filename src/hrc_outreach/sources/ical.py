@@ -20,7 +20,9 @@ Expansion is bounded by work, not only by output: before anything is expanded, e
 cost (the occurrences the rule engine must step through from DTSTART to the window's end, BYxxx
 parts multiplied out, RDATEs) is estimated; a rule finer than a day without COUNT or UNTIL, a
 series over ``MAX_SERIES_WORK`` and series past the calendar's ``MAX_CALENDAR_WORK`` are refused
-with a warning naming the event. At most ``max_events`` (option) occurrences are kept.
+with a warning naming the event. A rule whose days, walked over the window and the years just
+after it, never come (``BYMONTH=2;BYMONTHDAY=30``: the engine would search to the year 9999) is
+taken out of its event with a warning. At most ``max_events`` (option) occurrences are kept.
 
 A broken calendar yields what can be read plus warnings; nothing readable is a SourceError.
 """
@@ -47,7 +49,7 @@ from hrc_outreach.config import SourceConfig, SourceKind
 from hrc_outreach.errors import SourceError
 from hrc_outreach.models import ContentItem, ItemKind, item_id
 from hrc_outreach.sources.base import Document, GatherContext, Snapshot, SourceOutput
-from hrc_outreach.sources.ical_work import WorkBudget, dates_of
+from hrc_outreach.sources.ical_work import HORIZON_YEARS, Walk, WorkBudget, dates_of, silent_rules
 from hrc_outreach.sources.sanitize import html_to_text, safe_url, sanitize_html, short_title
 
 DEFAULT_WINDOW_DAYS = 180
@@ -524,12 +526,22 @@ def _groups(calendar: Any) -> dict[str, list[Any]]:
     return groups
 
 
-def _within_budget(calendar: Any, end: datetime, budget: WorkBudget, found: _Findings) -> None:
-    """Take out of ``calendar``, before anything is expanded, the series too costly to expand."""
+def _within_budget(
+    calendar: Any, start: datetime, end: datetime, budget: WorkBudget, found: _Findings
+) -> None:
+    """Take out of ``calendar``, before anything is expanded, the series too costly to expand,
+    and the rules that produce no date in or soon after the window (see ical_work)."""
     refused: set[int] = set()
     for uid, events in _groups(calendar).items():
         why = budget.admit(events, end)
         if why is None:
+            walk = Walk()
+            for component, rule in silent_rules(events, start, end, walk):
+                found.warnings.append(
+                    f"{_named(component)}: its rule {rule} produces no date in the window or "
+                    f"the {HORIZON_YEARS} years after it; only its other dates are listed"
+                )
+            budget.spent += walk.checked
             continue
         master = next((e for e in events if e.get("RECURRENCE-ID") is None), events[0])
         found.warnings.append(f"{_named(master)} refused, not expanded: {why}")
@@ -661,7 +673,7 @@ def parse_ical(
             if any(c.get(p) is not None for p in ("RRULE", "RDATE", "RECURRENCE-ID"))
         }
         found.cancelled.update(_excluded(calendar, series_uids))
-        _within_budget(calendar, end, budget, found)
+        _within_budget(calendar, start, end, budget, found)
         for component in _occurrences(calendar, start, end, per_series, found):
             uid = _text(component.get("UID"))
             try:
