@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,15 +50,17 @@ _HELD = (BatchState.SUBMITTING.value, BatchState.IN_DOUBT.value)
 
 # Core executemany by primary key: one batch's message ids (up to 2,000 rows) in one call.
 _RCPT = cast(Table, SendRecipientRow.__table__)
-# (recording first marks the claim's recipients accepted, then these correct it per person)
+# Only recipients still open (submitting, or in doubt since) take an answer; no IN list, which
+# executemany cannot expand.
+_OPEN = or_(_RCPT.c.state == SUBMITTING, _RCPT.c.state == IN_DOUBT)
 _SET_MESSAGE_ID = (
     update(_RCPT)
-    .where(_RCPT.c.id == bindparam("rid"), _RCPT.c.state == ACCEPTED)
-    .values(message_id=bindparam("mid"))
+    .where(_RCPT.c.id == bindparam("rid"), _OPEN)
+    .values(state=ACCEPTED, message_id=bindparam("mid"))
 )
 _SET_OUTCOME = (
     update(_RCPT)
-    .where(_RCPT.c.id == bindparam("rid"), _RCPT.c.state == ACCEPTED)
+    .where(_RCPT.c.id == bindparam("rid"), _OPEN)
     .values(state=bindparam("state"), note=bindparam("note"), message_id=None)
 )
 
@@ -293,25 +295,6 @@ def _record_recipients(
     max_attempts: int,
 ) -> None:
     result = _give_up_on_the_tried(s, result, by_sub, max_attempts)
-    # Everyone still open in the batch was taken, unless the answer says otherwise just below.
-    recipients_to(s, c.row_id, ACCEPTED, from_states=(SUBMITTING, IN_DOUBT))
-    with_ids = [
-        {"rid": by_sub[sub], "mid": mid[:300]}
-        for sub, mid in result.message_ids.items()
-        if sub in by_sub
-    ]
-    if with_ids and dialect == "postgresql":
-        # one statement for the whole batch: executemany is a round trip per row on psycopg
-        s.execute(
-            text(
-                "UPDATE send_recipients AS r SET message_id = v.mid "
-                "FROM unnest(CAST(:rids AS integer[]), CAST(:mids AS varchar[])) AS v(rid, mid) "
-                "WHERE r.id = v.rid AND r.state = 'accepted'"
-            ),
-            {"rids": [w["rid"] for w in with_ids], "mids": [w["mid"] for w in with_ids]},
-        )
-    elif with_ids:
-        s.execute(_SET_MESSAGE_ID, with_ids)
     outcomes = [
         {"rid": by_sub[sub], "state": state, "note": reason[:500]}
         for state, reasons in (
@@ -324,6 +307,27 @@ def _record_recipients(
     ]
     if outcomes:
         s.execute(_SET_OUTCOME, outcomes)
+    settled = {sub for d in (result.failed, result.in_doubt, result.not_sent) for sub in d}
+    with_ids = [
+        {"rid": by_sub[sub], "mid": mid[:300]}
+        for sub, mid in result.message_ids.items()
+        if sub in by_sub and sub not in settled
+    ]
+    if with_ids and dialect == "postgresql":
+        # one statement for the whole batch: executemany is a round trip per row on psycopg
+        s.execute(
+            text(
+                "UPDATE send_recipients AS r SET state = 'accepted', message_id = v.mid "
+                "FROM unnest(CAST(:rids AS integer[]), CAST(:mids AS varchar[])) AS v(rid, mid) "
+                "WHERE r.id = v.rid AND r.state IN ('submitting', 'in_doubt')"
+            ),
+            {"rids": [w["rid"] for w in with_ids], "mids": [w["mid"] for w in with_ids]},
+        )
+    elif with_ids:
+        s.execute(_SET_MESSAGE_ID, with_ids)
+    if len(outcomes) + len(with_ids) < len(by_sub):
+        # everyone else the provider took without a message id of their own
+        recipients_to(s, c.row_id, ACCEPTED, from_states=(SUBMITTING, IN_DOUBT))
     not_sent = [by_sub[sub] for sub in result.not_sent if sub in by_sub]
     if not_sent:
         job_id = s.scalar(select(BatchRow.job_id).where(BatchRow.id == c.row_id))
