@@ -74,27 +74,34 @@ def _send_again(store: Store, job_id: int, state: RecipientState, note: str) -> 
     for attempt in range(5):
         try:
             with store.session() as s:
-                rows = s.execute(
-                    select(SendRecipientRow.id, BatchRow.lang)
-                    .join(BatchRow, BatchRow.id == SendRecipientRow.batch_id)
+                # Take the rows with one guarded UPDATE: a second decision running at the same
+                # moment (a double click, two staff members) waits for this one and then finds
+                # them no longer in ``state``, so each recipient goes into exactly one new batch.
+                taken = s.execute(
+                    update(SendRecipientRow)
                     .where(
                         SendRecipientRow.job_id == job_id,
                         SendRecipientRow.state == state.value,
                         SendRecipientRow.resolution.is_(None),
                     )
+                    .values(state=RecipientState.PENDING.value, note=note)
+                    .returning(SendRecipientRow.id, SendRecipientRow.batch_id)
+                    .execution_options(synchronize_session=False)
                 ).all()
-                if not rows:
+                if not taken:
                     return 0
-                ids = [rid for rid, _ in rows]
-                for start in range(0, len(ids), 1000):
+                langs = dict(
                     s.execute(
-                        update(SendRecipientRow)
-                        .where(SendRecipientRow.id.in_(ids[start : start + 1000]))
-                        .values(note=note)
+                        select(BatchRow.id, BatchRow.lang).where(
+                            BatchRow.id.in_({bid for _rid, bid in taken})
+                        )
                     )
-                rebatch(s, job_id, [(rid, lang) for rid, lang in rows], size)
+                    .tuples()
+                    .all()
+                )
+                rebatch(s, job_id, [(rid, langs[bid]) for rid, bid in taken], size)
                 _reopen(s, job_id)
-                return len(rows)
+                return len(taken)
         except IntegrityError:  # a sender numbered a new batch at the same moment
             if attempt == 4:
                 raise
