@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from hrc_outreach.errors import StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Alembic's command API keeps its context in module globals: two threads migrating at once (the
+# flow's parallel senders, the web app's request threads) delete each other's and fail with
+# KeyError('config'). One migration at a time per process.
+_MIGRATE_LOCK = threading.Lock()
 
 
 def _normalise_url(url: str) -> str:
@@ -59,7 +64,7 @@ def migrate(engine: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     try:
-        with engine.begin() as conn:
+        with _MIGRATE_LOCK, engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except SQLAlchemyError as exc:

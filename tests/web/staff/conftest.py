@@ -42,7 +42,6 @@ def environment(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("HRC_LANGUAGES", ",".join(LANGS))
     monkeypatch.setenv("HRC_APPROVAL__POLL_SECONDS", "1")
     monkeypatch.setenv("HRC_TOKEN_SECRET", "staff-test-secret-0123456789abcdef")
-    monkeypatch.setenv("HRC_BASE_URL", "http://127.0.0.1")
     return load_settings(PROJECT_ROOT / "outreach.toml")
 
 
