@@ -40,7 +40,7 @@ from hrc_outreach.config import Settings, SourceConfig, SourceKind
 from hrc_outreach.errors import SourceError
 from hrc_outreach.languages import normalise_language
 from hrc_outreach.models import ContentItem, ItemKind, ItemText, item_id
-from hrc_outreach.sources.base import GatherContext, SourceOutput
+from hrc_outreach.sources.base import GatherContext, Snapshot, SourceOutput
 from hrc_outreach.sources.frontmatter import (
     FileProblem,
     FrontMatter,
@@ -211,6 +211,7 @@ def read_folder(
     base_url = str(config.options.get("base_url") or "")
     items: list[ContentItem] = []
     warnings: list[str] = []
+    unreadable: set[str] = set()
     for path in sorted(folder.rglob("*.md")):
         rel = path.relative_to(folder).as_posix()
         if any(part.startswith(".") for part in path.relative_to(folder).parts):
@@ -224,13 +225,18 @@ def read_folder(
             )
         except (FileProblem, UnicodeDecodeError, OSError) as exc:
             warnings.append(f"{rel} skipped: {exc}")
+            unreadable.add(rel)
             continue
         except Exception as exc:  # a strange value in one file must not end the source
             warnings.append(f"{rel} skipped: {type(exc).__name__}: {exc}")
+            unreadable.add(rel)
             continue
         if item is not None:
             items.append(item)
-    return SourceOutput(items=tuple(items), warnings=tuple(warnings))
+    # The folder is the whole source: a file removed (or turned back into a draft) is withdrawn;
+    # a file that could not be read this time is not.
+    snapshot = Snapshot(unsure=frozenset(unreadable))
+    return SourceOutput(items=tuple(items), warnings=tuple(warnings), snapshot=snapshot)
 
 
 class MarkdownSource:

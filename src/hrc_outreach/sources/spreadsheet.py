@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from hrc_outreach.config import SourceConfig, SourceKind
 from hrc_outreach.errors import SourceError
 from hrc_outreach.models import ContentItem, ItemKind, item_id
-from hrc_outreach.sources.base import Document, GatherContext, SourceOutput
+from hrc_outreach.sources.base import Document, GatherContext, Snapshot, SourceOutput
 from hrc_outreach.sources.places import country_code, region_of
 from hrc_outreach.sources.sanitize import safe_url, sanitize_html, short_title
 
@@ -208,6 +208,8 @@ def parse_sheet(doc: Document, config: SourceConfig, language: str) -> SourceOut
         raise SourceError(f"key column {key_column!r} is not in the header row "
                           f"(headers: {', '.join(headers)})", source=config.name)
     items: dict[str, ContentItem] = {}
+    unsure: set[str] = set()  # keys of rows that could not be read this time
+    whole = True  # every skipped row's key is known: what is missing was removed
     while True:
         try:
             cells = next(reader)
@@ -215,6 +217,7 @@ def parse_sheet(doc: Document, config: SourceConfig, language: str) -> SourceOut
             break
         except csv.Error as exc:
             warnings.append(f"line {reader.line_num} skipped: {exc}")
+            whole = False
             continue
         line = reader.line_num
         if not any(c.strip() for c in cells):
@@ -222,12 +225,14 @@ def parse_sheet(doc: Document, config: SourceConfig, language: str) -> SourceOut
         if len(cells) > len(headers) and any(c.strip() for c in cells[len(headers):]):
             warnings.append(f"line {line} skipped: {len(cells)} cells for {len(headers)} "
                             "columns (a stray delimiter?)")
+            whole = False
             continue
         row = dict(zip(headers, cells, strict=False))
         if key_column is not None:
             key = (row.get(key_column) or "").strip()
             if not key:
                 warnings.append(f"line {line} skipped: empty key column {key_column!r}")
+                whole = False
                 continue
         else:
             values = "\x1f".join(" ".join((row.get(h) or "").split()) for h in mapping.values())
@@ -236,15 +241,22 @@ def parse_sheet(doc: Document, config: SourceConfig, language: str) -> SourceOut
             item = row_to_item(row, mapping, config, key, language, doc.base_url)
         except RowProblem as exc:
             warnings.append(f"line {line} skipped: {exc}")
+            unsure.add(key)
             continue
         except Exception as exc:  # a strange cell must not end the sheet
             warnings.append(f"line {line} skipped: {type(exc).__name__}: {exc}")
+            unsure.add(key)
             continue
         if item.id in items:
             warnings.append(f"line {line} skipped: key {key!r} already used by an earlier row")
             continue
         items[item.id] = item
-    return SourceOutput(items=tuple(items.values()), warnings=tuple(warnings))
+    # The sheet is the whole source: a row removed is withdrawn, unless a row this time could not
+    # even be told apart (no key), when nothing is.
+    snapshot = Snapshot(unsure=frozenset(unsure)) if whole else None
+    return SourceOutput(
+        items=tuple(items.values()), warnings=tuple(warnings), snapshot=snapshot
+    )
 
 
 class SpreadsheetSource:
