@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,6 +87,7 @@ class Served:
     item: str
 
 
+@contextmanager
 def serve(settings: Settings) -> Iterator[str]:
     """The app under uvicorn in a thread on 127.0.0.1; yields its base URL."""
     import uvicorn
@@ -118,7 +120,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     try:
         settings = environment(tmp_path_factory.mktemp("staff"), mp)
         item = prepare(settings)
-        for url in serve(settings):
+        with serve(settings) as url:
             yield Served(url=url, settings=settings, item=item)
     finally:
         mp.undo()

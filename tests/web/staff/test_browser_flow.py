@@ -39,11 +39,13 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     )
     from prefect.testing.utilities import prefect_test_harness
 
-    with temporary_settings({
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
-        PREFECT_RESULTS_LOCAL_STORAGE_PATH: tmp_path_factory.mktemp("prefect-results"),
-        PREFECT_SERVER_ANALYTICS_ENABLED: False,
-    }):
+    with temporary_settings(
+        {
+            PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
+            PREFECT_RESULTS_LOCAL_STORAGE_PATH: tmp_path_factory.mktemp("prefect-results"),
+            PREFECT_SERVER_ANALYTICS_ENABLED: False,
+        }
+    ):
         with prefect_test_harness(server_startup_timeout=120):
             yield
 
@@ -95,13 +97,14 @@ def test_review_correct_approve_and_the_waiting_run_sends(
     outbox = settings.resolve(settings.delivery.outbox_dir)
     axe_found: dict[str, Any] = {}
 
-    for url in serve(settings):
+    with serve(settings) as url:
         pw = sync_playwright().start()
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         # bypass_csp: axe is injected as a script tag, which our CSP (rightly) forbids
         context = browser.new_context(bypass_csp=True, viewport={"width": 1400, "height": 900})
-        context.route("http*://**", lambda r: r.continue_() if r.request.url.startswith(url)
-                      else r.abort())
+        context.route(
+            "http*://**", lambda r: r.continue_() if r.request.url.startswith(url) else r.abort()
+        )
         page = context.new_page()
         page.set_default_timeout(60_000)
         try:
@@ -131,15 +134,23 @@ def test_review_correct_approve_and_the_waiting_run_sends(
             assert CORRECTED in text and text.count(MACHINE_FR) == 1
 
             # every staff page, English and Arabic: no serious or critical axe violation
-            pages = ["/staff/", f"/staff/editions/{EDITION}",
-                     f"/staff/editions/{EDITION}/preview/fr", f"/staff/editions/{EDITION}/preview/ar",
-                     f"/staff/editions/{EDITION}/translations/fr",
-                     f"/staff/editions/{EDITION}/translations/ar",
-                     f"/staff/editions/{EDITION}/delivery", "/staff/subscribers", "/staff/accounts"]
+            pages = [
+                "/staff/",
+                f"/staff/editions/{EDITION}",
+                f"/staff/editions/{EDITION}/preview/fr",
+                f"/staff/editions/{EDITION}/preview/ar",
+                f"/staff/editions/{EDITION}/translations/fr",
+                f"/staff/editions/{EDITION}/translations/ar",
+                f"/staff/editions/{EDITION}/delivery",
+                "/staff/subscribers",
+                "/staff/accounts",
+            ]
             for ui in ("ar", "en"):
                 for p in pages:
                     page.goto(f"{url}{p}?ui={ui}")
-                    assert page.locator("html").get_attribute("dir") == ("rtl" if ui == "ar" else "ltr")
+                    assert page.locator("html").get_attribute("dir") == (
+                        "rtl" if ui == "ar" else "ltr"
+                    )
                     _axe(page, f"{p}-{ui}", axe_found)
 
             # the monthly run drafts the corrected edition and waits for a person
@@ -147,8 +158,12 @@ def test_review_correct_approve_and_the_waiting_run_sends(
 
             def run() -> None:
                 try:
-                    box["result"] = monthly_edition(edition=EDITION, languages=LANGS,
-                                                    config=str(settings.config_path), gather=False)
+                    box["result"] = monthly_edition(
+                        edition=EDITION,
+                        languages=LANGS,
+                        config=str(settings.config_path),
+                        gather=False,
+                    )
                 except BaseException as exc:  # noqa: BLE001 - reported by the test
                     box["error"] = exc
 
@@ -186,5 +201,9 @@ def test_review_correct_approve_and_the_waiting_run_sends(
     with store.session() as s:
         row = s.scalars(select(ApprovalRow).where(ApprovalRow.edition_key == EDITION)).one()
     store.dispose()
-    assert (row.decision, row.by, row.notes) == ("approved", "Adi Admin", "corrected the French title")
+    assert (row.decision, row.by, row.notes) == (
+        "approved",
+        "Adi Admin",
+        "corrected the French title",
+    )
     print("\naxe (serious/critical nodes) per staff page:", axe_found)
