@@ -81,6 +81,11 @@ def test_pages_render_in_english_and_arabic_for_every_role(served: Served) -> No
         assert preview.count('sandbox=""') == 2 and 'width="375"' in preview
         assert "origin-machine" in preview, "the machine translation is highlighted"
         assert MACHINE_FR in preview
+        cards = re.findall(r'<img src="(/staff/editions/[^"]+/cards/fr/[^"]+)"', preview)
+        assert cards, "the social posts show their image cards"
+        card = c.get(cards[0])
+        assert card.status_code == 200 and card.headers["content-type"].startswith("image/")
+        assert c.get(cards[0].rsplit("/", 1)[0] + "/..%2Fmessage.json").status_code == 404
         frame = c.get(f"/staff/editions/{EDITION}/frame/fr")
         csp = frame.headers["content-security-policy"]
         assert "sandbox" in csp and "default-src 'none'" in csp and "script-src" not in csp
@@ -110,6 +115,11 @@ def test_a_reviewed_translation_is_recorded_as_a_po_import_would_and_redrafts(
         )
         preview = c.get(r.headers["location"]).text
         assert "Titre relu par une personne" in preview
+        cards = re.findall(r'<img src="(/staff/editions/[^"]+/cards/fr/[^"]+)"', preview)
+        assert cards, "the social posts show their image cards"
+        card = c.get(cards[0])
+        assert card.status_code == 200 and card.headers["content-type"].startswith("image/")
+        assert c.get(cards[0].rsplit("/", 1)[0] + "/..%2Fmessage.json").status_code == 404
         frame = c.get(f"/staff/editions/{EDITION}/frame/fr").text
         assert "Titre relu par une personne" in frame, "the French draft was rendered again"
         after = c.get(f"/staff/editions/{EDITION}").text
@@ -218,3 +228,20 @@ def test_admins_import_search_export_and_erase_subscribers(served: Served) -> No
         assert done.status_code == 200
         again = c.post("/staff/subscribers/search", data={"csrf": token, "q": address}).text
         assert "<h3 id=" not in again.split("Import a CSV file")[0] or address not in again
+
+
+def test_dropping_an_item_redrafts_without_it_and_asks_again(served: Served) -> None:
+    """(Last in this module: it changes the edition.)"""
+    with closing(login(served.url, "editor")) as c:
+        page = c.get(f"/staff/editions/{EDITION}/preview/en").text
+        assert f'name="item" value="{served.item}"' in page
+        r = c.post(
+            f"/staff/editions/{EDITION}/drop",
+            data={"csrf": csrf_of(page), "item": served.item, "lang": "en"},
+        )
+        assert r.status_code == 303 and "done=dropped" in r.headers["location"]
+        after = c.get(r.headers["location"]).text
+        assert f'name="item" value="{served.item}"' not in after
+        assert "Utrecht" not in c.get(f"/staff/editions/{EDITION}/frame/en").text
+        edition = c.get(f"/staff/editions/{EDITION}").text
+        assert "It holds for these drafts." not in edition  # an earlier approval is void now
