@@ -245,3 +245,14 @@ def test_dropping_an_item_redrafts_without_it_and_asks_again(served: Served) -> 
         assert "Utrecht" not in c.get(f"/staff/editions/{EDITION}/frame/en").text
         edition = c.get(f"/staff/editions/{EDITION}").text
         assert "It holds for these drafts." not in edition  # an earlier approval is void now
+
+
+def test_signing_out_ends_the_session_in_the_store(served: Served) -> None:
+    c = login(served.url, "editor")
+    with closing(c):
+        token = csrf_of(c.get("/staff/").text)
+        old = c.cookies.get("hrc_staff")
+        assert c.post("/staff/logout", data={"csrf": token}).status_code == 303
+    with httpx.Client(base_url=served.url, cookies={"hrc_staff": old or ""}) as replay:
+        r = replay.get("/staff/", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/staff/login")
