@@ -72,7 +72,7 @@ def _relay(tmp_path: Path, relay: MixedRelay) -> tuple[Controller, Settings]:
     c = Controller(relay, hostname="127.0.0.1", port=port)
     c.start()
     settings = make_settings(
-        tmp_path, provider="smtp", smtp_host="127.0.0.1", smtp_port=port, smtp_timeout_seconds=5,
+        tmp_path, provider="smtp", smtp={"host": "127.0.0.1", "port": port, "timeout_seconds": 5},
         retries=3,
     )  # fmt: skip
     return c, settings
@@ -178,3 +178,44 @@ def test_a_421_on_rcpt_closing_the_session_leaves_the_next_ones_sendable(
     assert report.state == "done"
     assert relay.received == Counter({email_of(i): 1 for i in range(5)})
     assert job_report(store, KEY).state == "done"
+
+
+def test_two_senders_on_postgres_rebatching_the_refused_at_once(tmp_path: Path) -> None:
+    """Two senders on one job (PostgreSQL), every address greylisted once: both put refused
+    recipients into new batches at the same moment (numbering them alike, then again)."""
+    import os
+
+    import pytest
+
+    from hrc_outreach.store import Store
+    from tests.conftest import _reset_postgres
+
+    url = os.environ.get("HRC_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("PostgreSQL not configured: set HRC_TEST_POSTGRES_URL (CI does)")
+    _reset_postgres(url)
+    store = Store(url)
+    relay = MixedRelay()
+    n = 60
+    relay.once_4xx = {email_of(i) for i in range(n)}
+    controller, settings = _relay(tmp_path, relay)
+    try:
+        add_subscribers(store, n, ("en",))
+        msgs = approved(store, KEY, messages(KEY, ("en",)))
+        job_id = plan_job(store, settings, KEY, msgs, "smtp", max_recipients=5)
+
+        async def one() -> Any:
+            prov = provider_for(settings, name="smtp", env={})
+            return await arun_job(store, settings, job_id, prov, messages=msgs,
+                                  rate_per_second=1000, concurrency=3)  # fmt: skip
+
+        async def two() -> Any:
+            return await asyncio.wait_for(asyncio.gather(one(), one()), 90)
+
+        asyncio.run(two())
+        report = job_report(store, KEY)
+    finally:
+        controller.stop()
+        store.dispose()
+    assert relay.received == Counter({email_of(i): 1 for i in range(n)})
+    assert report.state == "done" and report.totals.accepted == n, report.missed

@@ -407,12 +407,14 @@ def rebatch(
 ) -> list[int]:
     """Put recipients (row id, message language) into new planned batches of the job, each with
     its own idempotency key; the rows become ``pending``. Their earlier batches keep their history.
-    The caller's transaction holds it; two senders numbering alike raise IntegrityError."""
+    The caller's transaction holds it. The job's row is locked first (PostgreSQL; SQLite writes
+    one at a time anyway), so senders numbering new batches at once take turns instead of
+    colliding on the same ``seq`` until their retries run out."""
     from hrc_outreach.deliver.planner import idempotency_key  # planner builds on this module
 
     if not rows:
         return []
-    job = s.get(SendJobRow, job_id)
+    job = s.get(SendJobRow, job_id, with_for_update=True)
     assert job is not None
     by_lang: dict[str, list[int]] = defaultdict(list)
     for rid, lang in rows:
