@@ -12,11 +12,19 @@ from __future__ import annotations
 
 import os
 import tomllib
+import warnings
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from hrc_outreach.errors import ConfigError
 
@@ -37,8 +45,43 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Table(BaseModel):
+    """Base of the tables a higher layer declares for itself (a source kind's options, a
+    provider's settings): unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_T = TypeVar("_T", bound=BaseModel)
+
+
+def _problems(exc: ValidationError) -> str:
+    out = []
+    for e in exc.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(the table)"
+        if e["type"] == "extra_forbidden":
+            out.append(f"unknown key {key!r}")
+        else:
+            out.append(f"{key}: {e['msg']}")
+    return "; ".join(out)
+
+
+def read_table(model: type[_T], data: Any, where: str) -> _T:
+    """``data`` validated as ``model``; a :class:`ConfigError` naming ``where`` and the key otherwise.
+
+    >>> read_table(FetchSettings, {"retries": 2}, "[fetch]").retries
+    2
+    """
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        known = ", ".join(model.model_fields) or "none"
+        raise ConfigError(f"{where}: {_problems(exc)} (known keys: {known})") from exc
+
+
 class SourceConfig(BaseModel):
-    """One ``[[sources]]`` table. Kind-specific keys (``columns``, ``window_days``...) go in ``options``."""
+    """One ``[[sources]]`` table. Kind-specific keys (``columns``, ``window_days``...) are
+    :attr:`options`, typed by the kind's own ``Options`` model (``sources.registry.options_for``)."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
@@ -121,8 +164,25 @@ class I18nSettings(_Section):
         return v
 
 
+# The flat provider keys of old, now in [delivery.<provider>] tables (read with a warning)
+_OLD_PROVIDER_KEYS: dict[str, tuple[str, str]] = {
+    "smtp_host": ("smtp", "host"),
+    "smtp_port": ("smtp", "port"),
+    "smtp_starttls": ("smtp", "starttls"),
+    "smtp_username": ("smtp", "username"),
+    "smtp_ssl": ("smtp", "ssl"),
+    "smtp_timeout_seconds": ("smtp", "timeout_seconds"),
+    "postmark_stream": ("postmark", "stream"),
+    "sendgrid_email_activity": ("sendgrid", "email_activity"),
+    "brevo_list_unsubscribe": ("brevo", "list_unsubscribe"),
+}
+
+
 class DeliverySettings(_Section):
-    provider: Literal["outbox", "brevo", "sendgrid", "postmark", "smtp"] = "outbox"
+    """``[delivery]``: what every provider shares. A provider's own keys are in its
+    ``[delivery.<provider>]`` table, declared and checked by the provider's module."""
+
+    provider: str = "outbox"  # a name in deliver.providers (checked there)
     from_email: str = "newsletter@humanrightscities.net"
     from_name: str = "Human Rights Cities Network"
     reply_to: str = "info@humanrightscities.net"
@@ -136,18 +196,51 @@ class DeliverySettings(_Section):
     backoff_seconds: float = 1.0  # first retry after up to this (doubling), unless Retry-After
     # a sender renews its claims every quarter of this; a claim older than this is a dead sender's
     claim_lease_seconds: float = 120.0
-    smtp_host: str = "localhost"
-    smtp_port: int = 25
-    smtp_starttls: bool = False
-    smtp_username: str = ""
-    smtp_ssl: bool = False  # implicit TLS (port 465) instead of STARTTLS
-    smtp_timeout_seconds: float = 30.0
-    postmark_stream: str = "broadcast"  # Postmark MessageStream for newsletters
-    # SendGrid's Email Activity API (a paid add-on) settles in-doubt batches when enabled
-    sendgrid_email_activity: bool = False
-    # Brevo cannot set headers per messageVersion: "params" templates List-Unsubscribe with
-    # {{ params.unsubscribe_url }}; "mailto" sends the mailto form only (no one-click)
-    brevo_list_unsubscribe: Literal["params", "mailto"] = "params"
+    # [delivery.<provider>] tables, raw: each provider module validates its own
+    providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _provider_tables(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        tables: dict[str, dict[str, Any]] = {
+            k: dict(v) for k, v in dict(data.pop("providers", None) or {}).items()
+        }
+        old: list[str] = []
+        for key in list(data):
+            value = data[key]
+            if isinstance(value, dict) and key not in cls.model_fields:
+                tables.setdefault(key, {}).update(data.pop(key))
+        for key in list(data):
+            if key in _OLD_PROVIDER_KEYS:
+                provider, new = _OLD_PROVIDER_KEYS[key]
+                old.append(f"{key} -> [delivery.{provider}] {new}")
+                tables.setdefault(provider, {}).setdefault(new, data.pop(key))  # a table wins
+        if old:
+            warnings.warn(
+                f"deprecated keys in [delivery], write them in the provider's table: {'; '.join(old)}",
+                FutureWarning,
+                stacklevel=2,
+            )
+        data["providers"] = tables
+        return data
+
+    @field_validator("provider")
+    @classmethod
+    def _lower(cls, v: str) -> str:
+        return v.strip().lower()
+
+    def provider_settings(self, provider: str, model: type[_T]) -> _T:
+        """The ``[delivery.<provider>]`` table read as the provider's own ``model``.
+
+        >>> class Own(Table):
+        ...     stream: str = "broadcast"
+        >>> DeliverySettings(postmark={"stream": "news"}).provider_settings("postmark", Own).stream
+        'news'
+        """
+        return read_table(model, self.providers.get(provider, {}), f"[delivery.{provider}]")
 
 
 class AudienceSettings(_Section):
@@ -208,7 +301,7 @@ class Settings(BaseModel):
         url = self.store.url
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
-            return prefix + str(self.resolve(url[len(prefix):]))
+            return prefix + str(self.resolve(url[len(prefix) :]))
         return url
 
     def source(self, name: str) -> SourceConfig:
@@ -229,7 +322,15 @@ _ALIASES: dict[str, tuple[str, str]] = {
     "HRC_OUT_DIR": ("", "out_dir"),
 }
 _SECTIONS = {
-    "store", "fetch", "newsletter", "curate", "i18n", "delivery", "web", "approval", "audience",
+    "store",
+    "fetch",
+    "newsletter",
+    "curate",
+    "i18n",
+    "delivery",
+    "web",
+    "approval",
+    "audience",
     "publish",
 }
 
@@ -246,7 +347,12 @@ def _env_overrides(env: dict[str, str]) -> dict[str, Any]:
         else:
             continue
         if section:
-            out.setdefault(section, {})[key] = value
+            # HRC_DELIVERY__SMTP__HOST: a key of the [delivery.smtp] table
+            *tables, last = key.split("__")
+            target = out.setdefault(section, {})
+            for t in tables:
+                target = target.setdefault(t, {})
+            target[last] = value
         else:
             out[key] = value
     return out
@@ -308,7 +414,9 @@ def load_settings(
         raise ConfigError(f"{where}: invalid configuration: {problems}") from exc
 
 
-def secret(name: str, *, env: dict[str, str] | None = None, default: str | None = None) -> str | None:
+def secret(
+    name: str, *, env: dict[str, str] | None = None, default: str | None = None
+) -> str | None:
     """A secret such as ``BREVO_API_KEY``: ``HRC_<NAME>`` from the environment first, then a Prefect
     Secret block named ``hrc-<name>`` (lower case, dashes), else ``default``. Never logged."""
     env = dict(os.environ) if env is None else env

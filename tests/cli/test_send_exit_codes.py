@@ -35,8 +35,8 @@ def config(tmp_path: Path, relay: DroppingRelay) -> object:
     db = tmp_path / "store.db"
     cfg.write_text(
         f'out_dir = "out"\n[store]\nurl = "sqlite:///{db}"\n[i18n]\nlanguages = ["en"]\n'
-        f'[delivery]\nprovider = "smtp"\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\n'
-        "smtp_timeout_seconds = 5\nbackoff_seconds = 0.05\n",
+        f'[delivery]\nprovider = "smtp"\nbackoff_seconds = 0.05\n'
+        f'[delivery.smtp]\nhost = "127.0.0.1"\nport = {port}\ntimeout_seconds = 5\n',
         encoding="utf-8",
     )
     store = Store(f"sqlite:///{db}")

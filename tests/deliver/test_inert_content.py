@@ -231,7 +231,7 @@ def smtp_server() -> Iterator[tuple[_Inbox, int]]:
 def test_smtp(smtp_server: tuple[_Inbox, int]) -> None:
     inbox, port = smtp_server
     settings = hostile_settings(
-        delivery={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_timeout_seconds": 5}
+        delivery={"smtp": {"host": "127.0.0.1", "port": port, "timeout_seconds": 5}}
     )
     rs = recipients(settings)
     run(SmtpProvider(settings, password="").send(make_batch(hostile_message(settings), rs)))

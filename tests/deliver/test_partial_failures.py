@@ -86,7 +86,7 @@ def _smtp(tmp_path: Path, relay: DroppingRelay) -> tuple[Controller, Settings]:
     c = Controller(relay, hostname="127.0.0.1", port=port)
     c.start()
     settings = make_settings(
-        tmp_path, provider="smtp", smtp_host="127.0.0.1", smtp_port=port, smtp_timeout_seconds=5
+        tmp_path, provider="smtp", smtp={"host": "127.0.0.1", "port": port, "timeout_seconds": 5}
     )
     return c, settings
 
@@ -278,7 +278,7 @@ def test_sendgrid_502_after_recording_is_never_resent_blindly(
     sqlite_store: Store, tmp_path: Path, activity: bool
 ) -> None:
     store = sqlite_store
-    settings = make_settings(tmp_path, provider="sendgrid", sendgrid_email_activity=activity)
+    settings = make_settings(tmp_path, provider="sendgrid", sendgrid={"email_activity": activity})
     api = SendGridLog(fail_after_recording=1, activity=activity)
     add_subscribers(store, 20, ("en",))
     job_id = plan_job(store, settings, KEY, approved(store, KEY, messages(KEY, ("en",))), "sendgrid", max_recipients=10)

@@ -67,7 +67,7 @@ def test_one_version_per_recipient_with_params_and_idempotency_key() -> None:
 
 
 def test_mailto_mode_sends_no_templated_header() -> None:
-    settings = Settings(delivery={"brevo_list_unsubscribe": "mailto"})
+    settings = Settings(delivery={"brevo": {"list_unsubscribe": "mailto"}})
     with ProviderServer(brevo_api(KEY)) as server:
         send(server, batch(1, test=True), settings)
     body = posted(server)[0].json
@@ -84,7 +84,7 @@ def test_requests_validate_against_brevo_spec() -> None:
     with ProviderServer(brevo_api(KEY)) as server:
         send(server, batch(2))
         send(server, full)
-        send(server, batch(1, test=True), Settings(delivery={"brevo_list_unsubscribe": "mailto"}))
+        send(server, batch(1, test=True), Settings(delivery={"brevo": {"list_unsubscribe": "mailto"}}))
     assert len(posted(server)) == 3
     for req in posted(server):
         validate_body("brevo", req.json)

@@ -76,7 +76,7 @@ def test_registry_names_and_missing_keys() -> None:
     with pytest.raises(ConfigError, match="unknown email provider 'mailchimp'"):
         provider_for(Settings(), name="mailchimp", env={})
     with pytest.raises(ConfigError, match="HRC_SMTP_PASSWORD"):
-        provider_for(Settings(delivery={"smtp_username": "u"}), name="smtp", env={})
+        provider_for(Settings(delivery={"smtp": {"username": "u"}}), name="smtp", env={})
 
 
 def test_registry_reads_base_url_and_key_from_the_environment() -> None:

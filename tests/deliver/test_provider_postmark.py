@@ -33,7 +33,7 @@ def send(server: ProviderServer, b: Batch, settings: Settings | None = None) -> 
 
 def test_one_message_per_recipient_filled_locally() -> None:
     with ProviderServer(postmark_api(KEY)) as server:
-        result = send(server, batch(2), Settings(delivery={"postmark_stream": "newsletter"}))
+        result = send(server, batch(2), Settings(delivery={"postmark": {"stream": "newsletter"}}))
     (req,) = server.requests
     assert req.path == "/email/batch" and req.headers["x-postmark-server-token"] == KEY
     m1, m2 = req.json

@@ -86,9 +86,9 @@ def plain(inbox: Inbox) -> Iterator[Controller]:
     c.stop()
 
 
-def smtp_settings(port: int, **delivery: Any) -> Settings:
-    return Settings(delivery={"smtp_host": "127.0.0.1", "smtp_port": port,
-                              "smtp_timeout_seconds": 5, **delivery})  # fmt: skip
+def smtp_settings(port: int, **smtp: Any) -> Settings:
+    return Settings(delivery={"smtp": {"host": "127.0.0.1", "port": port,
+                                       "timeout_seconds": 5, **smtp}})  # fmt: skip
 
 
 def test_one_message_per_recipient_parses_with_everything(inbox: Inbox, plain: Controller) -> None:
@@ -147,7 +147,7 @@ def test_nobody_listening_is_retryable() -> None:
 def test_auth(inbox: Inbox) -> None:
     c = serve(inbox, authenticator=authenticator, auth_require_tls=False, auth_required=True)
     try:
-        settings = smtp_settings(c.port, smtp_username="hrc")
+        settings = smtp_settings(c.port, username="hrc")
         good = provider_for(settings, name="smtp", env={"HRC_SMTP_PASSWORD": "s3cret"})
         assert run(good.send(batch(1))).accepted
         bad = provider_for(settings, name="smtp", env={"HRC_SMTP_PASSWORD": "wrong"})
@@ -207,7 +207,7 @@ def test_starttls_and_auth(inbox: Inbox, tmp_path: Path) -> None:
               authenticator=authenticator, auth_required=True)  # fmt: skip
     try:
         client_ctx = ssl.create_default_context(cafile=str(cert))
-        settings = smtp_settings(c.port, smtp_starttls=True, smtp_username="hrc")
+        settings = smtp_settings(c.port, starttls=True, username="hrc")
         tls = SmtpProvider(settings, password="s3cret", tls_context=client_ctx)
         assert run(tls.send(batch(2))).accepted
         # without STARTTLS the server refuses to go on

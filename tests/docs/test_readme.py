@@ -27,7 +27,7 @@ def _commands(cmd: Any, prefix: str) -> list[str]:
 def _settings(model: type[BaseModel], prefix: str = "") -> list[str]:
     out = []
     for name, field in model.model_fields.items():
-        if name in {"config_path", "sources"}:
+        if name in {"config_path", "sources", "providers"}:  # the last two: tests below
             continue
         ann: Any = field.annotation
         if isinstance(ann, type) and issubclass(ann, BaseModel):
@@ -56,3 +56,19 @@ def test_every_source_kind_is_in_the_readme() -> None:
 
     missing = [k.value for k in SourceKind if f"`{k.value}`" not in README]
     assert not missing, f"README.md does not document source kinds: {missing}"
+
+
+def test_every_provider_setting_is_in_the_readme() -> None:
+    """Each provider's own ``[delivery.<name>]`` keys, declared by its module."""
+    from hrc_outreach.deliver.providers import PROVIDERS, provider_class
+
+    names = [
+        f"delivery.{p}.{key}"
+        for p in PROVIDERS
+        for key in provider_class(p).settings_model.model_fields
+    ]
+    assert "delivery.smtp.host" in names
+    missing = [n for n in names if f"`{n}`" not in README]
+    assert not missing, f"README.md does not document these provider settings: {missing}"
+    rows = {p for p in PROVIDERS if f"| `{p}`" in README}
+    assert rows == set(PROVIDERS), f"no row in the Delivery table for {set(PROVIDERS) - rows}"

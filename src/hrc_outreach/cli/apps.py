@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from hrc_outreach.config import Settings, load_settings
 from hrc_outreach.errors import OutreachError
@@ -49,8 +50,13 @@ def main(
 def settings() -> Settings:
     """The settings for this invocation (read once)."""
     if "settings" not in _state:
+        # the tables the higher layers own (a provider's settings) are checked here, at once
+        from hrc_outreach.deliver.providers import check_settings
+
         try:
-            _state["settings"] = load_settings(_state.get("config"))
+            loaded = load_settings(_state.get("config"))
+            check_settings(loaded)
+            _state["settings"] = loaded
         except OutreachError as exc:
             fail(str(exc))
     return _state["settings"]  # type: ignore[no-any-return]
@@ -58,7 +64,8 @@ def settings() -> Settings:
 
 def fail(message: str, code: int = 1) -> None:
     """Print an error for a person and exit with ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    # escaped: messages name TOML tables such as [delivery.smtp], which Rich would take as markup
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 

@@ -1,6 +1,8 @@
 """The email providers, one module each, and :func:`provider_for` that builds the configured one.
 
-Adding a provider: its module here, one line in ``_CLASSES``, a test and a README row.
+Adding a provider: its module here (the class, with its own ``settings_model`` for its
+``[delivery.<name>]`` table and its idempotency answers), one line in ``_CLASSES``, a test and a
+README row.
 
 >>> from hrc_outreach.config import Settings
 >>> provider_for(Settings()).name
@@ -71,18 +73,31 @@ def provider_for(
         return cls(settings, client, base_url=base_url, api_key=key)  # type: ignore[no-any-return]
     if name == "smtp":
         password = None
-        if settings.delivery.smtp_username:
+        if settings.delivery.provider_settings(name, cls.settings_model).username:
             password = secret("SMTP_PASSWORD", env=env_d)
             if not password:
                 raise ConfigError(
-                    "[delivery] smtp_username is set but HRC_SMTP_PASSWORD is not: set it, or "
-                    "empty smtp_username for a relay without AUTH"
+                    "[delivery.smtp] username is set but HRC_SMTP_PASSWORD is not: set it, or "
+                    "empty username for a relay without AUTH"
                 )
         return cls(settings, password=password)  # type: ignore[no-any-return]
     return cls(settings, client)  # type: ignore[no-any-return]
 
 
-__all__ = ["HTTP_PROVIDERS", "PROVIDERS", "provider_class", "provider_for"]
+def check_settings(settings: Settings) -> None:
+    """The ``[delivery]`` provider and every ``[delivery.<provider>]`` table, each read by its
+    provider's own model: an unknown provider or key is a :class:`ConfigError` naming it."""
+    provider_class(settings.delivery.provider)
+    for name in settings.delivery.providers:
+        if name not in _CLASSES:
+            raise ConfigError(
+                f"[delivery.{name}]: no provider is called {name!r} "
+                f"(providers: {', '.join(PROVIDERS)})"
+            )
+        settings.delivery.provider_settings(name, provider_class(name).settings_model)
+
+
+__all__ = ["HTTP_PROVIDERS", "PROVIDERS", "check_settings", "provider_class", "provider_for"]
 
 
 @asynccontextmanager

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import httpx
 
 from hrc_outreach import retrying
+from hrc_outreach.config import Table
 from hrc_outreach.errors import ProviderError
 from hrc_outreach.models import Batch
 
@@ -138,6 +139,8 @@ class HttpProvider:
 
     name: ClassVar[str] = "http"
     default_base_url: ClassVar[str] = ""
+    # the provider's own [delivery.<name>] table, read into ``self.options``
+    settings_model: ClassVar[type[Table]] = Table
     idempotent: ClassVar[bool] = False
     # how long the provider remembers an idempotency key (0: it has none)
     idempotency_window_seconds: ClassVar[float] = 0.0
@@ -161,6 +164,7 @@ class HttpProvider:
         api_key: str,
     ) -> None:
         self.settings = settings
+        self.options = settings.delivery.provider_settings(self.name, self.settings_model)
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self._api_key = api_key
         self._own_client = client is None

@@ -7,7 +7,7 @@ nothing depends on Brevo's escaping rules. Only the placeholders the message use
 under Brevo's 1,000 KB of params per request; a batch that would pass it is split.
 
 Headers cannot vary per version (the spec lists ``to, params, bcc, cc, replyTo, subject,
-htmlContent, textContent`` only). ``[delivery] brevo_list_unsubscribe = "params"`` (default) sends
+htmlContent, textContent`` only). ``[delivery.brevo] list_unsubscribe = "params"`` (default) sends
 ``List-Unsubscribe: <{{ params.unsubscribe_url }}>, <mailto:…>`` for Brevo to fill per version;
 ``"mailto"`` sends the mailto form only, which every client honours but without one-click.
 """
@@ -19,8 +19,9 @@ import json
 import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
+from hrc_outreach.config import Table
 from hrc_outreach.deliver.base import SuppressionEvent, SuppressionReason
 from hrc_outreach.deliver.providers._http import HttpProvider, request
 from hrc_outreach.errors import ProviderError
@@ -85,8 +86,18 @@ def parse_time(value: Any) -> datetime:
     return datetime.now(UTC)
 
 
+class BrevoSettings(Table):
+    """``[delivery.brevo]``."""
+
+    # Brevo cannot set headers per messageVersion: "params" templates List-Unsubscribe with
+    # {{ params.unsubscribe_url }}; "mailto" sends the mailto form only (no one-click)
+    list_unsubscribe: Literal["params", "mailto"] = "params"
+
+
 class BrevoProvider(HttpProvider):
     name: ClassVar[str] = "brevo"
+    settings_model: ClassVar[type[Table]] = BrevoSettings
+    options: BrevoSettings
     max_recipients: ClassVar[int] = 2000  # per request, one messageVersion each
     idempotent: ClassVar[bool] = True  # headers.idempotencyKey
     # Brevo keeps a key 15-30 minutes: a resend later than the lower bound could duplicate
@@ -105,7 +116,7 @@ class BrevoProvider(HttpProvider):
         msg = batch.message
         ours = placeholder_pattern(msg.nonce)
         used = set(ours.findall(msg.subject + msg.html + msg.text))
-        if d.brevo_list_unsubscribe == "params":
+        if self.options.list_unsubscribe == "params":
             used |= {"unsubscribe_url", "unsubscribe_mailto"}
         in_html = set(ours.findall(msg.html))
         values = [_values(r) for r in batch.recipients]
@@ -152,7 +163,7 @@ class BrevoProvider(HttpProvider):
         d = self.settings.delivery
         msg = batch.message
         headers: dict[str, str] = {"idempotencyKey": key, **batch.headers}
-        if d.brevo_list_unsubscribe == "params":
+        if self.options.list_unsubscribe == "params":
             # each version's own link and mailto (signed token in the subject); a version whose
             # params carry no mailto (none built by audience.links) gets the bare address
             headers["List-Unsubscribe"] = (

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import httpx
 
-from hrc_outreach.config import Settings
+from hrc_outreach.config import Settings, Table
 from hrc_outreach.deliver.base import SuppressionEvent
 from hrc_outreach.deliver.mime import as_bytes, build_message, message_id
 from hrc_outreach.errors import ProviderError
@@ -46,10 +46,15 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+class OutboxSettings(Table):
+    """``[delivery.outbox]``: nothing yet (the folder is ``[delivery] outbox_dir``)."""
+
+
 class OutboxProvider:
     """Writes every message as an RFC 5322 ``.eml`` file; nothing leaves the machine."""
 
     name: ClassVar[str] = "outbox"
+    settings_model: ClassVar[type[Table]] = OutboxSettings
     max_recipients: ClassVar[int] = 1000
     idempotent: ClassVar[bool] = True  # a resend overwrites the same files
     idempotency_window_seconds: ClassVar[float] = float("inf")
@@ -65,6 +70,7 @@ class OutboxProvider:
         directory: Path | None = None,
     ) -> None:
         self.settings = settings
+        self.options = settings.delivery.provider_settings(self.name, OutboxSettings)
         self.directory = directory or settings.resolve(settings.delivery.outbox_dir)
 
     def folder(self, batch: Batch) -> Path:

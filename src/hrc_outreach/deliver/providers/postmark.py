@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from hrc_outreach.config import Table
 from hrc_outreach.deliver.base import SuppressionEvent, SuppressionReason
 from hrc_outreach.deliver.mime import (
     address,
@@ -47,8 +48,16 @@ def parse_time(value: Any) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+class PostmarkSettings(Table):
+    """``[delivery.postmark]``."""
+
+    stream: str = "broadcast"  # the MessageStream newsletters go out on
+
+
 class PostmarkProvider(HttpProvider):
     name: ClassVar[str] = "postmark"
+    settings_model: ClassVar[type[Table]] = PostmarkSettings
+    options: PostmarkSettings
     max_recipients: ClassVar[int] = 500  # messages per request
     idempotent: ClassVar[bool] = False
     default_base_url = "https://api.postmarkapp.com"
@@ -77,7 +86,7 @@ class PostmarkProvider(HttpProvider):
             "TextBody": fill_placeholders(msg.text, params, html=False, nonce=msg.nonce),
             "Headers": [{"Name": k, "Value": v} for k, v in headers.items()],
             "Tag": f"edition-{msg.edition_key}",
-            "MessageStream": d.postmark_stream,
+            "MessageStream": self.options.stream,
             "Metadata": {
                 "subscriber_id": str(r.subscriber_id),
                 "job": str(batch.job_id),
@@ -230,7 +239,7 @@ class PostmarkProvider(HttpProvider):
                 if len(rows) < count:
                     break
                 offset += count
-        stream = self.settings.delivery.postmark_stream
+        stream = self.options.stream
         resp = await request(
             self.client,
             self.name,

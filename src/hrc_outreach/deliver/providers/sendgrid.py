@@ -12,6 +12,7 @@ import html as htmllib
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from hrc_outreach.config import Table
 from hrc_outreach.deliver.base import SuppressionEvent, SuppressionReason
 from hrc_outreach.deliver.mime import content_language, list_unsubscribe
 from hrc_outreach.deliver.providers._http import HttpProvider, request
@@ -55,8 +56,17 @@ def substitutions(r: Recipient, keys: set[str], nonce: str = "") -> dict[str, st
     return out
 
 
+class SendGridSettings(Table):
+    """``[delivery.sendgrid]``."""
+
+    # SendGrid's Email Activity API (a paid add-on) settles in-doubt batches when enabled
+    email_activity: bool = False
+
+
 class SendGridProvider(HttpProvider):
     name: ClassVar[str] = "sendgrid"
+    settings_model: ClassVar[type[Table]] = SendGridSettings
+    options: SendGridSettings
     max_recipients: ClassVar[int] = 1000  # personalizations per request
     idempotent: ClassVar[bool] = False
     default_base_url = "https://api.sendgrid.com"
@@ -124,9 +134,9 @@ class SendGridProvider(HttpProvider):
         )
 
     async def lookup(self, batch: Batch) -> dict[int, str] | None:
-        """SendGrid's Email Activity (a paid add-on: ``[delivery] sendgrid_email_activity``),
+        """SendGrid's Email Activity (a paid add-on: ``[delivery.sendgrid] email_activity``),
         searched by the batch's ``custom_args``; None where it is not enabled."""
-        if not self.settings.delivery.sendgrid_email_activity:
+        if not self.options.email_activity:
             return None
         query = f"unique_args['job_id']=\"{batch.job_id}\" AND unique_args['batch_id']=\"{batch.id}\""
         resp = await request(

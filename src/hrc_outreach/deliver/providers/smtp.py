@@ -1,7 +1,7 @@
 """Real SMTP: one message per recipient, built by :mod:`hrc_outreach.deliver.mime`.
 
-``[delivery] smtp_host/smtp_port``, STARTTLS (``smtp_starttls``) or implicit TLS (``smtp_ssl``),
-AUTH when ``smtp_username`` is set (password: ``HRC_SMTP_PASSWORD``). stdlib ``smtplib`` runs in a
+``[delivery.smtp]`` ``host``/``port``, STARTTLS (``starttls``) or implicit TLS (``ssl``),
+AUTH when ``username`` is set (password: ``HRC_SMTP_PASSWORD``). stdlib ``smtplib`` runs in a
 worker thread, one connection per batch.
 
 Failures are per recipient: a refused recipient (RCPT 5xx) is ``failed``, a temporary refusal
@@ -25,7 +25,7 @@ from typing import ClassVar
 
 import httpx
 
-from hrc_outreach.config import Settings
+from hrc_outreach.config import Settings, Table
 from hrc_outreach.deliver.base import SuppressionEvent
 from hrc_outreach.deliver.mime import address, build_message, message_id
 from hrc_outreach.errors import ProviderError
@@ -41,8 +41,20 @@ def _code(exc: BaseException) -> int | None:
     return int(code) if isinstance(code, int) else None
 
 
+class SmtpSettings(Table):
+    """``[delivery.smtp]``: the relay."""
+
+    host: str = "localhost"
+    port: int = 25
+    starttls: bool = False  # STARTTLS after connecting
+    username: str = ""  # AUTH user; the password is HRC_SMTP_PASSWORD
+    ssl: bool = False  # implicit TLS (port 465) instead of STARTTLS
+    timeout_seconds: float = 30.0
+
+
 class SmtpProvider:
     name: ClassVar[str] = "smtp"
+    settings_model: ClassVar[type[Table]] = SmtpSettings
     max_recipients: ClassVar[int] = 100  # messages per connection
     idempotent: ClassVar[bool] = False
     idempotency_window_seconds: ClassVar[float] = 0.0
@@ -59,34 +71,35 @@ class SmtpProvider:
         tls_context: ssl.SSLContext | None = None,
     ) -> None:
         self.settings = settings
+        self.options = settings.delivery.provider_settings(self.name, SmtpSettings)
         self._password = password
         self.tls_context = tls_context or ssl.create_default_context()
 
     def __repr__(self) -> str:
-        d = self.settings.delivery
-        return f"SmtpProvider({d.smtp_host}:{d.smtp_port})"
+        o = self.options
+        return f"SmtpProvider({o.host}:{o.port})"
 
     @property
     def where(self) -> str:
-        d = self.settings.delivery
-        return f"smtp://{d.smtp_host}:{d.smtp_port}"
+        o = self.options
+        return f"smtp://{o.host}:{o.port}"
 
     def _connect(self) -> smtplib.SMTP:
-        d = self.settings.delivery
+        o = self.options
         conn: smtplib.SMTP
-        if d.smtp_ssl:
+        if o.ssl:
             conn = smtplib.SMTP_SSL(
-                d.smtp_host, d.smtp_port, timeout=d.smtp_timeout_seconds, context=self.tls_context
+                o.host, o.port, timeout=o.timeout_seconds, context=self.tls_context
             )
         else:
-            conn = smtplib.SMTP(d.smtp_host, d.smtp_port, timeout=d.smtp_timeout_seconds)
+            conn = smtplib.SMTP(o.host, o.port, timeout=o.timeout_seconds)
         try:
             conn.ehlo()
-            if d.smtp_starttls and not d.smtp_ssl:
+            if o.starttls and not o.ssl:
                 conn.starttls(context=self.tls_context)
                 conn.ehlo()
-            if d.smtp_username:
-                conn.login(d.smtp_username, self._password or "")
+            if o.username:
+                conn.login(o.username, self._password or "")
         except BaseException:
             conn.close()
             raise
@@ -96,7 +109,7 @@ class SmtpProvider:
         code = _code(exc)
         if isinstance(exc, smtplib.SMTPAuthenticationError):
             return ProviderError(
-                f"{self.where}: authentication failed ({code}); check [delivery] smtp_username "
+                f"{self.where}: authentication failed ({code}); check [delivery.smtp] username "
                 "and HRC_SMTP_PASSWORD",
                 provider=self.name,
                 status=code,
