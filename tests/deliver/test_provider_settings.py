@@ -28,7 +28,11 @@ def test_a_provider_table_reaches_the_provider(tmp_path: Path) -> None:
     )
     check_settings(settings)
     smtp = SmtpProvider(settings)
-    assert (smtp.options.host, smtp.options.port, smtp.options.ssl) == ("relay.example.org", 2525, False)
+    assert (smtp.options.host, smtp.options.port, smtp.options.ssl) == (
+        "relay.example.org",
+        2525,
+        False,
+    )
     assert PostmarkProvider(settings, api_key="k").options.stream == "news"
 
 
@@ -39,7 +43,9 @@ def test_the_environment_reaches_a_provider_table(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_a_typo_in_any_provider_table_is_an_error_naming_it(tmp_path: Path, provider: str) -> None:
-    settings = load(tmp_path, f'[delivery]\nprovider = "{provider}"\n[delivery.{provider}]\nhots = 1\n')
+    settings = load(
+        tmp_path, f'[delivery]\nprovider = "{provider}"\n[delivery.{provider}]\nhots = 1\n'
+    )
     with pytest.raises(ConfigError, match=rf"\[delivery\.{provider}\]: unknown key 'hots'"):
         check_settings(settings)
     with pytest.raises(ConfigError, match="hots"):
@@ -70,7 +76,10 @@ def test_a_flat_typo_in_delivery_is_still_an_error(tmp_path: Path) -> None:
 
 
 def test_the_flat_keys_of_old_still_work_with_a_warning(tmp_path: Path) -> None:
-    with pytest.warns(FutureWarning, match=r"smtp_host -> \[delivery\.smtp\] host; smtp_port -> \[delivery\.smtp\] port"):
+    with pytest.warns(
+        FutureWarning,
+        match=r"smtp_host -> \[delivery\.smtp\] host; smtp_port -> \[delivery\.smtp\] port",
+    ):
         settings = load(tmp_path, '[delivery]\nsmtp_host = "old.example.org"\nsmtp_port = 587\n')
     assert (SmtpProvider(settings).options.host, SmtpProvider(settings).options.port) == (
         "old.example.org",
@@ -83,7 +92,7 @@ def test_the_flat_keys_of_old_still_work_with_a_warning(tmp_path: Path) -> None:
 
 def test_the_table_wins_over_a_flat_key(tmp_path: Path) -> None:
     with pytest.warns(FutureWarning):
-        settings = load(tmp_path, '[delivery]\nsmtp_port = 587\n[delivery.smtp]\nport = 465\n')
+        settings = load(tmp_path, "[delivery]\nsmtp_port = 587\n[delivery.smtp]\nport = 465\n")
     assert SmtpProvider(settings).options.port == 465
 
 

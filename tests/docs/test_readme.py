@@ -72,3 +72,17 @@ def test_every_provider_setting_is_in_the_readme() -> None:
     assert not missing, f"README.md does not document these provider settings: {missing}"
     rows = {p for p in PROVIDERS if f"| `{p}`" in README}
     assert rows == set(PROVIDERS), f"no row in the Delivery table for {set(PROVIDERS) - rows}"
+
+
+def test_every_source_option_is_in_the_readme() -> None:
+    """Each kind's own keys, declared by its module, in the kind's row of the Sources table."""
+    from hrc_outreach.config import SourceKind
+    from hrc_outreach.sources.registry import source_for
+
+    missing = []
+    for kind in SourceKind:
+        row = next(line for line in README.splitlines() if line.startswith(f"| `{kind.value}` |"))
+        for key in source_for(kind).options_model.model_fields:
+            if key != "base_url" and f"`{key}`" not in row:
+                missing.append(f"{kind.value}.{key}")
+    assert not missing, f"README.md does not document these source options: {missing}"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hrc_outreach.config import SourceConfig
-from hrc_outreach.errors import SourceError
+from hrc_outreach.errors import ConfigError, SourceError
 from hrc_outreach.i18n.formatting import format_event_time
 from hrc_outreach.models import ContentItem
 from hrc_outreach.sources.base import SourceOutput
@@ -320,7 +320,7 @@ def test_unreadable_files_are_a_clear_source_error(tmp_path: Path, content: str)
 
 
 def test_bad_window_option_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match="window_days"):
+    with pytest.raises(ConfigError, match=r"source '.*' \(ical\): window_days: "):
         collect(tmp_path, event("a", "SUMMARY:A\nDTSTART:20261201T100000Z"), window_days="soon")
 
 

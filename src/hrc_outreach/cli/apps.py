@@ -50,12 +50,15 @@ def main(
 def settings() -> Settings:
     """The settings for this invocation (read once)."""
     if "settings" not in _state:
-        # the tables the higher layers own (a provider's settings) are checked here, at once
+        # the tables the higher layers own (a provider's settings, a source kind's options) are
+        # checked here, at once
         from hrc_outreach.deliver.providers import check_settings
+        from hrc_outreach.sources.registry import check_sources
 
         try:
             loaded = load_settings(_state.get("config"))
             check_settings(loaded)
+            check_sources(loaded)
             _state["settings"] = loaded
         except OutreachError as exc:
             fail(str(exc))

@@ -4,10 +4,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
-from hrc_outreach.config import Settings, SourceConfig, SourceKind
+from hrc_outreach.config import Settings, SourceConfig, SourceKind, Table, read_table
 from hrc_outreach.models import ContentItem
+
+
+class SourceOptions(Table):
+    """The keys of a ``[[sources]]`` table beyond the common ones, declared per kind by a subclass
+    in the kind's module (unknown keys are errors). Every kind takes ``base_url``."""
+
+    base_url: str = ""  # relative links in a file read from `path` resolve against this
+
+
+_O = TypeVar("_O", bound=SourceOptions)
+
+
+def read_options(config: SourceConfig, model: type[_O]) -> _O:
+    """``config``'s kind-specific keys as ``model``; a ConfigError naming the source and the key.
+
+    >>> cfg = SourceConfig(name="n", kind="feed", base_url="https://ex.org/")
+    >>> read_options(cfg, SourceOptions).base_url
+    'https://ex.org/'
+    """
+    return read_table(model, config.options, f"source {config.name!r} ({config.kind.value})")
 
 
 @dataclass(frozen=True)
@@ -93,5 +113,6 @@ class Source(Protocol):
     """
 
     kind: ClassVar[SourceKind]
+    options_model: ClassVar[type[SourceOptions]]  # its keys in the [[sources]] table
 
     async def collect(self, config: SourceConfig, ctx: GatherContext) -> SourceOutput: ...

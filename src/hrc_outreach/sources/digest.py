@@ -34,7 +34,13 @@ from typing import ClassVar
 from hrc_outreach.config import SourceConfig, SourceKind
 from hrc_outreach.errors import SourceError
 from hrc_outreach.models import ContentItem, ItemKind, item_id
-from hrc_outreach.sources.base import Document, GatherContext, SourceOutput
+from hrc_outreach.sources.base import (
+    Document,
+    GatherContext,
+    SourceOptions,
+    SourceOutput,
+    read_options,
+)
 from hrc_outreach.sources.places import Place, country_name, parse_place
 
 MAX_HEADING_CHARS = 60
@@ -272,8 +278,15 @@ def parse_digest(text: str) -> tuple[list[str], list[Practice], list[str]]:
     return context, practices, warnings
 
 
+class DigestOptions(SourceOptions):
+    """A ``digest`` source's keys."""
+
+    event: str = ""  # the context tag (default: the digest's first line)
+    published: datetime | date | str | None = None  # a date for every practice of the digest
+
+
 def _published(config: SourceConfig) -> datetime | None:
-    value = config.options.get("published")
+    value = read_options(config, DigestOptions).published
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
@@ -292,7 +305,8 @@ def _published(config: SourceConfig) -> datetime | None:
 def _items(
     practices: list[Practice], context: list[str], config: SourceConfig, language: str
 ) -> Iterator[ContentItem]:
-    event = str(config.options.get("event") or (context[0] if context else "")).strip() or None
+    first = context[0] if context else ""
+    event = (read_options(config, DigestOptions).event or first).strip() or None
     published = _published(config)
     seen: set[str] = set()
     for p in practices:
@@ -342,6 +356,7 @@ class DigestSource:
     """A pasted plain-text digest of practices (``kind = "digest"``)."""
 
     kind: ClassVar[SourceKind] = SourceKind.DIGEST
+    options_model: ClassVar[type[SourceOptions]] = DigestOptions
 
     async def collect(self, config: SourceConfig, ctx: GatherContext) -> SourceOutput:
         doc = await ctx.reader.read(config)

@@ -29,7 +29,7 @@ import feedparser
 from hrc_outreach.config import SourceConfig, SourceKind
 from hrc_outreach.errors import SourceError
 from hrc_outreach.models import ContentItem, ItemKind, item_id
-from hrc_outreach.sources.base import Document, GatherContext, SourceOutput
+from hrc_outreach.sources.base import Document, GatherContext, SourceOptions, SourceOutput
 from hrc_outreach.sources.sanitize import html_to_text, safe_url, sanitize_html, short_title
 
 UNKNOWN = "unknown"
@@ -355,6 +355,7 @@ class FeedSource:
     """RSS and Atom feeds (``kind = "feed"``)."""
 
     kind: ClassVar[SourceKind] = SourceKind.FEED
+    options_model: ClassVar[type[SourceOptions]] = SourceOptions  # base_url only
 
     async def collect(self, config: SourceConfig, ctx: GatherContext) -> SourceOutput:
         doc = await ctx.reader.read(config)

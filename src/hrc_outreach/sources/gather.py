@@ -29,7 +29,7 @@ from hrc_outreach.i18n.detect import detect_language
 from hrc_outreach.models import ContentItem, GatherReport, GatherStatus, SourceReport
 from hrc_outreach.sources.base import Document, GatherContext, Source, SourceOutput
 from hrc_outreach.sources.fetch import Deadline, FetchStats, HttpReader, Validators
-from hrc_outreach.sources.registry import source_for
+from hrc_outreach.sources.registry import options_for, source_for
 from hrc_outreach.sources.sanitize import html_to_text
 from hrc_outreach.store.db import Store
 from hrc_outreach.store.items import Upsert, upsert_items, withdraw_items
@@ -281,6 +281,7 @@ async def gather_one(
     try:
         # The store's work runs in a thread so the other sources' fetches go on meanwhile.
         source = source_for(config.kind)
+        options_for(config)  # a typo in the source's keys: this source's ConfigError, not a crash
         # (a file is read whole every time: only a URL can answer 304)
         keeps = bool(getattr(source, "keeps_document", False)) and config.url is not None
         known, last = await asyncio.to_thread(_load_known, store, config.name, keeps)

@@ -48,7 +48,14 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 from hrc_outreach.config import SourceConfig, SourceKind
 from hrc_outreach.errors import SourceError
 from hrc_outreach.models import ContentItem, ItemKind, item_id
-from hrc_outreach.sources.base import Document, GatherContext, Snapshot, SourceOutput
+from hrc_outreach.sources.base import (
+    Document,
+    GatherContext,
+    Snapshot,
+    SourceOptions,
+    SourceOutput,
+    read_options,
+)
 from hrc_outreach.sources.ical_work import HORIZON_YEARS, Walk, WorkBudget, dates_of, silent_rules
 from hrc_outreach.sources.sanitize import html_to_text, safe_url, sanitize_html, short_title
 
@@ -473,18 +480,18 @@ def _calendars(doc: Document, config: SourceConfig, warnings: list[str]) -> list
     return calendars
 
 
-def _option_int(config: SourceConfig, name: str, default: int) -> int:
-    value = config.options.get(name, default)
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise SourceError(
-            f"option {name}={value!r} must be a whole number", source=config.name
-        ) from exc
+class ICalOptions(SourceOptions):
+    """An ``ical`` source's keys."""
+
+    window_days: int = DEFAULT_WINDOW_DAYS  # expand recurring events this far ahead of now
+    window_past_days: int = DEFAULT_PAST_DAYS  # ... and this far back
+    max_per_series: int = DEFAULT_MAX_PER_SERIES  # occurrences kept per recurring event
+    max_events: int = DEFAULT_MAX_EVENTS  # events read from one calendar
+    timezone: str = ""  # for floating times (default: X-WR-TIMEZONE, then newsletter.time_zone)
 
 
-def _floating_zone(config: SourceConfig, calendar: Any, default: str) -> tzinfo:
-    for name in (config.options.get("timezone"), _text(calendar.get("X-WR-TIMEZONE")), default):
+def _floating_zone(options: ICalOptions, calendar: Any, default: str) -> tzinfo:
+    for name in (options.timezone, _text(calendar.get("X-WR-TIMEZONE")), default):
         if name:
             zone = _zoneinfo(str(name)) or _zoneinfo(WINDOWS_TO_OLSON.get(str(name), ""))
             if zone is not None:
@@ -643,10 +650,9 @@ def parse_ical(
     doc: Document, config: SourceConfig, now: datetime, default_tz: str, language: str
 ) -> SourceOutput:
     """Event items in the window around ``now``, and warnings, from one iCalendar document."""
-    ahead = _option_int(config, "window_days", DEFAULT_WINDOW_DAYS)
-    back = _option_int(config, "window_past_days", DEFAULT_PAST_DAYS)
-    per_series = _option_int(config, "max_per_series", DEFAULT_MAX_PER_SERIES)
-    max_events = _option_int(config, "max_events", DEFAULT_MAX_EVENTS)
+    options = read_options(config, ICalOptions)
+    ahead, back = options.window_days, options.window_past_days
+    per_series, max_events = options.max_per_series, options.max_events
     now = now if now.tzinfo else now.replace(tzinfo=UTC)
     start, end = now - timedelta(days=back), now + timedelta(days=ahead)
     found = _Findings()
@@ -659,10 +665,10 @@ def parse_ical(
                 f"{len(errors)} unreadable propert{'y' if len(errors) == 1 else 'ies'}"
                 f" ignored (first: {errors[0]})"
             )
-        floating = _floating_zone(config, calendar, default_tz)
+        floating = _floating_zone(options, calendar, default_tz)
         zones = _Zones(
             [
-                str(config.options.get("timezone") or ""),
+                options.timezone,
                 _text(calendar.get("X-WR-TIMEZONE")),
                 default_tz,
             ]
@@ -726,6 +732,7 @@ class ICalSource:
     """iCalendar feeds and files (``kind = "ical"``)."""
 
     kind: ClassVar[SourceKind] = SourceKind.ICAL
+    options_model: ClassVar[type[SourceOptions]] = ICalOptions
     # Its output moves with the window: after a 304, gathering hands the last document over again.
     keeps_document: ClassVar[bool] = True
 

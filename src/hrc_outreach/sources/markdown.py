@@ -40,7 +40,13 @@ from hrc_outreach.config import Settings, SourceConfig, SourceKind
 from hrc_outreach.errors import SourceError
 from hrc_outreach.languages import normalise_language
 from hrc_outreach.models import ContentItem, ItemKind, ItemText, item_id
-from hrc_outreach.sources.base import GatherContext, Snapshot, SourceOutput
+from hrc_outreach.sources.base import (
+    GatherContext,
+    Snapshot,
+    SourceOptions,
+    SourceOutput,
+    read_options,
+)
 from hrc_outreach.sources.frontmatter import (
     FileProblem,
     FrontMatter,
@@ -208,7 +214,7 @@ def read_folder(
             source=config.name,
         )
     limit = settings.fetch.max_response_bytes
-    base_url = str(config.options.get("base_url") or "")
+    base_url = read_options(config, SourceOptions).base_url
     items: list[ContentItem] = []
     warnings: list[str] = []
     unreadable: set[str] = set()
@@ -243,6 +249,7 @@ class MarkdownSource:
     """A folder of Markdown files with YAML front matter (``kind = "markdown"``)."""
 
     kind: ClassVar[SourceKind] = SourceKind.MARKDOWN
+    options_model: ClassVar[type[SourceOptions]] = SourceOptions  # base_url only
 
     async def collect(self, config: SourceConfig, ctx: GatherContext) -> SourceOutput:
         if config.path is None:

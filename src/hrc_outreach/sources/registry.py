@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import importlib
 
-from hrc_outreach.config import SourceKind
+from hrc_outreach.config import Settings, SourceConfig, SourceKind
 from hrc_outreach.errors import ConfigError
-from hrc_outreach.sources.base import Source
+from hrc_outreach.sources.base import Source, SourceOptions, read_options
 
 _MODULES: dict[SourceKind, str] = {
     SourceKind.FEED: "hrc_outreach.sources.feed:FeedSource",
@@ -27,3 +27,24 @@ def source_for(kind: SourceKind | str) -> Source:
         raise ConfigError(f"unknown source kind {kind!r} (known: {known})") from exc
     module, _, cls = target.partition(":")
     return getattr(importlib.import_module(module), cls)()  # type: ignore[no-any-return]
+
+
+def options_for(config: SourceConfig) -> SourceOptions:
+    """The source's kind-specific keys, read by its kind's own options model.
+
+    Raises :class:`ConfigError` naming the source and the key (a typo, a wrong value).
+    """
+    return read_options(config, source_for(config.kind).options_model)
+
+
+def check_sources(settings: Settings) -> None:
+    """Every configured source's options (disabled ones too); one ConfigError saying all that is
+    wrong, source by source."""
+    problems = []
+    for config in settings.sources:
+        try:
+            options_for(config)
+        except ConfigError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ConfigError("; ".join(problems))

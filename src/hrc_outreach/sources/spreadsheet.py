@@ -30,7 +30,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from hrc_outreach.config import SourceConfig, SourceKind
 from hrc_outreach.errors import SourceError
 from hrc_outreach.models import ContentItem, ItemKind, item_id
-from hrc_outreach.sources.base import Document, GatherContext, Snapshot, SourceOutput
+from hrc_outreach.sources.base import (
+    Document,
+    GatherContext,
+    Snapshot,
+    SourceOptions,
+    SourceOutput,
+    read_options,
+)
 from hrc_outreach.sources.places import country_code, region_of
 from hrc_outreach.sources.sanitize import safe_url, sanitize_html, short_title
 
@@ -40,6 +47,14 @@ FIELDS = frozenset({
     "online_url", "registration_url", "language", "kind",
 })
 _HTML_FIELDS = ("summary", "body")
+
+
+class SpreadsheetOptions(SourceOptions):
+    """A ``spreadsheet`` source's keys."""
+
+    key: str | None = None  # the column that identifies a row (else a hash of the row)
+    delimiter: str | None = None  # default: sniffed from the header row; "tab" for a tab
+    columns: dict[str, str] | None = None  # field -> header (else headers named like fields)
 
 
 class RowProblem(ValueError):
@@ -56,7 +71,7 @@ def _decode(content: bytes, config: SourceConfig, warnings: list[str]) -> str:
 
 
 def _delimiter(text: str, config: SourceConfig) -> str:
-    chosen = config.options.get("delimiter")
+    chosen = read_options(config, SpreadsheetOptions).delimiter
     if chosen:
         return "\t" if str(chosen) in ("tab", "\\t") else str(chosen)
     header = text.split("\n", 1)[0]
@@ -67,7 +82,7 @@ def _delimiter(text: str, config: SourceConfig) -> str:
 
 def _mapping(headers: list[str], config: SourceConfig) -> dict[str, str]:
     """field → header, from the ``columns`` option or from headers named like fields."""
-    columns = config.options.get("columns")
+    columns = read_options(config, SpreadsheetOptions).columns
     if columns is None:
         by_lower = {h.strip().lower(): h for h in headers}
         mapping = {f: by_lower[f] for f in FIELDS if f in by_lower}
@@ -76,9 +91,6 @@ def _mapping(headers: list[str], config: SourceConfig) -> dict[str, str]:
                 f"{config.location}: no 'title' column; map one with columns = "
                 f"{{ title = \"...\" }} (headers: {', '.join(headers)})", source=config.name)
         return mapping
-    if not isinstance(columns, dict):
-        raise SourceError("option columns must be a table: columns = { title = \"Practice\" }",
-                          source=config.name)
     unknown = sorted(set(columns) - FIELDS)
     if unknown:
         raise SourceError(f"columns maps unknown fields {', '.join(unknown)} "
@@ -203,7 +215,7 @@ def parse_sheet(doc: Document, config: SourceConfig, language: str) -> SourceOut
         raise SourceError(f"{config.location}: cannot read the header row: {exc}",
                           source=config.name) from exc
     mapping = _mapping(headers, config)
-    key_column = config.options.get("key")
+    key_column = read_options(config, SpreadsheetOptions).key
     if key_column is not None and key_column not in headers:
         raise SourceError(f"key column {key_column!r} is not in the header row "
                           f"(headers: {', '.join(headers)})", source=config.name)
@@ -263,6 +275,7 @@ class SpreadsheetSource:
     """A CSV export whose header row maps to item fields (``kind = "spreadsheet"``)."""
 
     kind: ClassVar[SourceKind] = SourceKind.SPREADSHEET
+    options_model: ClassVar[type[SourceOptions]] = SpreadsheetOptions
 
     async def collect(self, config: SourceConfig, ctx: GatherContext) -> SourceOutput:
         doc = await ctx.reader.read(config)

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from hrc_outreach.config import SourceConfig, SourceKind
 from hrc_outreach.errors import SourceError
 from hrc_outreach.models import ContentItem, ItemKind, item_id
-from hrc_outreach.sources.base import GatherContext, SourceOutput
+from hrc_outreach.sources.base import GatherContext, SourceOptions, SourceOutput, read_options
 from hrc_outreach.sources.feed import normalize_language
 from hrc_outreach.sources.sanitize import html_to_text, safe_url, sanitize_html, short_title
 
@@ -108,22 +108,25 @@ def post_to_item(
     )
 
 
+class WordPressOptions(SourceOptions):
+    """A ``wordpress`` source's keys."""
+
+    per_page: int = 100  # posts per request (WordPress allows 1 to 100)
+    max_pages: int = 10  # pages read at most
+
+
 class WordPressSource:
     """Posts of a WordPress site (``kind = "wordpress"``)."""
 
     kind: ClassVar[SourceKind] = SourceKind.WORDPRESS
+    options_model: ClassVar[type[SourceOptions]] = WordPressOptions
 
     async def collect(self, config: SourceConfig, ctx: GatherContext) -> SourceOutput:
         if not config.url:
             raise SourceError("a wordpress source needs a url (the site)", source=config.name)
-        opts = config.options
-        try:
-            per_page = max(1, min(100, int(opts.get("per_page", 100))))
-            max_pages = max(1, int(opts.get("max_pages", 10)))
-        except (TypeError, ValueError) as exc:
-            raise SourceError(
-                f"per_page and max_pages must be whole numbers: {exc}", source=config.name
-            ) from exc
+        opts = read_options(config, WordPressOptions)
+        per_page = max(1, min(100, opts.per_page))
+        max_pages = max(1, opts.max_pages)
         endpoint = posts_endpoint(config.url)
         languages = ctx.settings.i18n.languages
         items: list[ContentItem] = []
