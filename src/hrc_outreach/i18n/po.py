@@ -26,6 +26,7 @@ from babel.messages.pofile import PoFileError, read_po, write_po
 from hrc_outreach.errors import CatalogError
 from hrc_outreach.i18n import memory
 from hrc_outreach.i18n.policy import FIELDS, resolve_strings
+from hrc_outreach.languages import normalise_language
 from hrc_outreach.models import Edition, ReviewState
 
 # %(name)s, %s, %d, {name}, {0}, {} — and the per-recipient [[name]] placeholders.
@@ -167,7 +168,9 @@ def import_po(
     catalog = _parse(data, path)
     report = ImportReport(path=path)
     header_lang = catalog.locale_identifier or ""
-    target = normalise_lang(lang or header_lang)
+    raw = lang or header_lang
+    # "pt", "pt-PT", "Português" mean pt_PT when that is configured (the one normaliser)
+    target = (normalise_language(raw, languages) if languages else None) or normalise_lang(raw)
     if not target:
         report.errors.append(f"{path}: no Language header; pass --lang")
         return report

@@ -28,6 +28,7 @@ import feedparser
 
 from hrc_outreach.config import SourceConfig, SourceKind
 from hrc_outreach.errors import SourceError
+from hrc_outreach.languages import normalise_language
 from hrc_outreach.models import ContentItem, ItemKind, item_id
 from hrc_outreach.sources.base import Document, GatherContext, SourceOptions, SourceOutput
 from hrc_outreach.sources.sanitize import html_to_text, safe_url, sanitize_html, short_title
@@ -163,27 +164,19 @@ def _is_web(url: str | None) -> bool:
 
 
 def normalize_language(tag: str | None, languages: Sequence[str] = ()) -> str | None:
-    """A language tag as the configuration spells it (``pt-PT`` → ``pt_PT``), else its primary
-    subtag (``en-US`` → ``en``); None for an empty or unusable tag.
+    """A feed's language tag as the configuration spells it (the one normaliser,
+    :func:`hrc_outreach.languages.normalise_language`), else its primary subtag (``de-AT`` → ``de``
+    when German is not configured); None for an empty or unusable tag.
 
     >>> normalize_language("en-US", ["en", "pt_PT"]), normalize_language("pt", ["en", "pt_PT"])
     ('en', 'pt_PT')
     """
     if not tag or not isinstance(tag, str):
         return None
-    norm = tag.strip().replace("_", "-").lower()
-    primary = norm.split("-", 1)[0]
+    primary = tag.strip().replace("_", "-").lower().split("-", 1)[0]
     if not primary.isalpha() or not 2 <= len(primary) <= 3:
         return None
-    by_norm = {lang.replace("_", "-").lower(): lang for lang in languages}
-    if norm in by_norm:
-        return by_norm[norm]
-    if primary in by_norm:
-        return by_norm[primary]
-    for key, lang in by_norm.items():  # "pt" when only "pt_PT" is configured
-        if key.split("-", 1)[0] == primary:
-            return lang
-    return primary
+    return normalise_language(tag, languages) or primary
 
 
 def struct_to_utc(value: Any) -> datetime | None:

@@ -23,12 +23,14 @@ import csv
 import hashlib
 import html
 import io
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hrc_outreach.config import SourceConfig, SourceKind
 from hrc_outreach.errors import SourceError
+from hrc_outreach.languages import normalise_language
 from hrc_outreach.models import ContentItem, ItemKind, item_id
 from hrc_outreach.sources.base import (
     Document,
@@ -145,7 +147,7 @@ def _text_html(value: str, base: str) -> str:
 
 
 def row_to_item(row: dict[str, str], mapping: dict[str, str], config: SourceConfig, key: str,
-                language: str, base: str) -> ContentItem:
+                language: str, base: str, languages: Sequence[str] = ()) -> ContentItem:
     """One mapped row as an item; RowProblem when it cannot be one."""
     get = {f: " ".join((row.get(h) or "").split()) for f, h in mapping.items()}
     raw = {f: (row.get(h) or "").strip() for f, h in mapping.items()}
@@ -183,7 +185,9 @@ def row_to_item(row: dict[str, str], mapping: dict[str, str], config: SourceConf
         url=url if url and url.startswith(("https://", "http://")) else None,
         image_url=image,
         image_alt=(get.get("image_alt") or title) if image else None,
-        language=get.get("language") or language,
+        # "FR", "fr-BE", "Français": as configured (the one normaliser); else the cell as written
+        language=(normalise_language(get.get("language") or "", languages)
+                  or get.get("language") or language),
         published_at=_when(get.get("date", ""), "date", zone),
         updated_at=_when(get.get("updated", ""), "updated", zone),
         tags=tuple(dict.fromkeys([*tags, *config.tags])),
@@ -201,7 +205,8 @@ def row_to_item(row: dict[str, str], mapping: dict[str, str], config: SourceConf
     )
 
 
-def parse_sheet(doc: Document, config: SourceConfig, language: str) -> SourceOutput:
+def parse_sheet(doc: Document, config: SourceConfig, language: str,
+                languages: Sequence[str] = ()) -> SourceOutput:
     """Items from a CSV document; a warning per bad row; SourceError when the header is unusable."""
     warnings: list[str] = []
     text = _decode(doc.content, config, warnings)
@@ -250,7 +255,7 @@ def parse_sheet(doc: Document, config: SourceConfig, language: str) -> SourceOut
             values = "\x1f".join(" ".join((row.get(h) or "").split()) for h in mapping.values())
             key = "row:" + hashlib.sha256(values.encode()).hexdigest()[:24]
         try:
-            item = row_to_item(row, mapping, config, key, language, doc.base_url)
+            item = row_to_item(row, mapping, config, key, language, doc.base_url, languages)
         except RowProblem as exc:
             warnings.append(f"line {line} skipped: {exc}")
             unsure.add(key)
@@ -282,5 +287,6 @@ class SpreadsheetSource:
         if doc is None:
             return SourceOutput(not_modified=True)
         language = config.language or ctx.settings.i18n.source_language or "en"
-        return await asyncio.to_thread(parse_sheet, doc, config, language)
+        languages = ctx.settings.i18n.languages
+        return await asyncio.to_thread(parse_sheet, doc, config, language, languages)
 
