@@ -121,7 +121,8 @@ def extract(features_dir: Path) -> dict[str, Any]:
 @lru_cache(maxsize=1)
 def bundled() -> dict[str, Any]:
     """The bundled table (``render/data/caniemail.json``)."""
-    return json.loads(DATA_PATH.read_text(encoding="utf-8"))
+    table: dict[str, Any] = json.loads(DATA_PATH.read_text(encoding="utf-8"))
+    return table
 
 
 def support(name: str, kind: str | None = None) -> Support:
@@ -129,7 +130,7 @@ def support(name: str, kind: str | None = None) -> Support:
     data = bundled()
     kinds = [kind] if kind else ["properties", "values", "keywords", "at_rules", "functions"]
     for k in kinds:
-        found = data.get(k, {}).get(name)
+        found: Support | None = data.get(k, {}).get(name)
         if found is not None:
             return found
     return {}

@@ -130,7 +130,7 @@ class _Layer:
         if self._z.eof:
             return b""
         try:
-            return self._z.flush()
+            return bytes(self._z.flush())
         except zlib.error as exc:  # pragma: no cover - zlib reports this in decompress()
             raise DecodeError(f"cannot decode its {self.coding} body ({exc})") from exc
 

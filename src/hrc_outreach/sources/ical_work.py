@@ -31,7 +31,7 @@ from icalendar.prop import vDDDTypes, vRecur
 
 # dateutil's per-year day masks (private, unchanged since 2.7): the walk below uses them so
 # that every BYxxx part means exactly what it means to the engine.
-_iterinfo: Any = _dateutil._iterinfo  # type: ignore[attr-defined]
+_iterinfo: Any = _dateutil._iterinfo
 
 FREQ_SECONDS = {
     "SECONDLY": 1,
@@ -75,7 +75,7 @@ def dates_of(prop: Any) -> list[Any]:
 def rule_parts(rule: Any) -> dict[str, str]:
     """An RRULE's parts as written (``{"FREQ": "DAILY", "BYHOUR": "9,18"}``), readable or not:
     icalendar keeps a rule it cannot parse as text, and the engine may still try it."""
-    text = rule.to_ical().decode() if isinstance(rule, vRecur) else str(rule)
+    text = rule.to_ical().decode() if isinstance(rule, vRecur) else str(rule)  # type: ignore[no-untyped-call]
     parts: dict[str, str] = {}
     for piece in text.replace("\\;", ";").split(";"):
         name, _, value = piece.partition("=")
@@ -119,7 +119,7 @@ def _until(parts: dict[str, str]) -> datetime | None:
     if not text:
         return None
     try:
-        value = vDDDTypes.from_ical(text)
+        value: object = vDDDTypes.from_ical(text)  # type: ignore[no-untyped-call]
     except Exception:  # an unreadable UNTIL counts as none: the estimate stays an upper bound
         return None
     return _as_instant(value) if isinstance(value, date) else None
