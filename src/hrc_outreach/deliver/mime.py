@@ -40,12 +40,12 @@ class _SendPolicy(EmailPolicy):
         parts = [p.strip() for p in str(value).split(",")]
         return f"{name}: " + ("," + self.linesep + " ").join(parts) + self.linesep
 
-    def fold(self, name: str, value: str) -> str:  # type: ignore[override]
+    def fold(self, name: str, value: str) -> str:
         if name.lower() in _URL_HEADERS:
             return self._fold_url(name, value)
-        return super().fold(name, value)
+        return str(super().fold(name, value))
 
-    def fold_binary(self, name: str, value: str) -> bytes:  # type: ignore[override]
+    def fold_binary(self, name: str, value: str) -> bytes:
         if name.lower() in _URL_HEADERS:
             return self._fold_url(name, value).encode("ascii")
         return super().fold_binary(name, value)

@@ -134,7 +134,7 @@ def load_recipients(
 ) -> list[tuple[int, int, str, str]]:
     """The batch's recipients in ``states``, as planned (no consent or suppression re-check)."""
     return [
-        tuple(r)  # type: ignore[misc]
+        tuple(r)
         for r in s.execute(
             select(
                 SendRecipientRow.id,

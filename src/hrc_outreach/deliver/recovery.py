@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, select, update
 
@@ -99,60 +100,70 @@ def recover(
     and the same recipients. Otherwise: held as ``in_doubt``.
     """
     out: list[Claimed] = []
-    with store.session() as s:
-        stuck = s.execute(
-            select(
-                BatchRow.id,
-                BatchRow.seq,
-                BatchRow.lang,
-                BatchRow.idempotency_key,
-                BatchRow.claimed_by,
-                BatchRow.claimed_at,
-                BatchRow.response,
-            )
-            .where(BatchRow.job_id == job_id, BatchRow.state == BatchState.SUBMITTING.value)
-            .order_by(BatchRow.seq)
-        ).all()
     window = key_window(provider)
-    for bid, seq, lang, key, by, at, response in stuck:
+    for bid, seq, lang, key, by, at, response in _stuck(store, job_id):
         if not sender_gone(by, at, lease):
             continue  # another sender is still on it
         first_at = first_use(response, at)
-        with store.session() as s:
-            # resend only if the key will still be remembered when the request arrives
-            fresh = first_at > utcnow() - timedelta(seconds=window) + timedelta(seconds=30)
-            if window and fresh:
-                taken = s.execute(
-                    update(BatchRow)
-                    .where(_still_held(bid, by))
-                    .values(claimed_by=me, claimed_at=utcnow(), attempts=BatchRow.attempts + 1)
-                )
-                if rowcount(taken) == 1:
-                    # No suppression re-check: the resend must carry exactly the first payload.
-                    out.append(
-                        Claimed(
-                            bid,
-                            seq,
-                            lang,
-                            key,
-                            load_recipients(s, bid, (SUBMITTING,)),
-                            True,
-                            first_at,
-                        )
-                    )
-                continue
-            why = (
-                f"interrupted mid-request ({by}); {provider.name} has no idempotency key, so it "
-                "may or may not have been sent"
-                if not window
-                else f"interrupted mid-request ({by}) longer ago than {provider.name} keeps "
-                "idempotency keys"
-            )
-            taken = s.execute(
-                update(BatchRow)
-                .where(_still_held(bid, by))
-                .values(state=BatchState.IN_DOUBT.value, error=why, finished_at=utcnow())
-            )
-            if rowcount(taken) == 1:
-                recipients_to(s, bid, IN_DOUBT, from_states=(SUBMITTING,), note=why)
+        # resend only if the key will still be remembered when the request arrives
+        if window and first_at > utcnow() - timedelta(seconds=window - 30):
+            taken = _take_over(store, bid, by, me)
+            if taken is not None:
+                out.append(Claimed(bid, seq, lang, key, taken, True, first_at))
+            continue
+        why = (
+            f"interrupted mid-request ({by}); {provider.name} has no idempotency key, so it "
+            "may or may not have been sent"
+            if not window
+            else f"interrupted mid-request ({by}) longer ago than {provider.name} keeps "
+            "idempotency keys"
+        )
+        _hold_in_doubt(store, bid, by, why)
     return out
+
+
+def _stuck(store: Store, job_id: int) -> list[Any]:
+    """The job's batches in ``submitting``, with who claimed them, when, and the first use."""
+    with store.session() as s:
+        return list(
+            s.execute(
+                select(
+                    BatchRow.id,
+                    BatchRow.seq,
+                    BatchRow.lang,
+                    BatchRow.idempotency_key,
+                    BatchRow.claimed_by,
+                    BatchRow.claimed_at,
+                    BatchRow.response,
+                )
+                .where(BatchRow.job_id == job_id, BatchRow.state == BatchState.SUBMITTING.value)
+                .order_by(BatchRow.seq)
+            ).all()
+        )
+
+
+def _take_over(
+    store: Store, batch_id: int, by: str | None, me: str
+) -> list[tuple[int, int, str, str]] | None:
+    """Claim a dead sender's batch for ``me``: its recipients as first sent (no suppression
+    re-check: the resend must carry exactly the first payload), or None if another took it."""
+    with store.session() as s:
+        taken = s.execute(
+            update(BatchRow)
+            .where(_still_held(batch_id, by))
+            .values(claimed_by=me, claimed_at=utcnow(), attempts=BatchRow.attempts + 1)
+        )
+        if rowcount(taken) != 1:
+            return None
+        return load_recipients(s, batch_id, (SUBMITTING,))
+
+
+def _hold_in_doubt(store: Store, batch_id: int, by: str | None, why: str) -> None:
+    with store.session() as s:
+        taken = s.execute(
+            update(BatchRow)
+            .where(_still_held(batch_id, by))
+            .values(state=BatchState.IN_DOUBT.value, error=why, finished_at=utcnow())
+        )
+        if rowcount(taken) == 1:
+            recipients_to(s, batch_id, IN_DOUBT, from_states=(SUBMITTING,), note=why)

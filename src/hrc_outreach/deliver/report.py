@@ -111,44 +111,88 @@ def job_report(
         return report_for_job(s, job, missed_limit=missed_limit)
 
 
+_OPEN = (
+    RecipientState.FAILED.value,
+    RecipientState.IN_DOUBT.value,
+    RecipientState.SUBMITTING.value,
+)
+
+
 def report_for_job(s: Session, job: SendJobRow, *, missed_limit: int | None = None) -> JobReport:
+    """The job's figures per language, its batches that still hold someone, and who missed it."""
+    return JobReport(
+        open_failed=_open_failed(s, job.id),
+        job_id=job.id,
+        edition_key=job.edition_key,
+        provider=job.provider,
+        state=job.state,
+        languages=_language_figures(s, job.id),
+        batches=_batch_counts(s, job.id),
+        issues=_issues(s, job.id),
+        missed=_missed(s, job.id, missed_limit),
+        fallbacks=dict((job.plan or {}).get("fallbacks", {})),
+    )
+
+
+def _language_figures(s: Session, job_id: int) -> dict[str, LanguageFigures]:
+    """Per subscriber language: how many are in each recipient state, and how many got the
+    source language's message for want of their own."""
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    rows = s.execute(
+    for lang, state, n in s.execute(
         select(SendRecipientRow.lang, SendRecipientRow.state, func.count())
-        .where(SendRecipientRow.job_id == job.id)
+        .where(SendRecipientRow.job_id == job_id)
         .group_by(SendRecipientRow.lang, SendRecipientRow.state)
-    ).all()
-    for lang, state, n in rows:
+    ):
         counts[lang][state] += n
-    fallback_rows = s.execute(
-        select(SendRecipientRow.lang, func.count())
-        .join(BatchRow, BatchRow.id == SendRecipientRow.batch_id)
-        .where(SendRecipientRow.job_id == job.id, BatchRow.lang != SendRecipientRow.lang)
-        .group_by(SendRecipientRow.lang)
-    ).all()
-    fallback: dict[str, int] = {lang: n for lang, n in fallback_rows}
-    languages = {
+    fallback: dict[str, int] = dict(
+        s.execute(
+            select(SendRecipientRow.lang, func.count())
+            .join(BatchRow, BatchRow.id == SendRecipientRow.batch_id)
+            .where(SendRecipientRow.job_id == job_id, BatchRow.lang != SendRecipientRow.lang)
+            .group_by(SendRecipientRow.lang)
+        )
+        .tuples()
+        .all()
+    )
+    return {
         lang: LanguageFigures(
             planned=sum(c.values()),
-            accepted=c["accepted"],
-            failed=c["failed"],
-            in_doubt=c["in_doubt"],
-            suppressed=c["suppressed"],
-            pending=c["pending"],
-            submitting=c["submitting"],
+            **{st.value: c[st.value] for st in RecipientState if st is not RecipientState.ACCEPTED},
+            accepted=c[RecipientState.ACCEPTED.value],
             fallback=fallback.get(lang, 0),
         )
         for lang, c in sorted(counts.items())
     }
-    batch_counts: dict[str, int] = {
-        state: n
-        for state, n in s.execute(
+
+
+def _batch_counts(s: Session, job_id: int) -> dict[str, int]:
+    return dict(
+        s.execute(
             select(BatchRow.state, func.count())
-            .where(BatchRow.job_id == job.id)
+            .where(BatchRow.job_id == job_id)
             .group_by(BatchRow.state)
         )
-    }
-    issues = tuple(
+        .tuples()
+        .all()
+    )
+
+
+def _issues(s: Session, job_id: int) -> tuple[BatchIssue, ...]:
+    """Failed, in-doubt and mid-request batches that still hold someone (a batch whose people
+    were all sent again in new batches is history only)."""
+    rows = s.scalars(
+        select(BatchRow)
+        .where(
+            BatchRow.job_id == job_id,
+            BatchRow.state.in_(_OPEN),
+            exists().where(
+                SendRecipientRow.batch_id == BatchRow.id, SendRecipientRow.state.in_(_OPEN)
+            ),
+        )
+        .order_by(BatchRow.seq)
+        .limit(200)
+    )
+    return tuple(
         BatchIssue(
             seq=b.seq,
             lang=b.lang,
@@ -156,22 +200,14 @@ def report_for_job(s: Session, job: SendJobRow, *, missed_limit: int | None = No
             size=b.size,
             attempts=b.attempts,
             error=b.error or "",
-        )
-        for b in s.scalars(
-            select(BatchRow)
-            .where(
-                BatchRow.job_id == job.id,
-                BatchRow.state.in_(("failed", "in_doubt", "submitting")),
-                # a batch whose people were all sent again in new batches is history only
-                exists().where(
-                    SendRecipientRow.batch_id == BatchRow.id,
-                    SendRecipientRow.state.in_(("failed", "in_doubt", "submitting")),
-                ),
-            )
-            .order_by(BatchRow.seq)
-            .limit(200)
-        )
+        )  # fmt: skip
+        for b in rows
     )
+
+
+def _missed(s: Session, job_id: int, limit: int | None) -> tuple[Missed, ...]:
+    """Everyone not accepted, with the reason: their own note, else their batch's error, and a
+    person's decision where there is one."""
     q = (
         select(
             SendRecipientRow.email,
@@ -183,12 +219,15 @@ def report_for_job(s: Session, job: SendJobRow, *, missed_limit: int | None = No
             SendRecipientRow.resolution,
         )
         .join(BatchRow, BatchRow.id == SendRecipientRow.batch_id)
-        .where(SendRecipientRow.job_id == job.id, SendRecipientRow.state != "accepted")
+        .where(
+            SendRecipientRow.job_id == job_id,
+            SendRecipientRow.state != RecipientState.ACCEPTED.value,
+        )
         .order_by(SendRecipientRow.id)
     )
-    if missed_limit is not None:
-        q = q.limit(missed_limit)
-    missed = tuple(
+    if limit is not None:
+        q = q.limit(limit)
+    return tuple(
         Missed(
             email=e,
             lang=lang,
@@ -198,25 +237,16 @@ def report_for_job(s: Session, job: SendJobRow, *, missed_limit: int | None = No
         )
         for e, lang, st, seq, note, err, res in s.execute(q)
     )
-    open_failed = int(
+
+
+def _open_failed(s: Session, job_id: int) -> int:
+    return int(
         s.scalar(
             select(func.count()).where(
-                SendRecipientRow.job_id == job.id,
+                SendRecipientRow.job_id == job_id,
                 SendRecipientRow.state == RecipientState.FAILED.value,
                 SendRecipientRow.resolution.is_(None),
             )
         )
         or 0
-    )
-    return JobReport(
-        open_failed=open_failed,
-        job_id=job.id,
-        edition_key=job.edition_key,
-        provider=job.provider,
-        state=job.state,
-        languages=languages,
-        batches=batch_counts,
-        issues=issues,
-        missed=missed,
-        fallbacks=dict((job.plan or {}).get("fallbacks", {})),
     )

@@ -184,7 +184,23 @@ async def _record(run: _Run, c: Claimed, result: SendResult, requests: int) -> N
         run.progress(run.accepted, n)
 
 
+async def _end(run: _Run, c: Claimed, state: BatchState, why: str) -> None:
+    """The batch ends failed or in doubt (its recipients with it), recorded come what may."""
+    await _keep(record_end, run.store, c, run.me, state, why)
+
+
+def _doubtful(doubt: str, last: str = "") -> str:
+    tail = f"; last try: {last}" if last and last != doubt else ""
+    return f"in doubt: {doubt} (the request may have been accepted){tail}"
+
+
 async def _submit(run: _Run, c: Claimed) -> None:
+    """Send one claimed batch, retrying what the provider says is safe, and record the outcome.
+
+    ``doubt`` says why an earlier try (or the dead sender the batch was recovered from) may have
+    been taken: from then on the batch is resent only with its idempotency key still remembered,
+    and ends in doubt rather than failed.
+    """
     if not c.recipients:  # everyone in it unsubscribed since planning
         await _record(run, c, SendResult(accepted=True, detail="no recipient left"), 0)
         return
@@ -195,86 +211,64 @@ async def _submit(run: _Run, c: Claimed) -> None:
             await _db(release, run.store, c, run.me)
         raise
     name = run.provider.name
-    # why an earlier try (or the dead sender this batch was recovered from) may have been taken
     doubt = f"{name}: interrupted mid-request by a sender now gone" if c.recovered else ""
     for attempt in range(run.retries + 1):
         await run.throttle.wait()
         if doubt and not _key_fresh(run, c):  # the wait outlasted the key: no resend now
-            await _keep(
-                record_end,
-                run.store,
-                c,
-                run.me,
-                BatchState.IN_DOUBT,
-                f"in doubt: {doubt} (the request may have been accepted); not sent again: "
-                f"{name} no longer remembers its idempotency key",
-            )
+            why = f"not sent again: {name} no longer remembers its idempotency key"
+            await _end(run, c, BatchState.IN_DOUBT, f"{_doubtful(doubt)}; {why}")
             return
         try:
             result = await run.provider.send(batch)
         except ProviderError as exc:
-            delay = backoff(
-                attempt,
-                base=run.settings.delivery.backoff_seconds,
-                cap=MAX_WAIT,
-                retry_after=exc.retry_after,
-            )
-            if exc.retry_after:
-                run.throttle.pause(min(exc.retry_after, MAX_WAIT))
-            resend = _may_resend(run, exc, c, delay, attempt, bool(doubt))
-            what = str(exc) if name in str(exc) else f"{name}: {exc}"
-            if exc.in_doubt and not doubt:
-                doubt = what
-            if resend:
+            delay, what = await _after_refusal(run, c, exc, attempt)
+            doubt = doubt or (what if exc.in_doubt else "")
+            if _may_resend(run, exc, c, delay, attempt, bool(doubt)):
                 log.info("batch %s: %s answered %s, again in %.1fs", c.seq, name, exc.status, delay)
                 await asyncio.sleep(delay)  # the heartbeat keeps the claim meanwhile
                 continue
+            tries = f" after {attempt + 1} attempts" if attempt else ""
             if doubt:
-                last = "" if doubt == what else f"; last try: {what}"
-                await _keep(
-                    record_end,
-                    run.store,
-                    c,
-                    run.me,
-                    BatchState.IN_DOUBT,
-                    f"in doubt: {doubt} (the request may have been accepted){last}",
-                )
+                await _end(run, c, BatchState.IN_DOUBT, _doubtful(doubt, what))
             else:
-                tries = f" after {attempt + 1} attempts" if attempt else ""
-                await _keep(record_end, run.store, c, run.me, BatchState.FAILED, what + tries)
+                await _end(run, c, BatchState.FAILED, what + tries)
             return
         except Exception as exc:  # noqa: BLE001 - a bug or a network fault: the request may be out
-            await _keep(
-                record_end,
-                run.store,
-                c,
-                run.me,
-                BatchState.IN_DOUBT,
-                f"in doubt: {name}: unexpected {type(exc).__name__}: {exc}",
-            )
+            why = f"{name}: unexpected {type(exc).__name__}: {exc}"
+            await _end(run, c, BatchState.IN_DOUBT, f"in doubt: {why}")
             return
-        if result.accepted:
-            await _record(run, c, _still_in_doubt(result, doubt) if doubt else result, attempt + 1)
-        elif doubt:
-            await _keep(
-                record_end,
-                run.store,
-                c,
-                run.me,
-                BatchState.IN_DOUBT,
-                f"in doubt: {doubt} (the request may have been accepted); last try: "
-                f"{name} did not accept the batch: {result.detail}",
-            )
-        else:
-            await _keep(
-                record_end,
-                run.store,
-                c,
-                run.me,
-                BatchState.FAILED,
-                f"{name} did not accept the batch: {result.detail}",
-            )
+        await _answered(run, c, result, attempt, doubt)
         return
+
+
+async def _after_refusal(
+    run: _Run, c: Claimed, exc: ProviderError, attempt: int
+) -> tuple[float, str]:
+    """The wait before another try (every worker holds back for a Retry-After, capped) and the
+    provider's words, naming it."""
+    delay = backoff(
+        attempt,
+        base=run.settings.delivery.backoff_seconds,
+        cap=MAX_WAIT,
+        retry_after=exc.retry_after,
+    )
+    if exc.retry_after:
+        run.throttle.pause(min(exc.retry_after, MAX_WAIT))
+    name = run.provider.name
+    return delay, str(exc) if name in str(exc) else f"{name}: {exc}"
+
+
+async def _answered(run: _Run, c: Claimed, result: SendResult, attempt: int, doubt: str) -> None:
+    """Record a provider's answer: per recipient when it took the batch, else failed (or still in
+    doubt, when an earlier try may have been taken)."""
+    if result.accepted:
+        await _record(run, c, _still_in_doubt(result, doubt) if doubt else result, attempt + 1)
+        return
+    refused = f"{run.provider.name} did not accept the batch: {result.detail}"
+    if doubt:
+        await _end(run, c, BatchState.IN_DOUBT, _doubtful(doubt, refused))
+    else:
+        await _end(run, c, BatchState.FAILED, refused)
 
 
 async def _worker(run: _Run) -> None:
@@ -448,25 +442,7 @@ async def arun_job(
     progress: Progress | None = None,
 ) -> JobReport:
     """Send every planned batch of a job (resuming where a crash left it); the job's report."""
-    with store.session() as s:
-        job = s.get(SendJobRow, job_id)
-        if job is None:
-            raise DeliveryError(
-                f"no send job {job_id}; plan one with `hrc-outreach edition send KEY`"
-            )
-        if job.provider != provider.name:
-            raise DeliveryError(
-                f"send job {job_id} is for provider {job.provider!r}, not {provider.name!r}"
-            )
-        msgs = load_job_messages(store, job, messages)
-        edition_key = job.edition_key
-    # Every run, not only planning: a person may have rejected the edition, or approved other
-    # drafts, since the job was planned (a resumed or second sender must not mail the rest).
-    require_approval(store, edition_key, msgs, provider=provider.name)
-    from hrc_outreach.audience.links import recipient_params
-
-    # Links need the token secret: fail here, before any batch is claimed, when it is missing.
-    recipient_params(settings, subscriber_id=0, email="check@example.org", name="", lang="en")
+    edition_key, msgs = _open_job(store, settings, job_id, provider, messages)
     lease = settings.delivery.claim_lease_seconds
     with active_sender() as me:
         run = _Run(
@@ -482,15 +458,6 @@ async def arun_job(
             lease=lease,
             progress=progress,
         )
-        with store.session() as s:
-            s.execute(
-                update(SendJobRow)
-                .where(
-                    SendJobRow.id == job_id,
-                    SendJobRow.state.in_(("planned", "done", "needs_attention")),
-                )
-                .values(state=JobState.SENDING.value)
-            )
         heartbeat = asyncio.create_task(_heartbeat(run))
         try:
             n = max(1, concurrency or settings.delivery.concurrency)
@@ -503,6 +470,49 @@ async def arun_job(
             heartbeat.cancel()
         await reconcile(run)
     return finish_job(store, job_id, lease=lease)
+
+
+def _open_job(
+    store: Store,
+    settings: Settings,
+    job_id: int,
+    provider: Provider,
+    messages: dict[str, RenderedMessage] | None,
+) -> tuple[str, dict[str, RenderedMessage]]:
+    """Check that the job may be worked now, and mark it sending: its edition key and drafts.
+
+    Refused before any batch is claimed: no such job, another provider's job, drafts changed
+    since planning, no approval that holds for them (checked on every run, not only at planning:
+    a person may have rejected the edition since), no token secret for the links.
+    """
+    from hrc_outreach.audience.links import recipient_params
+
+    with store.session() as s:
+        job = s.get(SendJobRow, job_id)
+        if job is None:
+            raise DeliveryError(
+                f"no send job {job_id}; plan one with `hrc-outreach edition send KEY`"
+            )
+        if job.provider != provider.name:
+            raise DeliveryError(
+                f"send job {job_id} is for provider {job.provider!r}, not {provider.name!r}"
+            )
+        msgs = load_job_messages(store, job, messages)
+        edition_key = job.edition_key
+    require_approval(store, edition_key, msgs, provider=provider.name)
+    recipient_params(settings, subscriber_id=0, email="check@example.org", name="", lang="en")
+    with store.session() as s:
+        s.execute(
+            update(SendJobRow)
+            .where(
+                SendJobRow.id == job_id,
+                SendJobRow.state.in_(
+                    (JobState.PLANNED.value, JobState.DONE.value, JobState.NEEDS_ATTENTION.value)
+                ),
+            )
+            .values(state=JobState.SENDING.value)
+        )
+    return edition_key, msgs
 
 
 def run_job(

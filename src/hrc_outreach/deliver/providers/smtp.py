@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import ssl
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
 
@@ -29,11 +30,25 @@ from hrc_outreach.config import Settings, Table
 from hrc_outreach.deliver.base import SuppressionEvent
 from hrc_outreach.deliver.mime import address, build_message, message_id
 from hrc_outreach.errors import ProviderError
-from hrc_outreach.models import Batch, SendResult
+from hrc_outreach.models import Batch, Recipient, SendResult
 
 
 class _Abort(Exception):
     """A session failure after some messages went out."""
+
+
+@dataclass
+class _Outcome:
+    """Each recipient's outcome in one SMTP session."""
+
+    ids: dict[int, str] = field(default_factory=dict)
+    failed: dict[int, str] = field(default_factory=dict)
+    in_doubt: dict[int, str] = field(default_factory=dict)
+    not_sent: dict[int, str] = field(default_factory=dict)
+
+    def rest_not_sent(self, batch: Batch, i: int, why: str) -> None:
+        for rest in batch.recipients[i + 1 :]:
+            self.not_sent[rest.subscriber_id] = f"not sent: {why}"
 
 
 def _code(exc: BaseException) -> int | None:
@@ -125,64 +140,14 @@ class SmtpProvider:
         )
 
     def _send_all(self, batch: Batch) -> SendResult:
-        d = self.settings.delivery
-        ids: dict[int, str] = {}
-        failed: dict[int, str] = {}
-        in_doubt: dict[int, str] = {}
-        not_sent: dict[int, str] = {}
+        out = _Outcome()
         try:
             conn = self._connect()
         except (smtplib.SMTPException, OSError) as exc:
             raise self._error(exc) from exc
         try:
             for i, r in enumerate(batch.recipients):
-                mid = message_id(batch.idempotency_key, r.subscriber_id, self.settings)
-                try:
-                    to = address(r.email).addr_spec
-                    m = build_message(
-                        batch.message, r, self.settings, headers=batch.headers,
-                        test=batch.test, msgid=mid,
-                    )  # fmt: skip
-                    conn.send_message(m, from_addr=d.from_email, to_addrs=[to])
-                except ProviderError as exc:  # an address we cannot write
-                    failed[r.subscriber_id] = str(exc)
-                    continue
-                except (UnicodeError, ValueError) as exc:
-                    failed[r.subscriber_id] = f"cannot encode the message: {exc}"
-                    continue
-                except smtplib.SMTPRecipientsRefused as exc:
-                    code, text = next(iter(exc.recipients.values()))
-                    why = f"{code} {text.decode(errors='replace')}"
-                    if 400 <= code < 500:  # a temporary refusal: nothing was taken, try again
-                        not_sent[r.subscriber_id] = f"not sent: {why}"
-                    else:
-                        failed[r.subscriber_id] = why
-                    if getattr(conn, "sock", None) is None:
-                        # smtplib closes the session on a 421 (or a drop while resetting): the
-                        # people after this one were never handed over
-                        for rest in batch.recipients[i + 1 :]:
-                            not_sent[rest.subscriber_id] = f"not sent: the relay closed ({why})"
-                        raise _Abort from exc
-                    continue
-                except (smtplib.SMTPException, OSError) as exc:
-                    # The session broke on this message. An answer with a code means the server
-                    # refused it (4xx: try again, 5xx: failed); no answer (a dropped connection, a
-                    # timeout) means it may have been delivered. Nobody after it was sent.
-                    answered = isinstance(exc, smtplib.SMTPResponseException)
-                    if not ids and not failed and not not_sent and answered:
-                        raise self._error(exc) from exc  # refused before anything went out
-                    why = str(self._error(exc))
-                    rcode = _code(exc)
-                    if rcode is None:
-                        in_doubt[r.subscriber_id] = f"in doubt: {why}"
-                    elif rcode >= 500:
-                        failed[r.subscriber_id] = why
-                    else:
-                        not_sent[r.subscriber_id] = f"not sent: {why}"
-                    for rest in batch.recipients[i + 1 :]:
-                        not_sent[rest.subscriber_id] = f"not sent: the connection broke ({why})"
-                    raise _Abort from exc
-                ids[r.subscriber_id] = mid
+                self._send_one(conn, batch, i, r, out)
         except _Abort:
             pass
         finally:
@@ -190,21 +155,71 @@ class SmtpProvider:
                 conn.quit()
             except (smtplib.SMTPException, OSError):
                 conn.close()
-        if not ids and not in_doubt and not not_sent:
-            first = next(iter(failed.values()), "no recipients")
+        if not out.ids and not out.in_doubt and not out.not_sent:
+            first = next(iter(out.failed.values()), "no recipients")
             raise ProviderError(
                 f"{self.where} refused every recipient of batch {batch.id}: {first}",
                 provider=self.name,
             )
         return SendResult(
             accepted=True,
-            message_ids=ids,
-            failed=failed,
-            in_doubt=in_doubt,
-            not_sent=not_sent,
-            detail=f"smtp accepted {len(ids)}, refused {len(failed)}, in doubt {len(in_doubt)}, "
-            f"not sent {len(not_sent)}",
+            message_ids=out.ids,
+            failed=out.failed,
+            in_doubt=out.in_doubt,
+            not_sent=out.not_sent,
+            detail=f"smtp accepted {len(out.ids)}, refused {len(out.failed)}, in doubt "
+            f"{len(out.in_doubt)}, not sent {len(out.not_sent)}",
         )
+
+    def _send_one(
+        self, conn: smtplib.SMTP, batch: Batch, i: int, r: Recipient, out: _Outcome
+    ) -> None:
+        """One recipient's message on the open session, its outcome noted in ``out``; raises
+        :class:`_Abort` when the session broke (everyone after ``r`` is then not sent)."""
+        mid = message_id(batch.idempotency_key, r.subscriber_id, self.settings)
+        try:
+            to = address(r.email).addr_spec
+            m = build_message(
+                batch.message, r, self.settings, headers=batch.headers, test=batch.test, msgid=mid
+            )
+            conn.send_message(m, from_addr=self.settings.delivery.from_email, to_addrs=[to])
+        except ProviderError as exc:  # an address we cannot write
+            out.failed[r.subscriber_id] = str(exc)
+            return
+        except (UnicodeError, ValueError) as exc:
+            out.failed[r.subscriber_id] = f"cannot encode the message: {exc}"
+            return
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = next(iter(exc.recipients.values()))
+            why = f"{code} {text.decode(errors='replace')}"
+            if 400 <= code < 500:  # a temporary refusal: nothing was taken, try again
+                out.not_sent[r.subscriber_id] = f"not sent: {why}"
+            else:
+                out.failed[r.subscriber_id] = why
+            if getattr(conn, "sock", None) is None:
+                # smtplib closes the session on a 421 (or a drop while resetting): the people
+                # after this one were never handed over
+                out.rest_not_sent(batch, i, f"the relay closed ({why})")
+                raise _Abort from exc
+            return
+        except (smtplib.SMTPException, OSError) as exc:
+            # The session broke on this message. An answer with a code means the server refused
+            # it (4xx: try again, 5xx: failed); no answer (a dropped connection, a timeout) means
+            # it may have been delivered. Nobody after it was sent.
+            answered = isinstance(exc, smtplib.SMTPResponseException)
+            if not out.ids and not out.failed and not out.not_sent and answered:
+                raise self._error(exc) from exc  # refused before anything went out
+            why = str(self._error(exc))
+            rcode = _code(exc)
+            if rcode is None:
+                out.in_doubt[r.subscriber_id] = f"in doubt: {why}"
+            elif rcode >= 500:
+                out.failed[r.subscriber_id] = why
+            else:
+                out.not_sent[r.subscriber_id] = f"not sent: {why}"
+            out.rest_not_sent(batch, i, f"the connection broke ({why})")
+            raise _Abort from exc
+        out.ids[r.subscriber_id] = mid
 
     async def send(self, batch: Batch) -> SendResult:
         return await asyncio.to_thread(self._send_all, batch)
