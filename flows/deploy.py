@@ -49,7 +49,10 @@ def deployments(config: str | None = None) -> list[Any]:
             tags=["hrc-outreach"],
         ),
         preview.to_deployment(
-            name="on-demand", parameters=params, concurrency_limit=1, tags=["hrc-outreach"],
+            name="on-demand",
+            parameters=params,
+            concurrency_limit=1,
+            tags=["hrc-outreach"],
         ),
     ]
 

@@ -73,7 +73,9 @@ DEMO_REVIEWER = "make run"
 
 def _draft_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     """One draft per flow run and round: a rerun after a suspension reads it back, never redrafts."""
-    return f"monthly-draft-{context.task_run.flow_run_id}-{parameters['key']}-{parameters['round_']}"
+    return (
+        f"monthly-draft-{context.task_run.flow_run_id}-{parameters['key']}-{parameters['round_']}"
+    )
 
 
 @task(persist_result=True, cache_key_fn=_draft_key, task_run_name="draft-{key}-{round_}")
@@ -92,13 +94,20 @@ def send_share_task(config: str | None, key: str, job_id: int, provider: str, sh
 
 def _send(config: str | None, settings: Settings, key: str, approved: dict[str, str]) -> Any:
     def run_shares(job_id: int, provider: str, n: int) -> None:
-        futures = [send_share_task.submit(config, key, job_id, provider, i) for i in range(1, n + 1)]
+        futures = [
+            send_share_task.submit(config, key, job_id, provider, i) for i in range(1, n + 1)
+        ]
         wait(futures)
         for f in futures:
             f.result()  # a sender that failed fails the step (the others finished their share)
 
-    return send_edition(settings, key, approved=approved, senders=settings.delivery.sender_tasks,
-                        share_runner=run_shares)
+    return send_edition(
+        settings,
+        key,
+        approved=approved,
+        senders=settings.delivery.sender_tasks,
+        share_runner=run_shares,
+    )
 
 
 def _ask(settings: Settings, summary: DraftSummary, round_: int) -> ApprovalForm | None:
@@ -118,7 +127,9 @@ def _ask(settings: Settings, summary: DraftSummary, round_: int) -> ApprovalForm
         return suspend_flow_run(wait_for_input=form, timeout=timeout, key=pause_key)  # type: ignore[no-any-return]
     try:
         return pause_flow_run(  # type: ignore[no-any-return]
-            wait_for_input=form, timeout=timeout, poll_interval=settings.approval.poll_seconds,
+            wait_for_input=form,
+            timeout=timeout,
+            poll_interval=settings.approval.poll_seconds,
             key=pause_key,
         )
     except FlowPauseTimeout:
@@ -145,11 +156,20 @@ def _changed_result(key: str, changed: list[str], why: str) -> State[Any]:
     )
     get_run_logger().warning(message)
     create_markdown_artifact(
-        key=f"edition-{key}", markdown=f"# Edition {key}: changed while waiting\n\n{message}\n",
+        key=f"edition-{key}",
+        markdown=f"# Edition {key}: changed while waiting\n\n{message}\n",
         description=f"edition {key}: the wait for approval was voided",
     )
-    return Cancelled(message=message, data={"edition": key, "status": "changed", "sent": False,
-                                            "changed": changed, "message": message})
+    return Cancelled(
+        message=message,
+        data={
+            "edition": key,
+            "status": "changed",
+            "sent": False,
+            "changed": changed,
+            "message": message,
+        },
+    )
 
 
 def _refusal(form: ApprovalForm, summary: DraftSummary) -> str | None:
@@ -170,19 +190,26 @@ def _taken(settings: Settings, key: str, me: str) -> str | None:
     if other and other != me:
         alive, state = run_is_alive(other)
         if alive:
-            return (f"edition {key} already has a monthly run waiting for approval (flow run "
-                    f"{other}, {state}): this run ends without asking. Answer that one with "
-                    f"`hrc-outreach edition approve {key}`, or cancel it in the Prefect UI first")
-        get_run_logger().warning("edition %s: the run recorded as waiting (%s) is %s; its wait "
-                                 "is forgotten", key, other, state)
+            return (
+                f"edition {key} already has a monthly run waiting for approval (flow run "
+                f"{other}, {state}): this run ends without asking. Answer that one with "
+                f"`hrc-outreach edition approve {key}`, or cancel it in the Prefect UI first"
+            )
+        get_run_logger().warning(
+            "edition %s: the run recorded as waiting (%s) is %s; its wait is forgotten",
+            key,
+            other,
+            state,
+        )
         release_waiting(settings, key, other)
     return edition_taken(settings, key)
 
 
 def _refused(key: str, why: str) -> State[Any]:
     get_run_logger().warning(why)
-    return Cancelled(message=why, data={"edition": key, "status": "refused", "sent": False,
-                                        "message": why})
+    return Cancelled(
+        message=why, data={"edition": key, "status": "refused", "sent": False, "message": why}
+    )
 
 
 @flow(name=MONTHLY_FLOW_NAME, log_prints=True, persist_result=True)
@@ -217,7 +244,8 @@ def monthly_edition(
     summary = draft_task(config, key, langs, today, round_)
     if summary.lint_errors:
         create_markdown_artifact(
-            key=f"lint-{key}", markdown=lint_report_markdown(summary),
+            key=f"lint-{key}",
+            markdown=lint_report_markdown(summary),
             description=f"edition {key}: lint errors block sending",
         )
         raise RuntimeError(
@@ -227,30 +255,47 @@ def monthly_edition(
 
     while True:
         create_markdown_artifact(
-            key=f"edition-{key}", markdown=refused + preview_markdown(summary, settings),
+            key=f"edition-{key}",
+            markdown=refused + preview_markdown(summary, settings),
             description=f"edition {key}: review and approve",
         )
         if auto_approve:
             approval.approve(
-                open_store(settings), key, drafted_messages(settings, key), by=DEMO_REVIEWER,
-                method=approval.DEMO_METHOD, provider=settings.delivery.provider,
-                notes="approved automatically by the demo run", shown=summary.hashes,
+                open_store(settings),
+                key,
+                drafted_messages(settings, key),
+                by=DEMO_REVIEWER,
+                method=approval.DEMO_METHOD,
+                provider=settings.delivery.provider,
+                notes="approved automatically by the demo run",
+                shown=summary.hashes,
             )
             break
         holder = claim_waiting(settings, key, me)
         if holder is not None:
-            return _refused(key, f"edition {key} already has a monthly run waiting for approval "
-                                 f"(flow run {holder}): this run ends without asking")
-        log.info("edition %s is waiting for approval (run %s; previews: %s; hashes: %s)",
-                 key, me, summary.out_dir, format_hashes(summary.hashes))
+            return _refused(
+                key,
+                f"edition {key} already has a monthly run waiting for approval "
+                f"(flow run {holder}): this run ends without asking",
+            )
+        log.info(
+            "edition %s is waiting for approval (run %s; previews: %s; hashes: %s)",
+            key,
+            me,
+            summary.out_dir,
+            format_hashes(summary.hashes),
+        )
         form = _ask(settings, summary, round_)  # a deployed run exits here until answered
         release_waiting(settings, key, me)
         if form is None:
-            message = (f"edition {key}: no decision within {settings.approval.timeout_days} days; "
-                       "nothing sent")
+            message = (
+                f"edition {key}: no decision within {settings.approval.timeout_days} days; "
+                "nothing sent"
+            )
             log.warning(message)
-            return Failed(message=message,
-                          data={"edition": key, "status": "timed_out", "sent": False})
+            return Failed(
+                message=message, data={"edition": key, "status": "timed_out", "sent": False}
+            )
         if form.drop_items:  # the edition changes: a person must see it again, whatever they said
             add_excludes(settings, key, form.drop_items)
             round_, refused = round_ + 1, ""
@@ -263,19 +308,34 @@ def monthly_edition(
         if form.approve:
             why = _refusal(form, summary)
             if why is None:
-                approval.approve(store, key, messages, by=form.reviewer, method="flow",
-                                 notes=form.notes, shown=form.hashes)
+                approval.approve(
+                    store,
+                    key,
+                    messages,
+                    by=form.reviewer,
+                    method="flow",
+                    notes=form.notes,
+                    shown=form.hashes,
+                )
                 break
             log.warning("edition %s: approval refused: %s; waiting for a new answer", key, why)
             round_, refused = round_ + 1, f"**Approval refused: {why}.** Answer again.\n\n"
             continue
         by = form.reviewer.strip() or "(no answer)"
-        approval.reject(store, key, messages, by=by, method="flow",
-                        notes=form.notes or "resumed without approving")
+        approval.reject(
+            store,
+            key,
+            messages,
+            by=by,
+            method="flow",
+            notes=form.notes or "resumed without approving",
+        )
         message = f"edition {key} rejected by {by}: {form.notes or 'no notes'}; nothing sent"
         log.info(message)
-        return Cancelled(message=message, data={"edition": key, "status": "rejected",
-                                                "sent": False, "notes": form.notes})
+        return Cancelled(
+            message=message,
+            data={"edition": key, "status": "rejected", "sent": False, "notes": form.notes},
+        )
 
     try:
         sent = _send(config, settings, key, summary.hashes)
@@ -285,11 +345,18 @@ def monthly_edition(
         log.warning("edition %s: archive not published: %s", key, sent.archive_error)
     result = sent.as_flow_result()
     create_table_artifact(
-        key=f"send-{key}", table=send_summary_rows(summary, result),
+        key=f"send-{key}",
+        table=send_summary_rows(summary, result),
         description=f"edition {key}: what was sent, per language",
     )
-    return {"edition": key, "status": "sent", "sent": True, **result,
-            "previews": str(summary.out_dir), "archive": str(summary.archive_dir)}
+    return {
+        "edition": key,
+        "status": "sent",
+        "sent": True,
+        **result,
+        "previews": str(summary.out_dir),
+        "archive": str(summary.archive_dir),
+    }
 
 
 if __name__ == "__main__":

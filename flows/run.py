@@ -37,8 +37,11 @@ def run_monthly(**params: Any) -> tuple[str, str, dict[str, Any]]:
         result = state.result(raise_on_failure=False)
     except Exception as exc:  # noqa: BLE001 - a result that cannot be read is reported as such
         result = exc
-    data = result if isinstance(result, dict) else {"status": "failed", "sent": False,
-                                                    "message": str(result)}
+    data = (
+        result
+        if isinstance(result, dict)
+        else {"status": "failed", "sent": False, "message": str(result)}
+    )
     return state.name or state.type.value, state.message or "", data
 
 
@@ -77,12 +80,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     langs = [x.strip() for x in args.languages.split(",")] if args.languages else None
     state, message, data = run_monthly(
-        edition=args.edition, languages=langs, config=args.config,
-        auto_approve=args.auto_approve, gather=not args.no_gather,
+        edition=args.edition,
+        languages=langs,
+        config=args.config,
+        auto_approve=args.auto_approve,
+        gather=not args.no_gather,
     )
     _write(args.result_json, {**data, "state": state, "state_message": message})
-    print(f"edition {data.get('edition', args.edition or '?')}: {data.get('status', state)}"
-          + (f" ({message})" if message and not data.get("sent") else ""))
+    print(
+        f"edition {data.get('edition', args.edition or '?')}: {data.get('status', state)}"
+        + (f" ({message})" if message and not data.get("sent") else "")
+    )
     return 0 if data.get("sent") else 1
 
 

@@ -14,7 +14,9 @@ from hrc_outreach.pipeline import sync_suppressions as pull_suppressions
 def sync_suppressions(config: str | None = None) -> dict[str, Any]:
     """Suppress every address the provider reports as bounced, complained or unsubscribed."""
     result = pull_suppressions(load_settings(config))
-    print(f"{result['events']} events from {result['provider']}, {result['suppressed']} newly suppressed")
+    print(
+        f"{result['events']} events from {result['provider']}, {result['suppressed']} newly suppressed"
+    )
     return result
 
 

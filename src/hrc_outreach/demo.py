@@ -36,7 +36,9 @@ def _quiet_prefect() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hrc_outreach.demo", description=__doc__)
     parser.add_argument("--edition", help="edition key, e.g. 2026-12 (default: the next one)")
-    parser.add_argument("--config", default=os.environ.get("HRC_CONFIG") or str(PROJECT_ROOT / "outreach.toml"))
+    parser.add_argument(
+        "--config", default=os.environ.get("HRC_CONFIG") or str(PROJECT_ROOT / "outreach.toml")
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
     _quiet_prefect()
@@ -81,8 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"edition {outcome['edition']}: {outcome['status']}")
     totals = outcome.get("totals") or {}
     if totals:
-        print(f"  recipients: {totals.get('planned', 0)}, accepted: {totals.get('accepted', 0)}, "
-              f"failed: {totals.get('failed', 0)}")
+        print(
+            f"  recipients: {totals.get('planned', 0)}, accepted: {totals.get('accepted', 0)}, "
+            f"failed: {totals.get('failed', 0)}"
+        )
     print(f"  previews: {_rel(Path(outcome.get('previews', out / 'editions')))}")
     print(f"  archive:  {_rel(out / 'archive' / 'index.html')}")
     print(f"  outbox:   {_rel(outbox)} ({len(messages)} messages)")
@@ -99,12 +103,25 @@ def _run_monthly(edition: str | None, config: str) -> dict[str, Any] | None:
     library never imports ``flows/``); its result, or None when it did not complete."""
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "result.json"
-        cmd = [sys.executable, "-m", "flows.run", "monthly", "--auto-approve", "--config", config,
-               "--result-json", str(result), *(["--edition", edition] if edition else [])]
+        cmd = [
+            sys.executable,
+            "-m",
+            "flows.run",
+            "monthly",
+            "--auto-approve",
+            "--config",
+            config,
+            "--result-json",
+            str(result),
+            *(["--edition", edition] if edition else []),
+        ]
         code = subprocess.call(cmd, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL)
         if not result.is_file():
-            print(f"error: the monthly edition did not complete (exit status {code}); the flow "
-                  "logged the details above", file=sys.stderr)
+            print(
+                f"error: the monthly edition did not complete (exit status {code}); the flow "
+                "logged the details above",
+                file=sys.stderr,
+            )
             return None
         data: dict[str, Any] = json.loads(result.read_text(encoding="utf-8"))
         return data

@@ -96,8 +96,11 @@ def draft(
         for lang, m in result.messages.items()
     }
     findings = {
-        lang: [f"{f.severity.value} {f.rule}: {f.message}" for f in m.lint
-               if f.severity is not Severity.INFO]
+        lang: [
+            f"{f.severity.value} {f.rule}: {f.message}"
+            for f in m.lint
+            if f.severity is not Severity.INFO
+        ]
         for lang, m in result.messages.items()
     }
     return DraftSummary(
@@ -173,8 +176,13 @@ def claim_waiting(settings: Settings, key: str, flow_run_id: str) -> str | None:
         with store.session() as s:
             done = s.execute(  # type: ignore[attr-defined]
                 update(EditionRow)
-                .where(EditionRow.key == key, or_(EditionRow.waiting_flow_run.is_(None),
-                                                  EditionRow.waiting_flow_run == flow_run_id))
+                .where(
+                    EditionRow.key == key,
+                    or_(
+                        EditionRow.waiting_flow_run.is_(None),
+                        EditionRow.waiting_flow_run == flow_run_id,
+                    ),
+                )
                 .values(waiting_flow_run=flow_run_id)
             ).rowcount
             if done:
@@ -200,8 +208,10 @@ def edition_taken(settings: Settings, key: str) -> str | None:
         with store.session() as s:
             row = s.get(EditionRow, key)
             job = s.scalars(
-                select(SendJobRow).where(SendJobRow.edition_key == key)
-                .order_by(SendJobRow.id.desc()).limit(1)
+                select(SendJobRow)
+                .where(SendJobRow.edition_key == key)
+                .order_by(SendJobRow.id.desc())
+                .limit(1)
             ).first()
             sent = row is not None and row.status == "sent"
             job_state = (job.id, job.provider, job.state) if job is not None else None
@@ -210,13 +220,18 @@ def edition_taken(settings: Settings, key: str) -> str | None:
     if job_state is not None:
         job_id, provider, state = job_state
         what = {"done": "was sent", "needs_attention": "was sent and needs a person"}.get(
-            state, "is being sent")
-        return (f"edition {key} {what} (send job {job_id} via {provider}, {state}): a second "
-                f"monthly run sends nothing. `hrc-outreach edition report {key}` shows who got "
-                f"it; `hrc-outreach edition send {key}` finishes or settles that job")
+            state, "is being sent"
+        )
+        return (
+            f"edition {key} {what} (send job {job_id} via {provider}, {state}): a second "
+            f"monthly run sends nothing. `hrc-outreach edition report {key}` shows who got "
+            f"it; `hrc-outreach edition send {key}` finishes or settles that job"
+        )
     if sent:
-        return (f"edition {key} was sent already: a second monthly run sends nothing "
-                f"(`hrc-outreach edition report {key}`)")
+        return (
+            f"edition {key} was sent already: a second monthly run sends nothing "
+            f"(`hrc-outreach edition report {key}`)"
+        )
     return None
 
 
@@ -294,8 +309,13 @@ class SendOutcome(BaseModel):
         """The flow's result: figures per language, but not who was missed (that stays in the
         ledger, `edition report`, not in flow results and logs)."""
         figures = {k: v for k, v in self.report.as_json().items() if k != "missed"}
-        return {"job": self.job_id, "provider": self.provider, "missed": len(self.report.missed),
-                **figures, "archive_pages": self.archive_pages}
+        return {
+            "job": self.job_id,
+            "provider": self.provider,
+            "missed": len(self.report.missed),
+            **figures,
+            "archive_pages": self.archive_pages,
+        }
 
 
 def send_edition(
@@ -334,8 +354,11 @@ def send_edition(
         row = approval.require_approval(store, key, messages, provider=name)
         job_id = plan_job(store, settings, key, messages, name, approval_id=row.id)
         if decisions.resend_in_doubt or decisions.mark_in_doubt_sent:
-            choice = (ledger.InDoubtDecision.RESEND if decisions.resend_in_doubt
-                      else ledger.InDoubtDecision.MARK_SENT)
+            choice = (
+                ledger.InDoubtDecision.RESEND
+                if decisions.resend_in_doubt
+                else ledger.InDoubtDecision.MARK_SENT
+            )
             n = ledger.resolve_in_doubt(store, job_id, choice, by=decisions.by)
             decided.append(f"{n} in-doubt recipient(s): {choice.value}")
         if decisions.retry_failed:
@@ -350,8 +373,14 @@ def send_edition(
     finally:
         store.dispose()
     n = max(1, senders)
-    log.info("edition %s: send job %s via %s, %d recipient(s) left, %d sender(s)",
-             key, job_id, name, pending, n)
+    log.info(
+        "edition %s: send job %s via %s, %d recipient(s) left, %d sender(s)",
+        key,
+        job_id,
+        name,
+        pending,
+        n,
+    )
     if share_runner is not None:
         share_runner(job_id, name, n)
     else:
@@ -362,15 +391,31 @@ def send_edition(
         pages, error = _publish(settings, store, key, name)
     finally:
         store.dispose()
-    log.info("edition %s: send job %s %s: %d accepted, %d failed, %d in doubt", key, job_id,
-             report.state, report.totals.accepted, report.totals.failed, report.totals.in_doubt)
-    return SendOutcome(job_id=job_id, provider=name, report=report, decided=decided,
-                       archive_pages=pages, archive_error=error)
+    log.info(
+        "edition %s: send job %s %s: %d accepted, %d failed, %d in doubt",
+        key,
+        job_id,
+        report.state,
+        report.totals.accepted,
+        report.totals.failed,
+        report.totals.in_doubt,
+    )
+    return SendOutcome(
+        job_id=job_id,
+        provider=name,
+        report=report,
+        decided=decided,
+        archive_pages=pages,
+        archive_error=error,
+    )
 
 
 def send_share(
-    settings: Settings, job_id: int, provider: str,
-    *, messages: dict[str, RenderedMessage] | None = None,
+    settings: Settings,
+    job_id: int,
+    provider: str,
+    *,
+    messages: dict[str, RenderedMessage] | None = None,
 ) -> JobReport:
     """One sender's share of a planned job: claim batches until none is left (other senders, in
     this process or on other machines, claim beside it). The job's report as this sender left it."""
@@ -390,8 +435,12 @@ def send_share(
 
 
 def _run_shares_here(
-    settings: Settings, job_id: int, provider: str, n: int,
-    messages: dict[str, RenderedMessage], progress: SendProgress | None,
+    settings: Settings,
+    job_id: int,
+    provider: str,
+    n: int,
+    messages: dict[str, RenderedMessage],
+    progress: SendProgress | None,
 ) -> None:
     from hrc_outreach.deliver.providers import open_provider
     from hrc_outreach.deliver.runner import arun_job
@@ -401,8 +450,9 @@ def _run_shares_here(
 
     async def one() -> JobReport:
         async with open_provider(settings, name=provider) as prov:
-            return await arun_job(store, settings, job_id, prov, messages=messages,
-                                  progress=advance)
+            return await arun_job(
+                store, settings, job_id, prov, messages=messages, progress=advance
+            )
 
     async def all_() -> None:
         await asyncio.gather(*(one() for _ in range(n)))
@@ -455,7 +505,9 @@ def preview_markdown(summary: DraftSummary, settings: Settings) -> str:
             f"{p.get('machine', 0)} | {p.get('source', 0)} | {d.lint_warnings} | "
             f"[email.html](file://{d.path}) |"
         )
-    warnings = {lang: [f for f in fs if f.startswith("warning")] for lang, fs in summary.findings.items()}
+    warnings = {
+        lang: [f for f in fs if f.startswith("warning")] for lang, fs in summary.findings.items()
+    }
     if any(warnings.values()):
         out += ["", "## Lint warnings", ""]
         for lang, ws in warnings.items():
@@ -469,7 +521,7 @@ def preview_markdown(summary: DraftSummary, settings: Settings) -> str:
         "Approve or reject with the form of this flow run (your name is required; leave the "
         "hashes as they are), or from a shell:",
         f"`hrc-outreach edition approve {summary.key} --by NAME "
-        f"--hashes {format_hashes(summary.hashes)}` (`--reject --notes \"...\"` to reject).",
+        f'--hashes {format_hashes(summary.hashes)}` (`--reject --notes "..."` to reject).',
     ]
     return "\n".join(out)
 
@@ -480,11 +532,16 @@ def send_summary_rows(summary: DraftSummary, sent: dict[str, Any]) -> list[dict[
     rows = []
     for lang, d in summary.languages.items():
         f = figures.get(lang, {})
-        rows.append({
-            "language": lang, "subject": d.subject, "recipients": f.get("planned", 0),
-            "accepted": f.get("accepted", 0), "failed": f.get("failed", 0),
-            "in_doubt": f.get("in_doubt", 0),
-        })
+        rows.append(
+            {
+                "language": lang,
+                "subject": d.subject,
+                "recipients": f.get("planned", 0),
+                "accepted": f.get("accepted", 0),
+                "failed": f.get("failed", 0),
+                "in_doubt": f.get("in_doubt", 0),
+            }
+        )
     return rows
 
 
@@ -520,4 +577,9 @@ def sync_suppressions(settings: Settings, *, provider: str | None = None) -> dic
             s.add(row)
     finally:
         store.dispose()
-    return {"provider": name, "since": since.isoformat(), "events": len(events), "suppressed": applied}
+    return {
+        "provider": name,
+        "since": since.isoformat(),
+        "events": len(events),
+        "suppressed": applied,
+    }

@@ -150,8 +150,9 @@ def answer_waiting_run(
         try:
             run = client.read_flow_run(run_id)
         except ObjectNotFound:
-            return _result(Handover.LOST, str(flow_run_id),
-                                  "the Prefect server knows no such flow run")
+            return _result(
+                Handover.LOST, str(flow_run_id), "the Prefect server knows no such flow run"
+            )
     state = run.state
     if state is None or state.is_final():
         why = f"it ended {state.name if state else 'without a state'}"
@@ -159,11 +160,13 @@ def answer_waiting_run(
             why += f" ({state.message})"
         return _result(Handover.LOST, run.name, why)
     if not state.is_paused():
-        return _result(Handover.ANSWERED, run.name,
-                              f"it is {state.name}: it already has an answer")
+        return _result(Handover.ANSWERED, run.name, f"it is {state.name}: it already has an answer")
     suspended = bool(state.state_details.pause_reschedule)
     form: dict[str, Any] = ApprovalForm(
-        approve=approve, reviewer=reviewer, notes=notes, drop_items=list(drop_items or []),
+        approve=approve,
+        reviewer=reviewer,
+        notes=notes,
+        drop_items=list(drop_items or []),
         hashes=dict(hashes or {}),
     ).model_dump()
     try:
@@ -173,8 +176,9 @@ def answer_waiting_run(
     except NotPausedError:
         return _result(Handover.ANSWERED, run.name, "it no longer waits")
     if suspended:
-        return _result(Handover.SCHEDULED, run.name,
-                              "suspended; a worker of its pool goes on with the answer")
+        return _result(
+            Handover.SCHEDULED, run.name, "suspended; a worker of its pool goes on with the answer"
+        )
     deadline = time.monotonic() + ack_timeout
     while acknowledged is not None and time.monotonic() < deadline:
         if acknowledged():
@@ -185,12 +189,15 @@ def answer_waiting_run(
     with get_client(sync_client=True) as client:
         client.set_flow_run_state(
             run_id,
-            Crashed(message="its process did not take the approval answer: it was stopped or "
-                    "killed while it waited; the decision was recorded without it"),
+            Crashed(
+                message="its process did not take the approval answer: it was stopped or "
+                "killed while it waited; the decision was recorded without it"
+            ),
             force=True,
         )
     return _result(
-        Handover.LOST, run.name,
+        Handover.LOST,
+        run.name,
         f"it waited in its own process, which did not take the answer within {ack_timeout:.0f} s "
         "(stopped or killed); it is marked Crashed",
     )
@@ -223,8 +230,14 @@ def resume_waiting_run(
         return waiting_flow_run(st, edition_key) != run_id
 
     result = answer_waiting_run(
-        run_id, approve=approve, reviewer=reviewer, notes=notes, drop_items=drop_items,
-        hashes=hashes, acknowledged=taken, ack_timeout=2.0 * st.approval.poll_seconds + 15,
+        run_id,
+        approve=approve,
+        reviewer=reviewer,
+        notes=notes,
+        drop_items=drop_items,
+        hashes=hashes,
+        acknowledged=taken,
+        ack_timeout=2.0 * st.approval.poll_seconds + 15,
     )
     if result.outcome is Handover.LOST:
         release_waiting(st, edition_key, run_id)
@@ -296,8 +309,10 @@ def recent_runs(limit: int = 10) -> list[RunInfo]:
         flows = {f.id: f.name for f in client.read_flows()}
     return [
         RunInfo(
-            flow=flows.get(r.flow_id, "?"), name=r.name,
-            state=(r.state.name or "?") if r.state else "?", started=r.start_time,
+            flow=flows.get(r.flow_id, "?"),
+            name=r.name,
+            state=(r.state.name or "?") if r.state else "?",
+            started=r.start_time,
             edition=(r.parameters or {}).get("edition") or _tag_edition(r.tags or []),
         )
         for r in runs

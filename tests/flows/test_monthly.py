@@ -31,7 +31,9 @@ EDITION = "2026-12"
 
 
 @pytest.fixture
-def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness: None) -> Iterator[Settings]:
+def demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness: None
+) -> Iterator[Settings]:
     """The project's outreach.toml, with the store, out folder, outbox and editions in tmp_path."""
     editions = tmp_path / "editions"
     shutil.copytree(PROJECT_ROOT / "editions", editions)
@@ -67,7 +69,9 @@ def _run_in_thread(**kwargs: Any) -> tuple[threading.Thread, dict[str, Any]]:
     return thread, box
 
 
-def _wait_until(cond: Callable[[], bool], what: str, box: dict[str, Any], timeout: float = 300) -> None:
+def _wait_until(
+    cond: Callable[[], bool], what: str, box: dict[str, Any], timeout: float = 300
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if "error" in box:
@@ -148,8 +152,18 @@ def test_monthly_pauses_sends_once_after_approval_and_never_twice(demo: Settings
     assert _outbox(demo) == {}, "nothing may be sent before approval"
     assert not (demo.resolve(demo.out_dir) / "archive").exists(), "the archive waits for the send"
     # staff approve from a shell, exactly as the README says, naming the drafts they reviewed
-    r = _cli(config, "edition", "approve", EDITION, "--by", "Ana Reviewer", "--notes", "lovely",
-             "--hashes", _shown(config))
+    r = _cli(
+        config,
+        "edition",
+        "approve",
+        EDITION,
+        "--by",
+        "Ana Reviewer",
+        "--notes",
+        "lovely",
+        "--hashes",
+        _shown(config),
+    )
     assert r.exit_code == 0, r.output
     assert "handed to the waiting flow run" in r.output
     thread.join(timeout=300)
@@ -172,7 +186,12 @@ def test_monthly_pauses_sends_once_after_approval_and_never_twice(demo: Settings
     with store.session() as s:
         row = s.scalars(select(ApprovalRow).where(ApprovalRow.edition_key == EDITION)).one()
     store.dispose()
-    assert (row.decision, row.by, row.method, row.notes) == ("approved", "Ana Reviewer", "flow", "lovely")
+    assert (row.decision, row.by, row.method, row.notes) == (
+        "approved",
+        "Ana Reviewer",
+        "flow",
+        "lovely",
+    )
     archive = demo.resolve(demo.out_dir) / "archive"
     assert (archive / "en" / f"{EDITION}.html").is_file(), "published once sent"
     assert box["result"]["archive_pages"]
@@ -187,8 +206,9 @@ def test_monthly_pauses_sends_once_after_approval_and_never_twice(demo: Settings
 
 
 def test_rejection_sends_nothing_and_keeps_the_notes(demo: Settings) -> None:
-    thread, box = _run_in_thread(edition=EDITION, config=str(demo.config_path),
-                                 languages=["en", "fr"], gather=True)
+    thread, box = _run_in_thread(
+        edition=EDITION, config=str(demo.config_path), languages=["en", "fr"], gather=True
+    )
     _wait_until(lambda: _paused(EDITION), "the approval pause", box)
     _answer(demo, approve=False, reviewer="Bo", notes="the Leipzig title is wrong")
     thread.join(timeout=300)
@@ -207,8 +227,9 @@ def test_resuming_with_no_input_sends_nothing(demo: Settings) -> None:
 
     from hrc_outreach.workflow import waiting_runs
 
-    thread, box = _run_in_thread(edition=EDITION, config=str(demo.config_path),
-                                 languages=["en"], gather=True)
+    thread, box = _run_in_thread(
+        edition=EDITION, config=str(demo.config_path), languages=["en"], gather=True
+    )
     _wait_until(lambda: _paused(EDITION), "the approval pause", box)
     resume_flow_run(waiting_runs(EDITION)[0].id)
     thread.join(timeout=300)
@@ -245,17 +266,23 @@ def test_a_lint_error_stops_the_run_before_approval(demo: Settings) -> None:
     store = open_store(demo)
     gather_sync(demo, store)
     insecure = ContentItem(
-        id=item_id("test", "insecure"), source="test", source_key="insecure",
-        kind=ItemKind.NEWS, title="A link that is not https", language="en",
-        url="http://insecure.example.org/news", published_at=datetime(2026, 11, 20, tzinfo=UTC),
+        id=item_id("test", "insecure"),
+        source="test",
+        source_key="insecure",
+        kind=ItemKind.NEWS,
+        title="A link that is not https",
+        language="en",
+        url="http://insecure.example.org/news",
+        published_at=datetime(2026, 11, 20, tzinfo=UTC),
     )
     with store.session() as s:
         upsert_items(s, [insecure])
     store.dispose()
 
     with pytest.raises(RuntimeError, match="lint error"):
-        monthly_edition(edition=EDITION, config=str(demo.config_path), languages=["en"],
-                        gather=False)
+        monthly_edition(
+            edition=EDITION, config=str(demo.config_path), languages=["en"], gather=False
+        )
     assert not _paused(EDITION), "a lint error must stop the run before it asks for approval"
     assert _outbox(demo) == {}
     with get_client(sync_client=True) as client:
@@ -289,7 +316,9 @@ def test_a_redraft_while_the_run_waits_voids_it_and_old_hashes_send_nothing(demo
     assert _outbox(demo) == {}
 
 
-def test_old_hashes_answered_to_the_waiting_run_after_a_redraft_send_nothing(demo: Settings) -> None:
+def test_old_hashes_answered_to_the_waiting_run_after_a_redraft_send_nothing(
+    demo: Settings,
+) -> None:
     """The run checks by itself: even when nobody tells it of the re-draft (here the library draft,
     which tells no run), an approval of the hashes it showed does not send the new drafts."""
     from hrc_outreach.approval import content_hashes

@@ -32,8 +32,10 @@ def _flows_runner(*args: str) -> int:
     from hrc_outreach.paths import PROJECT_ROOT
 
     if not (PROJECT_ROOT / "flows" / "run.py").is_file():
-        fail(f"the flows are not here ({PROJECT_ROOT / 'flows'}): run this from a checkout of "
-             "the project, or start the deployments by name (`prefect deployment run ...`)")
+        fail(
+            f"the flows are not here ({PROJECT_ROOT / 'flows'}): run this from a checkout of "
+            "the project, or start the deployments by name (`prefect deployment run ...`)"
+        )
     config = _config_arg()
     cmd = [sys.executable, "-m", "flows.run", *args, *(["--config", config] if config else [])]
     try:
@@ -44,11 +46,18 @@ def _flows_runner(*args: str) -> int:
 
 @run_app.command("monthly")
 def run_monthly(
-    edition: str | None = typer.Option(None, "--edition", help="Edition key (default: the next one)."),
-    languages: str | None = typer.Option(None, "--languages", help="Comma-separated (default: all)."),
-    no_gather: bool = typer.Option(False, "--no-gather", help="Skip gathering; use the store as is."),
+    edition: str | None = typer.Option(
+        None, "--edition", help="Edition key (default: the next one)."
+    ),
+    languages: str | None = typer.Option(
+        None, "--languages", help="Comma-separated (default: all)."
+    ),
+    no_gather: bool = typer.Option(
+        False, "--no-gather", help="Skip gathering; use the store as is."
+    ),
     auto_approve: bool = typer.Option(
-        False, "--auto-approve",
+        False,
+        "--auto-approve",
         help="Demo only: approve automatically (refused unless the provider is the outbox).",
     ),
 ) -> None:
@@ -60,13 +69,21 @@ def run_monthly(
     _prefect_env()
     st = settings()
     if auto_approve and st.delivery.provider != "outbox":
-        fail(f"--auto-approve is refused with the {st.delivery.provider!r} provider: a person approves "
-             "real sends (`hrc-outreach edition approve KEY --by NAME`)")
-    err_console.print("running the monthly edition; when it waits for approval, approve from "
-                      "another shell with `hrc-outreach edition approve KEY --by NAME`")
-    args = ["monthly", *(["--edition", edition] if edition else []),
-            *(["--languages", languages] if languages else []),
-            *(["--no-gather"] if no_gather else []), *(["--auto-approve"] if auto_approve else [])]
+        fail(
+            f"--auto-approve is refused with the {st.delivery.provider!r} provider: a person approves "
+            "real sends (`hrc-outreach edition approve KEY --by NAME`)"
+        )
+    err_console.print(
+        "running the monthly edition; when it waits for approval, approve from "
+        "another shell with `hrc-outreach edition approve KEY --by NAME`"
+    )
+    args = [
+        "monthly",
+        *(["--edition", edition] if edition else []),
+        *(["--languages", languages] if languages else []),
+        *(["--no-gather"] if no_gather else []),
+        *(["--auto-approve"] if auto_approve else []),
+    ]
     code = _flows_runner(*args)
     if code:
         raise typer.Exit(1)
@@ -74,7 +91,9 @@ def run_monthly(
 
 @run_app.command("preview")
 def run_preview(
-    edition: str | None = typer.Option(None, "--edition", help="Edition key (default: the next one)."),
+    edition: str | None = typer.Option(
+        None, "--edition", help="Edition key (default: the next one)."
+    ),
 ) -> None:
     """Render the drafts of an edition and publish the preview artifact; sends nothing."""
     _prefect_env()
@@ -92,8 +111,11 @@ def run_suppressions() -> None:
         result = sync_suppressions(settings())
     except OutreachError as exc:
         fail(str(exc))
-    console.print(f"{result['events']} events from {result['provider']}; "
-                  f"{result['suppressed']} newly suppressed", highlight=False)
+    console.print(
+        f"{result['events']} events from {result['provider']}; "
+        f"{result['suppressed']} newly suppressed",
+        highlight=False,
+    )
 
 
 @app.command("status")
@@ -123,8 +145,13 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     for col in ("flow", "run", "state", "started", "edition"):
         t.add_column(col)
     for r in runs:
-        t.add_row(r.flow, r.name, r.state, f"{r.started:%Y-%m-%d %H:%M}" if r.started else "",
-                  r.edition or "")
+        t.add_row(
+            r.flow,
+            r.name,
+            r.state,
+            f"{r.started:%Y-%m-%d %H:%M}" if r.started else "",
+            r.edition or "",
+        )
     console.print(t)
     if not waiting:
         console.print("no edition is waiting for approval")
@@ -132,7 +159,8 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
         console.print(
             f"edition {w.edition} waits for approval (run {w.name}); previews in "
             f"{out_dir / (w.edition or '')}; approve with "
-            f"`hrc-outreach edition approve {w.edition} --by NAME`", highlight=False,
+            f"`hrc-outreach edition approve {w.edition} --by NAME`",
+            highlight=False,
         )
 
 
