@@ -8,14 +8,14 @@ language. Token pages are never cached; tokens and addresses never reach a log l
 from __future__ import annotations
 
 import logging
+import mimetypes
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
-from starlette.staticfiles import StaticFiles
 
 from hrc_outreach.audience import consent, preferences
 from hrc_outreach.audience.links import links_for
@@ -23,8 +23,9 @@ from hrc_outreach.audience.optin import send_confirmation
 from hrc_outreach.audience.tokens import make_token, read_token
 from hrc_outreach.config import Settings
 from hrc_outreach.errors import AudienceError, OutreachError, TokenError
-from hrc_outreach.render.archive import archive_dir
+from hrc_outreach.render.archive import ARCHIVE
 from hrc_outreach.render.view import language_name
+from hrc_outreach.storage import PublishedFiles, StorageError, published_files
 from hrc_outreach.store import Store
 from hrc_outreach.store.tables import SubscriberRow
 from hrc_outreach.web import csrf, throttle
@@ -428,55 +429,62 @@ def _confirmed(request: Request, sid: int, sub_lang: str, lang: str | None) -> R
 
 # ----------------------------------------------------------------------------------- archive
 
+# Archive pages carry their own inline styles and the editions' images, so their CSP allows
+# those (still no script, no form).
+ARCHIVE_CSP = csp_with(
+    style_src="'self' 'unsafe-inline'", img_src="'self' data: https:", form_action="'none'"
+)
+_ARCHIVE_HEADERS = {"content-security-policy": ARCHIVE_CSP, "cache-control": "public, max-age=300"}
+_MAX_ARCHIVE_PATH = 512
 
-class _ArchiveFiles:
-    """The published archive folder; its pages carry their own inline styles and the editions'
-    images, so their CSP allows those (still no script)."""
 
-    CSP = csp_with(
-        style_src="'self' 'unsafe-inline'", img_src="'self' data: https:", form_action="'none'"
-    ).encode()
-
-    def __init__(self, directory: str) -> None:
-        self.files = StaticFiles(directory=directory, html=True, check_dir=False)
-        self.directory = directory
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        async def send_csp(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"content-security-policy", self.CSP),
-                ]
-            await send(message)
-
-        await self.files(scope, receive, send_csp)
+def _archive_answer(files: PublishedFiles, path: str) -> tuple[str, bytes | str | None]:
+    """What ``/archive/<path>`` is in the published files: ("file", bytes), ("folder", the path
+    with its slash), or ("missing", None). A path leaving the archive is missing."""
+    if len(path) > _MAX_ARCHIVE_PATH or "\x00" in path or "\\" in path:
+        return "missing", None
+    target = f"{ARCHIVE}/{path}"
+    if path == "" or path.endswith("/"):
+        target += "index.html"
+    try:
+        if files.exists(target):
+            return "file", files.read_bytes(target)
+        if path and not path.endswith("/") and files.exists(f"{ARCHIVE}/{path}/index.html"):
+            return "folder", f"/archive/{path}/"
+    except (StorageError, FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        pass  # not a path inside the published files (``..``, empty parts), or gone meanwhile
+    return "missing", None
 
 
 def mount_archive(app: FastAPI, settings: Settings) -> None:
-    """Serve the published archive (``out/archive/``) under ``/archive/``; a page that says so
-    while nothing is published."""
-    directory = archive_dir(settings.resolve(settings.out_dir))
+    """Serve the published archive (``archive/`` under ``publish.url``, through
+    :class:`~hrc_outreach.storage.PublishedFiles`) under ``/archive/``: what every publishing
+    machine wrote, read at each request; a page that says so while nothing is published."""
+    files = published_files(settings)
 
-    @app.get("/archive", include_in_schema=False)
-    @app.get("/archive/", include_in_schema=False)
-    async def archive_root(request: Request) -> Response:
-        index = directory / "index.html"
-        if not index.is_file():
+    @app.api_route("/archive", methods=["GET", "HEAD"], include_in_schema=False)
+    async def archive_bare() -> Response:
+        return RedirectResponse("/archive/", status_code=308)  # its links are relative
+
+    @app.api_route("/archive/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
+    async def archive_file(request: Request, path: str) -> Response:
+        try:
+            kind, found = await run_in_threadpool(_archive_answer, files, path)
+        except OSError as exc:  # the store is unreachable: say so, do not pretend it is empty
+            log.error("archive: could not read %s: %s", files.location(ARCHIVE), exc)
+            return PlainTextResponse("archive unavailable, try again later", status_code=503)
+        if kind == "folder":
+            return RedirectResponse(str(found), status_code=308)
+        if (kind == "missing" or not isinstance(found, bytes)) and path == "":
             lang = request_language(request)
-            return render(
-                request,
-                "web/public/archive_missing.html.j2",
-                lang,
-                status_code=404,
-            )
-        return Response(
-            index.read_bytes(),
-            media_type="text/html; charset=utf-8",
-            headers={"content-security-policy": _ArchiveFiles.CSP.decode()},
-        )
-
-    app.mount("/archive", _ArchiveFiles(str(directory)), name="archive")
+            return render(request, "web/public/archive_missing.html.j2", lang, status_code=404)
+        if kind == "missing" or not isinstance(found, bytes):
+            return PlainTextResponse("Not Found", status_code=404)
+        name = path.rsplit("/", 1)[-1] if path and not path.endswith("/") else "index.html"
+        media = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        if media.startswith("text/") or media.endswith("+xml"):
+            media += "; charset=utf-8"
+        return Response(found, media_type=media, headers=_ARCHIVE_HEADERS)
 
 
 # ----------------------------------------------------------------------------------- helpers
