@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+from hrc_outreach.htmltext import html_to_text
+
 UNKNOWN = "unknown"
 # Fewer letters than this, and the guess is a coin toss between neighbours (measured: "Nuevos
 # derechos" scores 0.96 es, "Utrecht" 0.43 de).
 MIN_LETTERS = 20
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
-_TAG = re.compile(r"<[^>]+>")
 
 
 def _base(code: str) -> str:
@@ -46,7 +47,7 @@ def detect_language(text: str, languages: Sequence[str], threshold: float = 0.9)
     >>> detect_language("Nuevos derechos", ["es", "pt_PT"])
     'unknown'
     """
-    plain = _TAG.sub(" ", text or "")
+    plain = html_to_text(text)  # markup in a summary says nothing about its language
     if len(_LETTER.findall(plain)) < MIN_LETTERS:
         return UNKNOWN
     by_base: dict[str, str] = {}

@@ -7,16 +7,15 @@ item HTML goes through :func:`clean_html` again (nh3), so a ``<script>``, an ``o
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from hrc_outreach.sources.sanitize import without_userinfo
+from hrc_outreach import htmltext
+from hrc_outreach.urls import WEB_SCHEMES, checked_link, without_userinfo
 
 ALLOWED_TAGS = {"p", "br", "a", "em", "strong", "b", "i", "ul", "ol", "li", "blockquote"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
@@ -26,17 +25,24 @@ _URL_QUOTE = str.maketrans({"{": "%7B", "}": "%7D", "[": "%5B", "]": "%5D"})
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False})
 
 
-def safe_url(url: str | None) -> str | None:
-    """``url`` if it is an absolute http(s) URL, else None (no ``javascript:``, no relative links)."""
+def outbound_url(url: str | None) -> str | None:
+    """``url`` if it may go out in a message: an absolute http(s) URL (no ``javascript:``, no
+    relative links, no quotes or spaces), read as gathering reads it (:func:`checked_link`,
+    credentials dropped), with template syntax percent-encoded (:func:`quote_url_syntax`); else None.
+
+    >>> outbound_url("https://u:pw@ex.org/{{x}}")
+    'https://ex.org/%7B%7Bx%7D%7D'
+    """
     if not url:
         return None
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("https", "http") or not parts.netloc:
-        return None
     if any(c in url for c in "\"'<>\\ \t\r\n"):
         return None
-    return quote_url_syntax(without_userinfo(url))
+    checked = checked_link(url, WEB_SCHEMES, need_host=True)
+    return quote_url_syntax(checked) if checked else None
+
+
+safe_url = outbound_url  # the name the renderer has always used
 
 
 def quote_url_syntax(url: str) -> str:
@@ -78,56 +84,14 @@ def markdown_html(text: str) -> Markup:
     return clean_html(_md.render(text or ""))
 
 
-_BLOCKS = {"p", "ul", "ol", "blockquote", "div", "h1", "h2", "h3", "h4"}
-_WS = re.compile(r"[ \t\r\n\f\v]+")
-
-
-class _TextParser(HTMLParser):
-    def __init__(self, ref: Callable[[str], int]) -> None:
-        super().__init__(convert_charrefs=True)
-        self.ref = ref
-        self.blocks: list[str] = []
-        self.current: list[str] = []
-        self.href: list[str | None] = []
-
-    def _flush(self) -> None:
-        line = _WS.sub(" ", "".join(self.current)).strip()
-        if line:
-            self.blocks.append(line)
-        self.current = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _BLOCKS:
-            self._flush()
-        elif tag == "li":
-            self._flush()
-            self.current.append("- ")
-        elif tag == "br":
-            self._flush()
-        elif tag == "a":
-            href = (dict(attrs).get("href") or "").strip()
-            self.href.append(href if href.lower().startswith("mailto:") else safe_url(href))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _BLOCKS or tag == "li":
-            self._flush()
-        elif tag == "a" and self.href:
-            url = self.href.pop()
-            if url:
-                self.current.append(f" [{self.ref(url)}]")
-
-    def handle_data(self, data: str) -> None:
-        self.current.append(data)
-
-    def close(self) -> None:
-        super().close()
-        self._flush()
-
-
 def html_to_text(html: str, ref: Callable[[str], int]) -> str:
-    """Plain text of (sanitised) HTML: blocks become paragraphs, links become ``text [n]`` where
-    ``ref(url)`` numbers the footnote. Only for the small HTML of summaries and intros."""
-    parser = _TextParser(ref)
-    parser.feed(str(clean_html(html)))
-    parser.close()
-    return "\n\n".join(parser.blocks)
+    """Plain text of (sanitised) HTML for the text part (:func:`hrc_outreach.htmltext.html_to_text`):
+    blocks become paragraphs, list items ``- ``, links ``text [n]`` where ``ref(url)`` numbers the
+    footnote (only links :func:`outbound_url` lets out, and ``mailto:``). Only for the small HTML of
+    summaries and intros."""
+
+    def footnote(href: str) -> int | None:
+        url = href if href.lower().startswith("mailto:") else outbound_url(href)
+        return ref(url) if url else None
+
+    return htmltext.html_to_text(str(clean_html(html)), link_ref=footnote, bullets=True)

@@ -34,7 +34,7 @@ from hrc_outreach.config import Settings, SourceConfig
 from hrc_outreach.errors import SourceError
 from hrc_outreach.retrying import RetryPolicy, Verdict, classify, retry_after
 from hrc_outreach.sources.base import Document
-from hrc_outreach.sources.sanitize import without_userinfo
+from hrc_outreach.urls import without_userinfo
 
 MAX_RETRY_AFTER_SECONDS = 60.0
 # What we can decode with a bounded output per step; anything else is refused, never guessed.

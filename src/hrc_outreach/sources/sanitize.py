@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit
 
 import nh3
+
+from hrc_outreach import htmltext
+from hrc_outreach.urls import checked_link
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 _URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
@@ -21,47 +22,23 @@ _TAGS = set(nh3.ALLOWED_TAGS) - {"map", "area"}
 _DROP_WITH_CONTENT = {"script", "style", "template", "noscript", "iframe", "object", "embed"}
 
 
-def without_userinfo(url: str) -> str:
-    """``url`` without the ``user:password@`` before its host.
+def inbound_url(url: str | None, base_url: str = "") -> str | None:
+    """A gathered link cleaned for the store: made absolute against ``base_url``, without
+    credentials (see :func:`hrc_outreach.urls.without_userinfo`); None unless it is http(s),
+    mailto or tel. The renderer checks again, more strictly (``render.safe.outbound_url``).
 
-    A source URL may carry a partner's credentials: links resolved against it must not publish
-    them, and ``https://trusted.example@evil.example/`` must show the host it really goes to.
-
-    >>> without_userinfo("https://reader:s3cret@partner.example/p?a=b@c")
-    'https://partner.example/p?a=b@c'
-    """
-    try:
-        netloc = urlsplit(url).netloc
-    except ValueError:
-        return url
-    if "@" not in netloc:
-        return url
-    at = url.find(netloc)
-    return url[:at] + netloc.rpartition("@")[2] + url[at + len(netloc) :]
-
-
-def safe_url(url: str | None, base_url: str = "") -> str | None:
-    """``url`` made absolute against ``base_url``, without credentials (see
-    :func:`without_userinfo`); None unless it is http(s), mailto or tel.
-
-    >>> safe_url("../a.html", "https://example.org/x/y.html")
+    >>> inbound_url("../a.html", "https://example.org/x/y.html")
     'https://example.org/a.html'
-    >>> safe_url("javascript:alert(1)") is None
+    >>> inbound_url("javascript:alert(1)") is None
     True
     """
     if not url:
         return None
-    url = url.strip()
     # Browsers ignore control characters and whitespace inside schemes ("java\tscript:").
-    compact = re.sub(r"[\x00-\x20]", "", url)
-    try:
-        joined = urljoin(base_url, compact) if base_url else compact
-        scheme = urlsplit(joined).scheme.lower()
-    except ValueError:  # e.g. an invalid IPv6 literal
-        return None
-    if scheme not in SAFE_SCHEMES:
-        return None
-    return without_userinfo(joined) if scheme in ("http", "https") else joined
+    return checked_link(re.sub(r"[\x00-\x20]", "", url), SAFE_SCHEMES, base_url=base_url)
+
+
+safe_url = inbound_url  # the name the source modules have always used
 
 
 def sanitize_html(html: str | None, base_url: str = "") -> str:
@@ -75,7 +52,7 @@ def sanitize_html(html: str | None, base_url: str = "") -> str:
 
     def _filter(element: str, attribute: str, value: str) -> str | None:
         if attribute in _URL_ATTRIBUTES:
-            return safe_url(value, base_url)
+            return inbound_url(value, base_url)
         return value
 
     try:
@@ -93,77 +70,14 @@ def sanitize_html(html: str | None, base_url: str = "") -> str:
     return cleaned.strip()
 
 
-_BLOCKS = frozenset(
-    {
-        "p",
-        "div",
-        "br",
-        "li",
-        "ul",
-        "ol",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "tr",
-        "table",
-        "blockquote",
-        "pre",
-        "section",
-        "article",
-        "header",
-        "footer",
-        "hr",
-        "dd",
-        "dt",
-        "figure",
-    }
-)
-
-
-class _TextParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style"):
-            self._skip += 1
-        elif tag in _BLOCKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style"):
-            self._skip = max(0, self._skip - 1)
-        elif tag in _BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
 def html_to_text(html: str | None) -> str:
-    """Plain text of an HTML fragment: blocks become paragraphs, whitespace is collapsed.
+    """Plain text of a gathered HTML fragment (:func:`hrc_outreach.htmltext.html_to_text`, read
+    loosely as gathering always has: every line a paragraph, no-break spaces as spaces).
 
     >>> html_to_text("<p>Hello&nbsp;<b>world</b></p><p>Two</p>")
     'Hello world\\n\\nTwo'
     """
-    if not html:
-        return ""
-    parser = _TextParser()
-    try:
-        parser.feed(html)
-        parser.close()
-        text = "".join(parser.parts)
-    except Exception:
-        text = re.sub(r"<[^>]*>", " ", html)
-    text = text.replace("\xa0", " ")
-    paragraphs = [re.sub(r"[ \t\r\f\v]+", " ", p).strip() for p in re.split(r"\n\s*\n|\n", text)]
-    return "\n\n".join(p for p in paragraphs if p)
+    return htmltext.html_to_text(html, loose=True)
 
 
 def short_title(text: str, max_words: int = 12) -> str:

@@ -67,6 +67,9 @@ def plain_to_html(text: str) -> str:
 
 
 def html_to_plain(text: str) -> str:
+    """The inverse of :func:`plain_to_html` for a translated plain field: entities read back, a
+    tag the text had before it was escaped kept as written. Not an HTML → text conversion (that
+    is ``hrc_outreach.htmltext.html_to_text``): the field was never HTML."""
     return htmllib.unescape(text)
 
 
