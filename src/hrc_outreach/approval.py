@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from hrc_outreach.errors import ApprovalError
-from hrc_outreach.models import RenderedMessage
+from hrc_outreach.models import ApprovalDecision, RenderedMessage
 from hrc_outreach.store import Store
 from hrc_outreach.store.tables import ApprovalRow
 
@@ -135,7 +135,7 @@ def _record(
     edition_key: str,
     messages: dict[str, RenderedMessage],
     *,
-    decision: str,
+    decision: ApprovalDecision,
     by: str,
     method: str,
     notes: str,
@@ -144,10 +144,10 @@ def _record(
     if method not in METHODS:
         raise ApprovalError(f"unknown approval method {method!r}; one of {', '.join(METHODS)}")
     if not messages:
-        raise ApprovalError(f"edition {edition_key!r} has no rendered language to {decision[:-1]}")
+        raise ApprovalError(f"edition {edition_key!r} has no rendered language to {decision.verb}")
     row = ApprovalRow(
         edition_key=edition_key,
-        decision=decision,
+        decision=decision.value,
         by=by.strip(),
         notes=notes,
         method=method,
@@ -180,7 +180,13 @@ def approve(
     if shown is not None:
         check_shown(edition_key, shown, messages)
     return _record(
-        store, edition_key, messages, decision="approved", by=by, method=method, notes=notes
+        store,
+        edition_key,
+        messages,
+        decision=ApprovalDecision.APPROVED,
+        by=by,
+        method=method,
+        notes=notes,
     )
 
 
@@ -195,7 +201,13 @@ def reject(
 ) -> ApprovalRow:
     """Record that ``by`` rejected the edition (with notes saying what to change)."""
     return _record(
-        store, edition_key, messages, decision="rejected", by=by, method=method, notes=notes
+        store,
+        edition_key,
+        messages,
+        decision=ApprovalDecision.REJECTED,
+        by=by,
+        method=method,
+        notes=notes,
     )
 
 
@@ -230,7 +242,7 @@ def require_approval(
         raise ApprovalError(
             f"edition {edition_key!r} was never approved; review the drafts, then run {approve_cmd}"
         )
-    if row.decision != "approved":
+    if row.decision != ApprovalDecision.APPROVED:
         notes = f" ({row.notes})" if row.notes else ""
         raise ApprovalError(
             f"edition {edition_key!r} was rejected by {row.by} on {row.at:%Y-%m-%d %H:%M} UTC{notes}; "

@@ -149,6 +149,26 @@ class Section(Frozen):
     items: tuple[ContentItem, ...]
 
 
+class EditionStatus(StrEnum):
+    """Where an edition stands in the store: drafted (drafted again at will) or sent (its items
+    fixed, featured in no later edition)."""
+
+    DRAFT = "draft"
+    SENT = "sent"
+
+
+class ApprovalDecision(StrEnum):
+    """A person's decision on an edition's drafts; the latest one wins."""
+
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+    @property
+    def verb(self) -> str:
+        """``approve`` / ``reject``, for messages."""
+        return "approve" if self is ApprovalDecision.APPROVED else "reject"
+
+
 class Edition(Frozen):
     """A curated edition, before translation and rendering. ``date`` is "now" for curation."""
 

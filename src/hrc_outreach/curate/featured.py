@@ -8,11 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hrc_outreach.errors import CurateError
-from hrc_outreach.models import Edition
+from hrc_outreach.models import Edition, EditionStatus
 from hrc_outreach.store.tables import EditionRow, FeaturedRow, utcnow
 
-SENT = "sent"
-DRAFT = "draft"
+SENT = EditionStatus.SENT
+DRAFT = EditionStatus.DRAFT
 
 
 def featured_elsewhere(session: Session, edition_key: str) -> set[str]:
@@ -45,8 +45,13 @@ def record_draft(
     ids = [i.id for i in edition.items]
     if row is None:
         row = EditionRow(
-            key=edition.key, title=edition.title, issue_number=edition.issue_number,
-            edition_date=edition.date.isoformat(), status=DRAFT, item_ids=ids, content_hashes={},
+            key=edition.key,
+            title=edition.title,
+            issue_number=edition.issue_number,
+            edition_date=edition.date.isoformat(),
+            status=DRAFT,
+            item_ids=ids,
+            content_hashes={},
         )
         session.add(row)
     elif row.status != SENT:

@@ -19,6 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from hrc_outreach.models import ConsentState, EditionStatus
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware datetimes stored as UTC; SQLite (which drops the zone) gives them back aware."""
@@ -129,7 +131,7 @@ class EditionRow(Base):
     title: Mapped[str] = mapped_column(Text)
     issue_number: Mapped[int] = mapped_column(Integer)
     edition_date: Mapped[str] = mapped_column(String(10))  # ISO date
-    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | sent
+    status: Mapped[str] = mapped_column(String(20), default=EditionStatus.DRAFT.value)
     content_hashes: Mapped[dict[str, Any]] = mapped_column(default=dict)  # lang -> sha256 of last draft
     item_ids: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -175,7 +177,7 @@ class ApprovalRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     edition_key: Mapped[str] = mapped_column(String(100), index=True)
-    decision: Mapped[str] = mapped_column(String(20))  # approved | rejected
+    decision: Mapped[str] = mapped_column(String(20))  # models.ApprovalDecision
     by: Mapped[str] = mapped_column(String(200))
     notes: Mapped[str] = mapped_column(Text, default="")
     method: Mapped[str] = mapped_column(String(50), default="cli")  # cli | flow | web | demo auto-approval
@@ -245,7 +247,7 @@ class SubscriberRow(Base):
     language: Mapped[str] = mapped_column(String(20), default="en")
     segments: Mapped[list[Any]] = mapped_column(default=list)
     topics: Mapped[list[Any]] = mapped_column(default=list)
-    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    state: Mapped[str] = mapped_column(String(20), default=ConsentState.PENDING.value, index=True)
     consent_at: Mapped[datetime | None]
     consent_source: Mapped[str | None] = mapped_column(String(200))
     # a pause the subscriber chose (preferences page): not mailed before this moment
