@@ -46,9 +46,16 @@ def test_a_second_run_of_an_edition_a_run_waits_on_ends_at_once(demo: Settings) 
     assert [str(r.id) for r in waiting_runs(EDITION)] == [first], "no second approval asked"
     assert waiting_flow_run(demo, EDITION) == first, "the first run still waits"
     with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs()
-    second = [r for r in runs if str(r.id) != first and r.state and r.state.name == "Cancelled"]
-    assert second and "already has a monthly run waiting" in (second[0].state.message or "")
+        runs = client.read_flow_runs(limit=200)
+    refused = [
+        r
+        for r in runs
+        if str(r.id) != first
+        and r.state is not None
+        and r.state.name == "Cancelled"
+        and "already has a monthly run waiting" in (r.state.message or "")
+    ]
+    assert refused, "the second run ends Cancelled, saying why"
     assert first is not None
     answer_waiting_run(first, approve=False, reviewer="Bo", notes="not this month")
     thread.join(timeout=300)
