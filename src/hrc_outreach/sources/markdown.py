@@ -115,6 +115,43 @@ def _translations(
     }
 
 
+def _body_and_summary(
+    fm: FrontMatter, body_md: str, md: MarkdownIt, link_base: str
+) -> tuple[str, str]:
+    """The sanitised body, and the summary: the front matter's, else the body's first paragraph."""
+    body = sanitize_html(md.render(body_md), link_base)
+    if fm.summary:
+        return body, sanitize_html(md.render(fm.summary), link_base)
+    first = _FIRST_PARAGRAPH.search(body)
+    return body, first.group(0) if first else ""
+
+
+def _when(fm: FrontMatter, kind: ItemKind) -> tuple[datetime | None, datetime | None, bool]:
+    """(start, end, all day) in the front matter's time zone; FileProblem for an event without
+    a start or an end before its start."""
+    start = _datetime(fm.start, "start", fm.timezone)
+    end = _datetime(fm.end, "end", fm.timezone)
+    if kind is ItemKind.EVENT and start is None:
+        raise FileProblem("an event needs a start (2026-12-03T14:00:00)")
+    if start is not None and end is not None and end < start:
+        raise FileProblem("end is before start")
+    all_day = fm.all_day if fm.all_day is not None else _is_date_only(fm.start)
+    return start, end, all_day
+
+
+def _place(fm: FrontMatter) -> tuple[str | None, str | None]:
+    """(ISO country code, region): the region given, else the country's; FileProblem for a
+    country we do not know."""
+    country = country_code(fm.country) if fm.country else None
+    if fm.country and not country:
+        raise FileProblem(
+            f"country: {fm.country!r} is not a country we know "
+            "(use its English name or ISO code, e.g. BE)"
+        )
+    named_region = region_of(fm.country) if fm.country else None
+    return country, fm.region or (named_region[0] if named_region else None)
+
+
 def markdown_to_item(
     rel: str,
     text: str,
@@ -143,28 +180,10 @@ def markdown_to_item(
     md = _markdown()
     url = safe_url(fm.url, base_url)
     link_base = url or base_url
-    body = sanitize_html(md.render(body_md), link_base)
-    if fm.summary:
-        summary = sanitize_html(md.render(fm.summary), link_base)
-    else:
-        first = _FIRST_PARAGRAPH.search(body)
-        summary = first.group(0) if first else ""
+    body, summary = _body_and_summary(fm, body_md, md, link_base)
     zone = fm.timezone
-    start = _datetime(fm.start, "start", zone)
-    end = _datetime(fm.end, "end", zone)
-    if item_kind is ItemKind.EVENT and start is None:
-        raise FileProblem("an event needs a start (2026-12-03T14:00:00)")
-    if start is not None and end is not None and end < start:
-        raise FileProblem("end is before start")
-    all_day = fm.all_day if fm.all_day is not None else _is_date_only(fm.start)
-    country = country_code(fm.country) if fm.country else None
-    if fm.country and not country:
-        raise FileProblem(
-            f"country: {fm.country!r} is not a country we know "
-            "(use its English name or ISO code, e.g. BE)"
-        )
-    named_region = region_of(fm.country) if fm.country else None
-    region = fm.region or (named_region[0] if named_region else None)
+    start, end, all_day = _when(fm, item_kind)
+    country, region = _place(fm)
     image = safe_url(fm.image, link_base)
     if "language" in data and fm.language is None:
         item_language = "unknown"  # ignored above: detected from the text at gather, if it can be
