@@ -97,30 +97,13 @@ def curate_edition(
         chosen = [stored[i] for i in fixed if i in stored]
         sections = _sections(chosen, pinned=[], caps=None)
     else:
-        featured = featured_elsewhere(session, key)
-        candidates: list[ContentItem] = []
-        for item in stored.values():
-            if item.id in excluded or item.id in featured or item.id in pinned:
-                continue
-            if item.id in withdrawn:
-                continue
-            if item.kind is ItemKind.EVENT:
-                if item.start is None or not (window_start <= item.start < window_end):
-                    continue
-            elif item.published_at is not None and item.published_at >= day_end:
-                continue  # published after "now": not part of this edition yet
-            candidates.append(item)
-        for i in pinned:
-            if i in withdrawn and i not in excluded:
-                log.warning(
-                    "edition %s: pinned item %s (%r) was withdrawn at its source; left "
-                    "out (remove the pin from %s)",
-                    key,
-                    i,
-                    stored[i].title,
-                    choices_path,
-                )
-        pins = [stored[i] for i in pinned if i not in excluded and i not in withdrawn]
+        skip = excluded | featured_elsewhere(session, key) | set(pinned) | withdrawn
+        candidates = [
+            i
+            for i in stored.values()
+            if i.id not in skip and _due(i, window_start, day_end, window_end)
+        ]
+        pins = _live_pins(key, pinned, stored, excluded, withdrawn, choices_path)
         sections = _sections(candidates, pinned=pins, caps=settings.curate.caps)
 
     edition = Edition(
@@ -139,6 +122,38 @@ def curate_edition(
         )
     record_draft(session, edition)
     return edition
+
+
+def _due(
+    item: ContentItem, window_start: datetime, day_end: datetime, window_end: datetime
+) -> bool:
+    """An event starting in the window, or another item published by the end of "today"."""
+    if item.kind is ItemKind.EVENT:
+        return item.start is not None and window_start <= item.start < window_end
+    return item.published_at is None or item.published_at < day_end
+
+
+def _live_pins(
+    key: str,
+    pinned: list[str],
+    stored: dict[str, ContentItem],
+    excluded: set[str],
+    withdrawn: set[str],
+    choices_path: Path,
+) -> list[ContentItem]:
+    """The pinned items still to show: not excluded, not withdrawn at their source (a withdrawn
+    pin is left out with a warning naming the pins file)."""
+    for i in pinned:
+        if i in withdrawn and i not in excluded:
+            log.warning(
+                "edition %s: pinned item %s (%r) was withdrawn at its source; left "
+                "out (remove the pin from %s)",
+                key,
+                i,
+                stored[i].title,
+                choices_path,
+            )
+    return [stored[i] for i in pinned if i not in excluded and i not in withdrawn]
 
 
 def _resolve_all(
