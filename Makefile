@@ -25,7 +25,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src flows tests bench scripts
-	$(BIN)/mypy src
+	$(BIN)/mypy src flows
 
 golden: $(STAMP)
 	HRC_REGENERATE_GOLDEN=1 $(BIN)/python -m pytest tests/render -k golden -q

@@ -31,12 +31,13 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State
 from prefect.context import TaskRunContext
 from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import pause_flow_run, suspend_flow_run
 from prefect.futures import wait
 from prefect.runtime import deployment, flow_run
-from prefect.states import Cancelled, Failed, State
+from prefect.states import Cancelled, Failed
 
 from flows.gather import gather as gather_flow
 from hrc_outreach import approval
@@ -124,9 +125,9 @@ def _ask(settings: Settings, summary: DraftSummary, round_: int) -> ApprovalForm
     )
     pause_key = f"{APPROVAL_KEY}-{summary.key}-{round_}"  # the same on a rerun: the answer replays
     if deployment.get_id():
-        return suspend_flow_run(wait_for_input=form, timeout=timeout, key=pause_key)  # type: ignore[no-any-return]
+        return suspend_flow_run(wait_for_input=form, timeout=timeout, key=pause_key)
     try:
-        return pause_flow_run(  # type: ignore[no-any-return]
+        return pause_flow_run(
             wait_for_input=form,
             timeout=timeout,
             poll_interval=settings.approval.poll_seconds,

@@ -28,7 +28,7 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 def run_monthly(**params: Any) -> tuple[str, str, dict[str, Any]]:
     """Run the monthly flow here; (final state's name, its message, the run's result)."""
-    from prefect.states import State
+    from prefect.client.schemas.objects import State
 
     from flows.monthly import monthly_edition
 

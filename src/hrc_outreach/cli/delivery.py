@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hrc_outreach.cli.apps import console, edition_app, err_console, fail, print_json, settings
-from hrc_outreach.errors import OutreachError
+from hrc_outreach.errors import ApprovalError, OutreachError
 from hrc_outreach.models import RenderedMessage
 
 EXIT_NEEDS_ATTENTION = 2
@@ -73,7 +73,7 @@ def approve_cmd(
         name = approval.require_name(key, by)
         if not reject:
             if not hashes.strip():
-                raise approval.ApprovalError(
+                raise ApprovalError(
                     f"say which drafts you reviewed: --hashes LANG=HASH,...; "
                     f"`hrc-outreach edition approve {key} --show` prints the hashes of the drafts "
                     "as they are now"
