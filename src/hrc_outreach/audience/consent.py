@@ -15,7 +15,9 @@ from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from hrc_outreach.audience.addresses import email_hash, hash_normalised, normalise_email
@@ -340,3 +342,94 @@ def apply_suppression(session: Session, event: SuppressionEvent) -> bool:
         )
         session.flush()
     return changed
+
+
+_IN_CHUNK = 500  # bound parameters per IN (...) look-up, well under every backend's limit
+
+
+def apply_suppressions(session: Session, events: Sequence[SuppressionEvent]) -> int:
+    """Many provider events at once (a webhook batch): the outcome of :func:`apply_suppression`
+    applied to each in turn, in a few bulk statements instead of several per event; the number
+    of events that changed anything. The same event twice (in the batch or in an earlier one)
+    changes nothing the second time; an address suppressed meanwhile by a concurrent request is
+    skipped, not an error."""
+    if not events:
+        return 0
+    session.flush()
+    hashes = [email_hash(e.email) for e in events]
+    unique = list(dict.fromkeys(hashes))
+    suppressed: set[str] = set()
+    people: dict[str, tuple[int, str]] = {}
+    for i in range(0, len(unique), _IN_CHUNK):
+        chunk = unique[i : i + _IN_CHUNK]
+        suppressed.update(
+            session.scalars(
+                select(SuppressionRow.email_hash).where(SuppressionRow.email_hash.in_(chunk))
+            )
+        )
+        found = session.execute(
+            select(SubscriberRow.email_hash, SubscriberRow.id, SubscriberRow.state).where(
+                SubscriberRow.email_hash.in_(chunk)
+            )
+        )
+        people.update((h, (sid, state)) for h, sid, state in found)
+    new_rows: list[dict[str, Any]] = []
+    moved: dict[str, list[int]] = {}
+    log: list[dict[str, Any]] = []
+    for event, hashed in zip(events, hashes, strict=True):
+        at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)
+        added = hashed not in suppressed
+        if added:
+            suppressed.add(hashed)
+            new_rows.append(
+                {
+                    "email_hash": hashed,
+                    "reason": event.reason.value,
+                    "source": event.provider[:100],
+                    "at": at,
+                }
+            )
+        person = people.get(hashed)
+        if person is not None and person[1] in ACTIVE:
+            state = _STATE_OF_REASON[event.reason].value
+            people[hashed] = (person[0], state)
+            moved.setdefault(state, []).append(person[0])
+        elif not added:
+            continue
+        log.append(
+            {
+                "subscriber_id": person[0] if person else None,
+                "email_hash": hashed,
+                "action": event.reason.value,
+                "method": "provider",
+                "source": event.provider[:200],
+                # as apply_suppression: the first line only, length-capped (bounces quote addresses)
+                "detail": {"detail": event.detail.splitlines()[0][:300]} if event.detail else {},
+                "at": at,
+            }
+        )
+    if new_rows:
+        dialect = session.get_bind().dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            insert_of = sqlite_insert if dialect == "sqlite" else postgresql_insert
+            session.execute(insert_of(SuppressionRow).on_conflict_do_nothing(), new_rows)
+        else:
+            session.execute(insert(SuppressionRow), new_rows)
+    now = datetime.now(UTC)
+    for state, ids in moved.items():
+        for i in range(0, len(ids), _IN_CHUNK):
+            session.execute(
+                update(SubscriberRow)
+                .where(
+                    SubscriberRow.id.in_(ids[i : i + _IN_CHUNK]), SubscriberRow.state.in_(ACTIVE)
+                )
+                .values(state=state, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+    if log:
+        session.execute(insert(ConsentEventRow), log)
+    changed_ids = {sid for ids in moved.values() for sid in ids}
+    for obj in list(session.identity_map.values()):  # rows this session holds are now stale
+        if isinstance(obj, SubscriberRow) and obj.id in changed_ids:
+            session.expire(obj)
+    return len(log)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from hrc_outreach.deliver.base import SuppressionEvent
@@ -20,7 +21,10 @@ from hrc_outreach.errors import ProviderError
 log = logging.getLogger(__name__)
 
 
-def _parsers() -> dict[str, Callable[[Any], list[SuppressionEvent]]]:
+@cache
+def parsers() -> dict[str, Callable[[Any], list[SuppressionEvent]]]:
+    """Each provider's webhook parser by name (imported on first use: a web app calls this when
+    it starts, so the first delivery does not pay for the imports)."""
     from hrc_outreach.deliver.providers import brevo, postmark, sendgrid
 
     return {
@@ -34,10 +38,10 @@ def parse_webhook(
     provider_name: str, payload: bytes | str | dict[str, Any] | list[Any]
 ) -> list[SuppressionEvent]:
     """The suppressions in one webhook delivery from ``provider_name``."""
-    parsers = _parsers()
-    if provider_name not in parsers:
+    known = parsers()
+    if provider_name not in known:
         raise ProviderError(
-            f"no webhook parser for provider {provider_name!r}; known: {', '.join(parsers)}",
+            f"no webhook parser for provider {provider_name!r}; known: {', '.join(known)}",
             provider=provider_name,
         )
     data: Any = payload
@@ -48,7 +52,7 @@ def parse_webhook(
             raise ProviderError(
                 f"{provider_name} webhook: the body is not JSON ({exc})", provider=provider_name
             ) from exc
-    parse = parsers[provider_name]
+    parse = known[provider_name]
     if not isinstance(data, list):
         return _one(provider_name, parse, data)
     # a batch (SendGrid): a malformed event is logged and skipped, the valid ones are kept

@@ -1,6 +1,7 @@
 """Provider webhooks ``POST /webhooks/{brevo|sendgrid|postmark}``: authenticated as each provider
 allows, parsed by :func:`hrc_outreach.deliver.webhooks.parse_webhook`, applied by
-:func:`hrc_outreach.audience.consent.apply_suppression` in one transaction.
+:func:`hrc_outreach.audience.consent.apply_suppressions` in one transaction (a few bulk
+statements per delivery, whatever the number of events).
 
 Credentials (read once when the app starts, from the environment or Prefect Secret blocks):
 
@@ -34,15 +35,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from hrc_outreach.audience.consent import apply_suppression
+from hrc_outreach.audience.consent import apply_suppressions
 from hrc_outreach.config import secret
 from hrc_outreach.deliver.base import SuppressionEvent
-from hrc_outreach.deliver.webhooks import parse_webhook
+from hrc_outreach.deliver.webhooks import parse_webhook, parsers
 from hrc_outreach.errors import ConfigError, ProviderError
 from hrc_outreach.store import Store
 
 log = logging.getLogger(__name__)
 router = APIRouter()
+parsers()  # the providers' parsers are imported with the app, not in the first delivery
 MAX_BODY_BYTES = 8 * 1024 * 1024  # a SendGrid batch of ~1,000 events is well under 1 MB
 SIGNATURE_HEADER = "x-twilio-email-event-webhook-signature"
 TIMESTAMP_HEADER = "x-twilio-email-event-webhook-timestamp"
@@ -158,11 +160,8 @@ def authenticate(provider: str, creds: WebhookCredentials, headers: Any, body: b
 
 def apply_events(store: Store, events: list[SuppressionEvent]) -> int:
     """Apply suppressions in one transaction; the number that changed anything."""
-    changed = 0
     with store.session() as s:
-        for event in events:
-            changed += apply_suppression(s, event)
-    return changed
+        return apply_suppressions(s, events)
 
 
 def _problem(status: int, detail: str) -> JSONResponse:
