@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from hrc_outreach.approval import format_hashes
 from hrc_outreach.config import Settings
 from hrc_outreach.deliver.report import JobReport
-from hrc_outreach.models import RenderedMessage, Severity
+from hrc_outreach.models import EditionStatus, JobState, RenderedMessage, Severity
 from hrc_outreach.render.output import edition_dir, load_drafts
 from hrc_outreach.store import open_store
 
@@ -213,15 +213,18 @@ def edition_taken(settings: Settings, key: str) -> str | None:
                 .order_by(SendJobRow.id.desc())
                 .limit(1)
             ).first()
-            sent = row is not None and row.status == "sent"
+            sent = row is not None and row.status == EditionStatus.SENT
             job_state = (job.id, job.provider, job.state) if job is not None else None
     finally:
         store.dispose()
     if job_state is not None:
         job_id, provider, state = job_state
-        what = {"done": "was sent", "needs_attention": "was sent and needs a person"}.get(
-            state, "is being sent"
-        )
+        if state == JobState.DONE:
+            what = "was sent"
+        elif state == JobState.NEEDS_ATTENTION:
+            what = "was sent and needs a person"
+        else:
+            what = "is being sent"
         return (
             f"edition {key} {what} (send job {job_id} via {provider}, {state}): a second "
             f"monthly run sends nothing. `hrc-outreach edition report {key}` shows who got "

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from hrc_outreach.cli.apps import console, edition_app, err_console, fail, print_json, settings
 from hrc_outreach.errors import ApprovalError, OutreachError
-from hrc_outreach.models import RenderedMessage
+from hrc_outreach.models import ApprovalDecision, JobState, RecipientState, RenderedMessage
 
 EXIT_NEEDS_ATTENTION = 2
 
@@ -109,7 +109,8 @@ def approve_cmd(
             )
     except OutreachError as exc:
         fail(str(exc))
-    word = "approved" if row.decision == "approved" else "rejected"
+    approved = row.decision == ApprovalDecision.APPROVED
+    word = ApprovalDecision.APPROVED if approved else ApprovalDecision.REJECTED
     console.print(
         f"edition {key} {word} by {row.by} (decision {row.id}): "
         + ", ".join(f"{lang} {h[:12]}" for lang, h in row.hashes.items()),
@@ -232,7 +233,8 @@ def _print_report(report: Any, *, limit: int = 20) -> None:
             highlight=False,
             markup=False,
         )
-    missed = [m for m in report.missed if m.state not in ("pending", "submitting")]
+    unsent = (RecipientState.PENDING, RecipientState.SUBMITTING)  # still on their way
+    missed = [m for m in report.missed if m.state not in unsent]
     if missed:
         more = "" if len(missed) <= limit else f" (first {limit}; --json lists everyone)"
         console.print(f"{len(missed)} did not get it{more}:", highlight=False)
@@ -332,7 +334,7 @@ def send_cmd(
             f"{', '.join(report.held_by)}", highlight=False, markup=False,
         )
         return
-    if report.state != "done":
+    if report.state != JobState.DONE:
         raise typer.Exit(EXIT_NEEDS_ATTENTION)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from hrc_outreach.config import Settings
 from hrc_outreach.errors import OutreachError
+from hrc_outreach.models import ApprovalDecision, EditionStatus, JobState
 from hrc_outreach.store import Store
 from hrc_outreach.store.tables import (
     ApprovalRow,
@@ -70,13 +71,14 @@ def edition_state(store: Store, row: EditionRow) -> EditionState:
             accepted=report.totals.accepted,
             needs_person=report.waiting_for_a_person,
         )
-        state = "sent" if report.state == "done" or row.status == "sent" else "sending"
+        done = report.state == JobState.DONE or row.status == EditionStatus.SENT
+        state = "sent" if done else "sending"
         return EditionState(state=state, **base, **figures)  # type: ignore[arg-type]
-    if row.status == "sent":
+    if row.status == EditionStatus.SENT:
         return EditionState(state="sent", **base)  # type: ignore[arg-type]
     approved = (
         latest is not None
-        and latest.decision == "approved"
+        and latest.decision == ApprovalDecision.APPROVED
         and dict(latest.hashes or {}) == dict(hashes)
     )
     if approved:
