@@ -247,5 +247,10 @@ def close_session(store: Store, token: str) -> None:
 
 
 def same_token(expected: str, given: str) -> bool:
-    """Constant-time comparison of CSRF tokens (an empty one never matches)."""
-    return bool(expected) and bool(given) and hmac.compare_digest(expected, given)
+    """Constant-time comparison of CSRF tokens (an empty one never matches; bytes, because
+    ``compare_digest`` raises on a str that is not ASCII)."""
+    return (
+        bool(expected)
+        and bool(given)
+        and hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))
+    )

@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from hrc_outreach.config import Settings, load_settings
 from hrc_outreach.paths import TEMPLATES_DIR
 from hrc_outreach.store import Store
+from hrc_outreach.web.limits import BodyLimit
 from hrc_outreach.web.security import SecurityHeaders
 from hrc_outreach.web.webhooks import WebhookCredentials
 
@@ -51,6 +52,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = the_store
     app.state.webhook_credentials = WebhookCredentials.from_secrets()
+    app.add_middleware(BodyLimit)  # inside SecurityHeaders: a 413 carries the headers too
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

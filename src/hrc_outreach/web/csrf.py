@@ -28,7 +28,9 @@ def valid(key: bytes, value: str | None) -> bool:
     if not value or len(value) > 100:
         return False
     nonce, _, mac = value.partition(".")
-    return bool(nonce) and hmac.compare_digest(mac, _mac(key, nonce))
+    if not nonce.isascii():
+        return False
+    return bool(nonce) and hmac.compare_digest(mac.encode(), _mac(key, nonce).encode())
 
 
 def token_for(request: Request, key: bytes) -> str:
@@ -53,8 +55,12 @@ def set_cookie(request: Request, response: Response, token: str) -> None:
 
 
 def check(request: Request, key: bytes, submitted: str | None) -> bool:
-    """True when the submitted field matches the cookie and is signed by ``key``."""
+    """True when the submitted field matches the cookie and is signed by ``key`` (compared as
+    bytes: ``compare_digest`` raises on a str that is not ASCII)."""
     cookie = request.cookies.get(COOKIE)
     return bool(
-        cookie and submitted and hmac.compare_digest(cookie, submitted) and valid(key, cookie)
+        cookie
+        and submitted
+        and hmac.compare_digest(cookie.encode(), submitted.encode())
+        and valid(key, cookie)
     )

@@ -29,6 +29,7 @@ from hrc_outreach.storage import PublishedFiles, StorageError, published_files
 from hrc_outreach.store import Store
 from hrc_outreach.store.tables import SubscriberRow
 from hrc_outreach.web import csrf, throttle
+from hrc_outreach.web.limits import BodyTooLarge
 from hrc_outreach.web.security import csp_with
 from hrc_outreach.web.templating import NO_STORE, render, request_language
 
@@ -57,6 +58,8 @@ async def read_form(request: Request) -> FormData:
         raise _TooLarge()
     try:
         return await request.form(max_files=0, max_fields=50)
+    except BodyTooLarge:  # streamed past web.limits' limit (chunked: no Content-Length)
+        raise _TooLarge() from None
     except Exception:  # noqa: BLE001 - a malformed body is treated as an empty form
         return FormData()
 

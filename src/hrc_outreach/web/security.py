@@ -50,6 +50,13 @@ def redact_path(path: str) -> str:
     return _TOKEN_PATH.sub(lambda m: f"/{m.group(1)}/…", path)
 
 
+_SERVER_ERROR_START: Message = {
+    "type": "http.response.start",
+    "status": 500,
+    "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"21")],
+}
+
+
 class SecurityHeaders:
     """Adds :data:`SECURITY_HEADERS` to every HTTP answer (a header the route set is kept) and
     logs one line per request: method, redacted path, status, milliseconds (no query string,
@@ -76,6 +83,15 @@ class SecurityHeaders:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # Starlette's 500 page is sent outside every middleware, i.e. without our headers:
+            # send ours (no detail), then let the server log the exception.
+            if not status:
+                await send_with_headers(_SERVER_ERROR_START)
+                await send_with_headers(
+                    {"type": "http.response.body", "body": b"Internal Server Error"}
+                )
+            raise
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
