@@ -659,12 +659,7 @@ def parse_ical(
     budget = WorkBudget(series=MAX_SERIES_WORK, calendar=MAX_CALENDAR_WORK)
     items: dict[str, ContentItem] = {}
     for calendar in _calendars(doc, config, found.warnings):
-        errors = [e for c in calendar.walk() for e in (getattr(c, "errors", None) or [])]
-        if errors:
-            found.warnings.append(
-                f"{len(errors)} unreadable propert{'y' if len(errors) == 1 else 'ies'}"
-                f" ignored (first: {errors[0]})"
-            )
+        _note_unreadable(calendar, found)
         floating = _floating_zone(options, calendar, default_tz)
         zones = _Zones(
             [
@@ -673,11 +668,7 @@ def parse_ical(
                 default_tz,
             ]
         )
-        series_uids = {
-            _text(c.get("UID"))
-            for c in calendar.walk("VEVENT")
-            if any(c.get(p) is not None for p in ("RRULE", "RDATE", "RECURRENCE-ID"))
-        }
+        series_uids = _series_uids(calendar)
         found.cancelled.update(_excluded(calendar, series_uids))
         _within_budget(calendar, start, end, budget, found)
         for component in _occurrences(calendar, start, end, per_series, found):
@@ -698,33 +689,60 @@ def parse_ical(
             if item is not None:
                 items[item.id] = item  # the same occurrence twice (two calendars): keep one
     ordered = sorted(items.values(), key=lambda i: (i.start or now, i.source_key))
-    cut = end
-    if len(ordered) > max_events:
-        cut = ordered[max_events].start or end
-        found.warnings.append(
-            f"only the first {max_events} of {len(ordered)} events kept "
-            "(raise the option max_events)"
-        )
-        ordered = ordered[:max_events]
+    ordered, cut = _first_events(ordered, max_events, end, found)
     warnings = found.warnings
     if len(warnings) > MAX_WARNINGS:
         warnings = [*warnings[:MAX_WARNINGS], f"... and {len(warnings) - MAX_WARNINGS} more"]
-    # Inside the window the calendar is the whole truth: an event missing there was withdrawn.
-    snapshot = (
-        None
-        if found.unsure_unnamed
-        else Snapshot(
-            start=start + EDGE,
-            end=min(cut, end - EDGE),
-            unsure=frozenset(u for uid in found.unsure for u in (uid, uid + "/")),
-        )
-    )
     present = {i.source_key for i in ordered}
     return SourceOutput(
         items=tuple(ordered),
         warnings=tuple(warnings),
         cancelled=tuple(sorted(found.cancelled - present)),
-        snapshot=snapshot,
+        snapshot=_window_snapshot(found, start, end, cut),
+    )
+
+
+def _note_unreadable(calendar: Any, found: _Findings) -> None:
+    """One warning for the properties the parser could not read (they are ignored)."""
+    errors = [e for c in calendar.walk() for e in (getattr(c, "errors", None) or [])]
+    if errors:
+        found.warnings.append(
+            f"{len(errors)} unreadable propert{'y' if len(errors) == 1 else 'ies'}"
+            f" ignored (first: {errors[0]})"
+        )
+
+
+def _series_uids(calendar: Any) -> set[str]:
+    """The UIDs of the calendar's recurring series (a rule, extra dates or a moved occurrence)."""
+    return {
+        _text(c.get("UID"))
+        for c in calendar.walk("VEVENT")
+        if any(c.get(p) is not None for p in ("RRULE", "RDATE", "RECURRENCE-ID"))
+    }
+
+
+def _first_events(
+    ordered: list[ContentItem], max_events: int, end: datetime, found: _Findings
+) -> tuple[list[ContentItem], datetime]:
+    """The first ``max_events`` events (in time order) and where the kept window now ends."""
+    if len(ordered) <= max_events:
+        return ordered, end
+    found.warnings.append(
+        f"only the first {max_events} of {len(ordered)} events kept (raise the option max_events)"
+    )
+    return ordered[:max_events], ordered[max_events].start or end
+
+
+def _window_snapshot(
+    found: _Findings, start: datetime, end: datetime, cut: datetime
+) -> Snapshot | None:
+    """What the calendar vouches for: inside the window, an event missing was withdrawn."""
+    if found.unsure_unnamed:
+        return None
+    return Snapshot(
+        start=start + EDGE,
+        end=min(cut, end - EDGE),
+        unsure=frozenset(u for uid in found.unsure for u in (uid, uid + "/")),
     )
 
 
