@@ -23,7 +23,7 @@ import csv
 import hashlib
 import html
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -214,16 +214,7 @@ def parse_sheet(doc: Document, config: SourceConfig, language: str,
         raise SourceError(f"{config.location} is empty; expected a header row and rows",
                           source=config.name)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text, config))
-    try:
-        headers = [h.strip() for h in next(reader)]
-    except csv.Error as exc:
-        raise SourceError(f"{config.location}: cannot read the header row: {exc}",
-                          source=config.name) from exc
-    mapping = _mapping(headers, config)
-    key_column = read_options(config, SpreadsheetOptions).key
-    if key_column is not None and key_column not in headers:
-        raise SourceError(f"key column {key_column!r} is not in the header row "
-                          f"(headers: {', '.join(headers)})", source=config.name)
+    headers, mapping, key_column = _header(reader, config)
     items: dict[str, ContentItem] = {}
     unsure: set[str] = set()  # keys of rows that could not be read this time
     whole = True  # every skipped row's key is known: what is missing was removed
@@ -245,15 +236,11 @@ def parse_sheet(doc: Document, config: SourceConfig, language: str,
             whole = False
             continue
         row = dict(zip(headers, cells, strict=False))
-        if key_column is not None:
-            key = (row.get(key_column) or "").strip()
-            if not key:
-                warnings.append(f"line {line} skipped: empty key column {key_column!r}")
-                whole = False
-                continue
-        else:
-            values = "\x1f".join(" ".join((row.get(h) or "").split()) for h in mapping.values())
-            key = "row:" + hashlib.sha256(values.encode()).hexdigest()[:24]
+        key = _row_key(row, key_column, mapping)
+        if not key:
+            warnings.append(f"line {line} skipped: empty key column {key_column!r}")
+            whole = False
+            continue
         try:
             item = row_to_item(row, mapping, config, key, language, doc.base_url, languages)
         except RowProblem as exc:
@@ -274,6 +261,32 @@ def parse_sheet(doc: Document, config: SourceConfig, language: str,
     return SourceOutput(
         items=tuple(items.values()), warnings=tuple(warnings), snapshot=snapshot
     )
+
+
+def _header(reader: Iterator[list[str]], config: SourceConfig) -> tuple[list[str], dict[str, str], str | None]:
+    """The header row, its mapping to item fields and the key column; SourceError if unusable."""
+    try:
+        headers = [h.strip() for h in next(reader)]
+    except csv.Error as exc:
+        raise SourceError(
+            f"{config.location}: cannot read the header row: {exc}", source=config.name
+        ) from exc
+    mapping = _mapping(headers, config)
+    key_column = read_options(config, SpreadsheetOptions).key
+    if key_column is not None and key_column not in headers:
+        raise SourceError(
+            f"key column {key_column!r} is not in the header row (headers: {', '.join(headers)})",
+            source=config.name,
+        )
+    return headers, mapping, key_column
+
+
+def _row_key(row: dict[str, str], key_column: str | None, mapping: dict[str, str]) -> str:
+    """A row's own id: its key column ("" when empty), else a hash of its mapped cells."""
+    if key_column is not None:
+        return (row.get(key_column) or "").strip()
+    values = "\x1f".join(" ".join((row.get(h) or "").split()) for h in mapping.values())
+    return "row:" + hashlib.sha256(values.encode()).hexdigest()[:24]
 
 
 class SpreadsheetSource:
