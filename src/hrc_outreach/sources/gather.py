@@ -277,7 +277,6 @@ async def gather_one(
     ``fetch.source_deadline_seconds`` after the source got its slot, or by ``run_deadline``.
     """
     now = now or datetime.now(UTC)
-    kind = config.kind.value
     try:
         # The store's work runs in a thread so the other sources' fetches go on meanwhile.
         source = source_for(config.kind)
@@ -286,11 +285,7 @@ async def gather_one(
         keeps = bool(getattr(source, "keeps_document", False)) and config.url is not None
         known, last = await asyncio.to_thread(_load_known, store, config.name, keeps)
         async with _slot(limit, run_deadline):
-            deadline = Deadline.after(
-                settings.fetch.source_deadline_seconds, "source_deadline_seconds"
-            )
-            if run_deadline is not None and run_deadline.at < deadline.at:
-                deadline = run_deadline
+            deadline = _source_deadline(settings, run_deadline)
             reader = HttpReader(
                 client,
                 settings,
@@ -311,23 +306,38 @@ async def gather_one(
             _store_output, store, config, output, reader, now, document
         )
     except Exception as exc:
-        message = _error_message(config, exc)
-        log.warning("gather: %s", message)
-        try:
-            await asyncio.to_thread(_save_error, store, config.name, now, message)
-        except Exception as store_exc:  # the store itself is down: the report still says why
-            log.error("gather: cannot record the error of %s: %s", config.name, store_exc)
-        retryable = isinstance(exc, SourceError) and exc.retryable
-        return SourceReport(
-            name=config.name,
-            kind=kind,
-            status=GatherStatus.ERROR,
-            error=message,
-            retryable=retryable,
-        )
+        return await _failed(config, store, now, exc)
     for warning in report.warnings:
         log.warning("gather: source %r: %s", config.name, warning)
     return report
+
+
+def _source_deadline(settings: Settings, run_deadline: Deadline | None) -> Deadline:
+    """When this source's reading and parsing end: its own deadline, or the run's if sooner."""
+    deadline = Deadline.after(settings.fetch.source_deadline_seconds, "source_deadline_seconds")
+    if run_deadline is not None and run_deadline.at < deadline.at:
+        return run_deadline
+    return deadline
+
+
+async def _failed(
+    config: SourceConfig, store: Store, now: datetime, exc: Exception
+) -> SourceReport:
+    """The error report of a source that failed, its error recorded in the store if it can be."""
+    message = _error_message(config, exc)
+    log.warning("gather: %s", message)
+    try:
+        await asyncio.to_thread(_save_error, store, config.name, now, message)
+    except Exception as store_exc:  # the store itself is down: the report still says why
+        log.error("gather: cannot record the error of %s: %s", config.name, store_exc)
+    retryable = isinstance(exc, SourceError) and exc.retryable
+    return SourceReport(
+        name=config.name,
+        kind=config.kind.value,
+        status=GatherStatus.ERROR,
+        error=message,
+        retryable=retryable,
+    )
 
 
 async def gather(
