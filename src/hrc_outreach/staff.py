@@ -142,7 +142,11 @@ def _throttle_keys(email: str, client: str) -> tuple[str, str]:
     return f"email:{_sha(normal_email(email))}", f"ip:{_sha(client)}"
 
 
-def _check_throttle(store: Store, email: str, client: str, now: datetime) -> None:
+def _check_throttle(
+    store: Store, email: str, client: str, now: datetime, *, including: int = 0
+) -> None:
+    """ThrottledError when the account or the address has used up its failures (``including``:
+    attempts of this very request already counted among them)."""
     account, address = _throttle_keys(email, client)
     since = now - THROTTLE_WINDOW
     with store.session() as s:
@@ -162,8 +166,8 @@ def _check_throttle(store: Store, email: str, client: str, now: datetime) -> Non
                 StaffLoginFailureRow.key.in_([account, address])
             )
         )
-    if counts.get(account, 0) >= MAX_FAILURES_PER_ACCOUNT or (
-        counts.get(address, 0) >= MAX_FAILURES_PER_CLIENT
+    if counts.get(account, 0) >= MAX_FAILURES_PER_ACCOUNT + including or (
+        counts.get(address, 0) >= MAX_FAILURES_PER_CLIENT + including
     ):
         wait = THROTTLE_WINDOW - (now - oldest) if oldest is not None else THROTTLE_WINDOW
         raise ThrottledError(
@@ -173,31 +177,37 @@ def _check_throttle(store: Store, email: str, client: str, now: datetime) -> Non
 
 def authenticate(store: Store, email: str, password: str, *, client: str) -> Staff:
     """The account whose password this is; StaffError (same message whatever was wrong), or
-    ThrottledError after too many failures for the account or the client address."""
+    ThrottledError after too many failures for the account or the client address.
+
+    The attempt is recorded (committed) before the password is checked, and counted with the
+    others: parallel guesses cannot all pass the check before any of them is recorded.
+    """
     now = _now()
     _check_throttle(store, email, client, now)
     with store.session() as s:
+        rows = [StaffLoginFailureRow(key=key, at=now) for key in _throttle_keys(email, client)]
+        s.add_all(rows)
+        s.flush()
+        mine = [r.id for r in rows]
+    _check_throttle(store, email, client, now, including=1)
+    with store.session() as s:
         row = s.scalars(select(StaffRow).where(StaffRow.email == normal_email(email))).first()
-        ok = False
+        ok: bool = False
         try:
-            ok = _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
+            ok = bool(_hasher.verify(row.password_hash if row else _DUMMY_HASH, password))
         except (VerificationError, InvalidHashError):
             ok = False
+        staff: Staff | None
         if row is None or not ok:
-            for key in _throttle_keys(email, client):
-                s.add(StaffLoginFailureRow(key=key, at=now))
-            raise_after = True
+            staff = None  # the attempt stays recorded as a failure
         else:
-            raise_after = False
-            s.execute(
-                delete(StaffLoginFailureRow).where(
-                    StaffLoginFailureRow.key == _throttle_keys(email, client)[0]
-                )
-            )
+            account = _throttle_keys(email, client)[0]
+            s.execute(delete(StaffLoginFailureRow).where(StaffLoginFailureRow.key == account))
+            s.execute(delete(StaffLoginFailureRow).where(StaffLoginFailureRow.id.in_(mine)))
             if _hasher.check_needs_rehash(row.password_hash):
                 row.password_hash = _hasher.hash(password)
             staff = _staff(row)
-    if raise_after:
+    if staff is None:
         raise StaffError("unknown address or wrong password")
     return staff
 
