@@ -130,6 +130,7 @@ def test_security_headers_everywhere(served: Served) -> None:
             assert h["x-frame-options"] == "SAMEORIGIN"
             assert h["referrer-policy"] == "no-referrer"
         assert c.get("/healthz").text == "ok"
+        assert c.head("/healthz").status_code == 200  # load balancers check with HEAD too
 
 
 def test_pages_follow_token_then_accept_language_then_source(served: Served) -> None:
