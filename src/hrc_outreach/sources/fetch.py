@@ -420,50 +420,59 @@ class HttpReader:
                 declared = resp_headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > limit:
                     raise SourceError(_too_big(url, limit), source=source)
-                # httpx would decode a whole chunk at once (a few KB of `gzip, gzip` can be GBs):
-                # read raw bytes and decode them here, counting every decoded byte.
-                if resp.is_stream_consumed:  # built whole in memory (httpx.MockTransport)
-                    if len(resp.content) > limit:
-                        raise BoundedDecoder.TooLarge
-                    return _Response(status, resp.content, resp_headers, final_url)
-                decoder = BoundedDecoder(resp_headers.get("content-encoding", ""), limit)
-                chunks: list[bytes] = []
-                async for raw in resp.aiter_raw():
-                    if resp.num_bytes_downloaded > limit:
-                        raise BoundedDecoder.TooLarge
-                    chunks.extend(decoder.feed(raw))
-                chunks.append(decoder.finish())
-                self.stats.bytes += resp.num_bytes_downloaded
-                return _Response(status, b"".join(chunks), resp_headers, final_url)
+                body = await self._body(resp, resp_headers, limit)
+                return _Response(status, body, resp_headers, final_url)
         except BoundedDecoder.TooLarge:
             raise SourceError(_too_big(url, limit), source=source) from None
         except DecodeError as exc:
             raise SourceError(f"{url}: {exc}", source=source) from exc
-        except httpx.TimeoutException as exc:
-            raise SourceError(
-                f"{url} timed out after {self.settings.fetch.timeout_seconds:g} s",
-                source=source,
-                retryable=True,
-            ) from exc
-        except httpx.UnsupportedProtocol as exc:  # a redirect to ftp:, file:, ...: permanent
-            raise SourceError(
-                f"cannot fetch {url}: it leads to a URL that is not http(s) ({exc})", source=source
-            ) from exc
-        except httpx.InvalidURL as exc:
-            raise SourceError(f"cannot fetch {url}: invalid URL ({exc})", source=source) from exc
-        except httpx.RemoteProtocolError as exc:
-            if "Invalid URL" in str(exc):  # httpx's wording for a bad Location: permanent
-                raise SourceError(
-                    f"cannot fetch {url}: it redirects to an invalid URL ({exc})", source=source
-                ) from exc
-            raise SourceError(f"cannot fetch {url}: {exc}", source=source, retryable=True) from exc
-        except httpx.TransportError as exc:  # connection refused, DNS, reset, bad TLS...
-            detail = str(exc) or type(exc).__name__
-            raise SourceError(
-                f"cannot fetch {url}: {detail}", source=source, retryable=True
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise SourceError(f"cannot fetch {url}: {exc}", source=source) from exc
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            timeout_seconds = self.settings.fetch.timeout_seconds
+            raise _http_error(url, exc, timeout_seconds, source) from exc
+
+    async def _body(self, resp: httpx.Response, headers: dict[str, str], limit: int) -> bytes:
+        """The decoded body, up to ``limit`` bytes both on the wire and decoded (else TooLarge)."""
+        # httpx would decode a whole chunk at once (a few KB of `gzip, gzip` can be GBs):
+        # read raw bytes and decode them here, counting every decoded byte.
+        if resp.is_stream_consumed:  # built whole in memory (httpx.MockTransport)
+            if len(resp.content) > limit:
+                raise BoundedDecoder.TooLarge
+            return resp.content
+        decoder = BoundedDecoder(headers.get("content-encoding", ""), limit)
+        chunks: list[bytes] = []
+        async for raw in resp.aiter_raw():
+            if resp.num_bytes_downloaded > limit:
+                raise BoundedDecoder.TooLarge
+            chunks.extend(decoder.feed(raw))
+        chunks.append(decoder.finish())
+        self.stats.bytes += resp.num_bytes_downloaded
+        return b"".join(chunks)
+
+
+def _http_error(
+    url: str, exc: httpx.HTTPError | httpx.InvalidURL, timeout_seconds: float, source: str
+) -> SourceError:
+    """What a failed request means for the source: retryable (timeouts, the network) or not."""
+    if isinstance(exc, httpx.TimeoutException):
+        return SourceError(
+            f"{url} timed out after {timeout_seconds:g} s", source=source, retryable=True
+        )
+    if isinstance(exc, httpx.UnsupportedProtocol):  # a redirect to ftp:, file:, ...: permanent
+        return SourceError(
+            f"cannot fetch {url}: it leads to a URL that is not http(s) ({exc})", source=source
+        )
+    if isinstance(exc, httpx.InvalidURL):
+        return SourceError(f"cannot fetch {url}: invalid URL ({exc})", source=source)
+    if isinstance(exc, httpx.RemoteProtocolError):
+        if "Invalid URL" in str(exc):  # httpx's wording for a bad Location: permanent
+            return SourceError(
+                f"cannot fetch {url}: it redirects to an invalid URL ({exc})", source=source
+            )
+        return SourceError(f"cannot fetch {url}: {exc}", source=source, retryable=True)
+    if isinstance(exc, httpx.TransportError):  # connection refused, DNS, reset, bad TLS...
+        detail = str(exc) or type(exc).__name__
+        return SourceError(f"cannot fetch {url}: {detail}", source=source, retryable=True)
+    return SourceError(f"cannot fetch {url}: {exc}", source=source)
 
 
 def _reason(status: int) -> str:
