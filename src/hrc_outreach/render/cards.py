@@ -148,12 +148,7 @@ def draw_card(card: Card, size: tuple[int, int], brand: str, accent: str) -> Ima
     width = w - 2 * margin
 
     title = _NO_GLYPH.sub("", card.title).strip()
-    max_lines = 6 if h >= w else 4
-    for factor in (0.085, 0.075, 0.065, 0.056):
-        tfont = _font(int(unit * factor), True)
-        lines = _wrap(title, tfont, width, max_lines, card.lang)
-        if len(lines) < max_lines or factor == 0.056:
-            break
+    tfont, lines = _title_lines(title, unit, width, 6 if h >= w else 4, card.lang)
     line_h = int(tfont.size * 1.22) if isinstance(tfont, ImageFont.FreeTypeFont) else 40
     small = _font(int(unit * 0.042), False)
     small_h = int(unit * 0.042 * 1.3)
@@ -162,27 +157,11 @@ def draw_card(card: Card, size: tuple[int, int], brand: str, accent: str) -> Ima
     block_h = line_h * len(lines) + small_h * (len(subs) + 1 if subs else 0)
     y = max(int(unit * 0.16), (h - block_h) // 2)
     for line in lines:
-        draw.text(
-            (x, y),
-            line,
-            font=tfont,
-            fill=ink,
-            anchor=anchor,
-            direction=lay.direction,
-            language=lay.language,
-        )
+        _line(draw, (x, y), line, tfont, ink, anchor, lay)
         y += line_h
     y += small_h // 2
     for sub in subs:
-        draw.text(
-            (x, y),
-            sub,
-            font=small,
-            fill=ink,
-            anchor=anchor,
-            direction=lay.direction,
-            language=lay.language,
-        )
+        _line(draw, (x, y), sub, small, ink, anchor, lay)
         y += small_h
     foot_y = h - margin - small_h
     draw.rectangle(
@@ -190,16 +169,35 @@ def draw_card(card: Card, size: tuple[int, int], brand: str, accent: str) -> Ima
     )
     footer = _wrap(_NO_GLYPH.sub("", card.footer), foot, width, 1, card.lang)
     if footer:
-        draw.text(
-            (x, foot_y),
-            footer[0],
-            font=foot,
-            fill=ink,
-            anchor=anchor,
-            direction=lay.direction,
-            language=lay.language,
-        )
+        _line(draw, (x, foot_y), footer[0], foot, ink, anchor, lay)
     return img
+
+
+def _title_lines(
+    title: str, unit: int, width: int, max_lines: int, lang: str
+) -> tuple[Font, list[str]]:
+    """The title's font and lines: the largest size at which it fits in ``max_lines``."""
+    for factor in (0.085, 0.075, 0.065, 0.056):
+        tfont = _font(int(unit * factor), True)
+        lines = _wrap(title, tfont, width, max_lines, lang)
+        if len(lines) < max_lines or factor == 0.056:
+            break
+    return tfont, lines
+
+
+def _line(
+    draw: ImageDraw.ImageDraw,
+    xy: tuple[int, int],
+    text: str,
+    font: Font,
+    ink: tuple[int, int, int],
+    anchor: str,
+    lay: _Layout,
+) -> None:
+    """One line of text at ``xy``, shaped for the card's language and direction."""
+    draw.text(
+        xy, text, font=font, fill=ink, anchor=anchor, direction=lay.direction, language=lay.language
+    )
 
 
 def write_card(card: Card, size: tuple[int, int], brand: str, accent: str, path: Path) -> Path:
