@@ -163,22 +163,10 @@ def import_po(
     languages: list[str] | None = None, source_language: str = "en",
 ) -> ImportReport:
     """Check every entry of a PO file, then record the reviewed ones — or refuse the whole file."""
-    from hrc_outreach.store.items import get_item
-
     catalog = _parse(data, path)
     report = ImportReport(path=path)
-    header_lang = catalog.locale_identifier or ""
-    raw = lang or header_lang
-    # "pt", "pt-PT", "Português" mean pt_PT when that is configured (the one normaliser)
-    target = (normalise_language(raw, languages) if languages else None) or normalise_lang(raw)
-    if not target:
-        report.errors.append(f"{path}: no Language header; pass --lang")
-        return report
-    if languages is not None and target not in languages:
-        report.errors.append(
-            f"{path}: language {target!r} is not configured (i18n.languages: "
-            f"{', '.join(languages)})"
-        )
+    target = _target_language(catalog, path, lang, languages, report)
+    if target is None:
         return report
     report.lang = target
     accepted: list[tuple[Message, str, str]] = []
@@ -186,36 +174,9 @@ def import_po(
         for msg in catalog:
             if not msg.id:
                 continue  # the header
-            where = f"{path}:{msg.lineno}"
-            source = msg.id if isinstance(msg.id, str) else msg.id[0]
-            text = msg.string if isinstance(msg.string, str) else (msg.string or [""])[0]
-            ctx = msg.context or ""
-            item_id, _, fld = ctx.rpartition(":")
-            if not item_id or fld not in FIELDS:
-                report.errors.append(f"{where}: msgctxt {ctx!r} is not 'item_id:title' or "
-                                     "'item_id:summary'")
-                continue
-            if not text:
-                report.empty += 1
-                continue
-            item = get_item(session, item_id)
-            own = item.translations.get(target) if item is not None else None
-            if own is not None and getattr(own, fld) == text:
-                report.unchanged += 1  # the source's own translation, exported as is
-                continue
-            problems = check_entry(source, text)
-            if problems:
-                report.errors.extend(f"{where} ({ctx}): {p}" for p in problems)
-                continue
-            if msg.fuzzy:
-                report.fuzzy += 1
-                continue
-            if item is None:
-                report.errors.append(f"{where}: no item {item_id!r} in the store")
-                continue
-            if getattr(item, fld) != source:
-                report.stale.append(f"{where} ({ctx})")
-            accepted.append((msg, item_id, fld))
+            entry = _checked_entry(session, msg, path, target, report)
+            if entry is not None:
+                accepted.append((msg, *entry))
         if report.errors:
             return report
         for msg, item_id, fld in accepted:
@@ -225,6 +186,64 @@ def import_po(
             )
             report.imported += 1
     return report
+
+
+def _target_language(
+    catalog: Catalog, path: str, lang: str | None, languages: list[str] | None, report: ImportReport
+) -> str | None:
+    """The file's language (``lang``, else its Language header), if configured; else an error."""
+    raw = lang or catalog.locale_identifier or ""
+    # "pt", "pt-PT", "Português" mean pt_PT when that is configured (the one normaliser)
+    target = (normalise_language(raw, languages) if languages else None) or normalise_lang(raw)
+    if not target:
+        report.errors.append(f"{path}: no Language header; pass --lang")
+        return None
+    if languages is not None and target not in languages:
+        report.errors.append(
+            f"{path}: language {target!r} is not configured (i18n.languages: "
+            f"{', '.join(languages)})"
+        )
+        return None
+    return target
+
+
+def _checked_entry(
+    session: Any, msg: Message, path: str, target: str, report: ImportReport
+) -> tuple[str, str] | None:
+    """The item id and field of an entry to record; None when it is counted or refused instead."""
+    from hrc_outreach.store.items import get_item
+
+    where = f"{path}:{msg.lineno}"
+    source = msg.id if isinstance(msg.id, str) else msg.id[0]
+    text = msg.string if isinstance(msg.string, str) else (msg.string or [""])[0]
+    ctx = msg.context or ""
+    item_id, _, fld = ctx.rpartition(":")
+    if not item_id or fld not in FIELDS:
+        report.errors.append(
+            f"{where}: msgctxt {ctx!r} is not 'item_id:title' or 'item_id:summary'"
+        )
+        return None
+    if not text:
+        report.empty += 1
+        return None
+    item = get_item(session, item_id)
+    own = item.translations.get(target) if item is not None else None
+    if own is not None and getattr(own, fld) == text:
+        report.unchanged += 1  # the source's own translation, exported as is
+        return None
+    problems = check_entry(source, text)
+    if problems:
+        report.errors.extend(f"{where} ({ctx}): {p}" for p in problems)
+        return None
+    if msg.fuzzy:
+        report.fuzzy += 1
+        return None
+    if item is None:
+        report.errors.append(f"{where}: no item {item_id!r} in the store")
+        return None
+    if getattr(item, fld) != source:
+        report.stale.append(f"{where} ({ctx})")
+    return item_id, fld
 
 
 def load_edition(store: Any, settings: Any, key: str) -> Edition:
