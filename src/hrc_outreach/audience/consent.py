@@ -375,7 +375,7 @@ def apply_suppressions(session: Session, events: Sequence[SuppressionEvent]) -> 
         people.update((h, (sid, state)) for h, sid, state in found)
     new_rows: list[dict[str, Any]] = []
     moved: dict[str, list[int]] = {}
-    log: list[dict[str, Any]] = []
+    log: list[tuple[str | None, int | None, dict[str, Any]]] = []  # (added, moved, entry)
     for event, hashed in zip(events, hashes, strict=True):
         at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)
         added = hashed not in suppressed
@@ -390,46 +390,64 @@ def apply_suppressions(session: Session, events: Sequence[SuppressionEvent]) -> 
                 }
             )
         person = people.get(hashed)
+        mover = None
         if person is not None and person[1] in ACTIVE:
             state = _STATE_OF_REASON[event.reason].value
             people[hashed] = (person[0], state)
             moved.setdefault(state, []).append(person[0])
+            mover = person[0]
         elif not added:
             continue
-        log.append(
-            {
-                "subscriber_id": person[0] if person else None,
-                "email_hash": hashed,
-                "action": event.reason.value,
-                "method": "provider",
-                "source": event.provider[:200],
-                # as apply_suppression: the first line only, length-capped (bounces quote addresses)
-                "detail": {"detail": event.detail.splitlines()[0][:300]} if event.detail else {},
-                "at": at,
-            }
-        )
-    if new_rows:
-        dialect = session.get_bind().dialect.name
-        if dialect in ("sqlite", "postgresql"):
-            insert_of = sqlite_insert if dialect == "sqlite" else postgresql_insert
-            session.execute(insert_of(SuppressionRow).on_conflict_do_nothing(), new_rows)
-        else:
-            session.execute(insert(SuppressionRow), new_rows)
+        entry = {
+            "subscriber_id": person[0] if person else None,
+            "email_hash": hashed,
+            "action": event.reason.value,
+            "method": "provider",
+            "source": event.provider[:200],
+            # as apply_suppression: the first line only, length-capped (bounces quote addresses)
+            "detail": {"detail": event.detail.splitlines()[0][:300]} if event.detail else {},
+            "at": at,
+        }
+        log.append((hashed if added else None, mover, entry))
+    # The writes say what this request changed: a concurrent delivery may have suppressed or
+    # moved someone since the look-ups (SQLite reads outside the write transaction, PostgreSQL
+    # reads committed), and only the request that did it logs it.
+    inserted = _insert_suppressions(session, new_rows)
     now = datetime.now(UTC)
+    updated: set[int] = set()
     for state, ids in moved.items():
         for i in range(0, len(ids), _IN_CHUNK):
-            session.execute(
-                update(SubscriberRow)
-                .where(
-                    SubscriberRow.id.in_(ids[i : i + _IN_CHUNK]), SubscriberRow.state.in_(ACTIVE)
+            updated.update(
+                session.scalars(
+                    update(SubscriberRow)
+                    .where(
+                        SubscriberRow.id.in_(ids[i : i + _IN_CHUNK]),
+                        SubscriberRow.state.in_(ACTIVE),
+                    )
+                    .values(state=state, updated_at=now)
+                    .returning(SubscriberRow.id)
+                    .execution_options(synchronize_session=False)
                 )
-                .values(state=state, updated_at=now)
-                .execution_options(synchronize_session=False)
             )
-    if log:
-        session.execute(insert(ConsentEventRow), log)
-    changed_ids = {sid for ids in moved.values() for sid in ids}
+    entries = [e for a, m, e in log if (a is not None and a in inserted) or m in updated]
+    if entries:
+        session.execute(insert(ConsentEventRow), entries)
     for obj in list(session.identity_map.values()):  # rows this session holds are now stale
-        if isinstance(obj, SubscriberRow) and obj.id in changed_ids:
+        if isinstance(obj, SubscriberRow) and obj.id in updated:
             session.expire(obj)
-    return len(log)
+    return len(entries)
+
+
+def _insert_suppressions(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert suppression rows, skipping hashes already there; the hashes inserted."""
+    if not rows:
+        return set()
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        session.execute(insert(SuppressionRow), rows)
+        return {r["email_hash"] for r in rows}
+    insert_of = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    statement = (
+        insert_of(SuppressionRow).on_conflict_do_nothing().returning(SuppressionRow.email_hash)
+    )
+    return set(session.scalars(statement, rows))
