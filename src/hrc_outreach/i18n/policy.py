@@ -94,8 +94,27 @@ def _resolve(
     edition: Edition, lang: str, i18n: I18nSettings, store: Any, engine: _Engine
 ) -> dict[tuple[str, str], Translation]:
     """(item id, field) -> its text in ``lang`` by the policy; absent = no translation."""
+    found, pending = _human(edition, lang, i18n, store)
+    # Translation memory, then the machine, per source language of the strings.
+    for src_lang in sorted({v[1] for v in pending.values()}):
+        keys = [k for k, v in pending.items() if v[1] == src_lang]
+        found.update(_remembered(keys, pending, lang, store, engine))
+        missing = [k for k in keys if k not in found]
+        if not missing or not engine.usable(lang):
+            continue
+        found.update(_machine(missing, pending, src_lang, lang, store, engine))
+    return found
+
+
+_Pending = dict[tuple[str, str], tuple[str, str]]  # (item id, field) -> (source text, source lang)
+
+
+def _human(
+    edition: Edition, lang: str, i18n: I18nSettings, store: Any
+) -> tuple[dict[tuple[str, str], Translation], _Pending]:
+    """The fields a person wrote in ``lang`` (or already in it), and what is left to translate."""
     found: dict[tuple[str, str], Translation] = {}
-    pending: dict[tuple[str, str], tuple[str, str]] = {}  # key -> (source text, source lang)
+    pending: _Pending = {}
 
     reviewed: dict[tuple[str, str], Any] = {}
     if store is not None:
@@ -122,38 +141,63 @@ def _resolve(
                 found[key] = human(reviewed[key].text, reviewed[key].engine)
             else:
                 pending[key] = (text, src_lang)
+    return found, pending
 
-    # Translation memory, then the machine, per source language of the strings.
-    for src_lang in sorted({v[1] for v in pending.values()}):
-        keys = [k for k, v in pending.items() if v[1] == src_lang]
-        texts = sorted({pending[k][0] for k in keys})
-        remembered: dict[str, memory.Remembered] = {}
-        if store is not None:
-            with store.session() as s:
-                remembered = memory.lookup(s, texts, lang, engine.name)
-        for k in keys:
-            hit = remembered.get(pending[k][0])
-            if hit is not None:
-                found[k] = Translation(
-                    item_id=k[0], field=k[1], lang=lang, text=hit.text, source_text=pending[k][0],
-                    provenance=Provenance.MEMORY, review=hit.review, engine=hit.engine,
-                )
-        missing = [k for k in keys if k not in found]
-        if not missing or not engine.usable(lang):
+
+def _remembered(
+    keys: list[tuple[str, str]], pending: _Pending, lang: str, store: Any, engine: _Engine
+) -> dict[tuple[str, str], Translation]:
+    """The pending fields the translation memory already knows in ``lang``."""
+    if store is None:
+        return {}
+    texts = sorted({pending[k][0] for k in keys})
+    with store.session() as s:
+        remembered = memory.lookup(s, texts, lang, engine.name)
+    found: dict[tuple[str, str], Translation] = {}
+    for k in keys:
+        hit = remembered.get(pending[k][0])
+        if hit is not None:
+            found[k] = Translation(
+                item_id=k[0],
+                field=k[1],
+                lang=lang,
+                text=hit.text,
+                source_text=pending[k][0],
+                provenance=Provenance.MEMORY,
+                review=hit.review,
+                engine=hit.engine,
+            )
+    return found
+
+
+def _machine(
+    missing: list[tuple[str, str]],
+    pending: _Pending,
+    src_lang: str,
+    lang: str,
+    store: Any,
+    engine: _Engine,
+) -> dict[tuple[str, str], Translation]:
+    """The missing fields machine-translated from ``src_lang``, unreviewed; absent if it failed."""
+    found: dict[tuple[str, str], Translation] = {}
+    for html in (False, True):  # titles are plain text, summaries HTML
+        wanted = sorted({pending[k][0] for k in missing if (k[1] == "summary") == html})
+        if not wanted:
             continue
-        for html in (False, True):  # titles are plain text, summaries HTML
-            wanted = sorted({pending[k][0] for k in missing if (k[1] == "summary") == html})
-            if not wanted:
-                continue
-            machine = engine.translate(wanted, html, source=src_lang, target=lang, store=store)
-            for k in missing:
-                text = pending[k][0]
-                if (k[1] == "summary") == html and text in machine:
-                    found[k] = Translation(
-                        item_id=k[0], field=k[1], lang=lang, text=machine[text],
-                        source_text=text, provenance=Provenance.MACHINE,
-                        review=ReviewState.UNREVIEWED, engine=engine.name,
-                    )
+        machine = engine.translate(wanted, html, source=src_lang, target=lang, store=store)
+        for k in missing:
+            text = pending[k][0]
+            if (k[1] == "summary") == html and text in machine:
+                found[k] = Translation(
+                    item_id=k[0],
+                    field=k[1],
+                    lang=lang,
+                    text=machine[text],
+                    source_text=text,
+                    provenance=Provenance.MACHINE,
+                    review=ReviewState.UNREVIEWED,
+                    engine=engine.name,
+                )
     return found
 
 
