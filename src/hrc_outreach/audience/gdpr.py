@@ -35,25 +35,47 @@ def export_person(session: Session, email: str) -> dict[str, Any]:
     address = quick_normal_form(email)
     hashed = email_hash(email)
     row = session.scalars(select(SubscriberRow).where(SubscriberRow.email_hash == hashed)).first()
-    subscriber = None
-    if row is not None:
-        subscriber = {
-            "id": row.id,
-            "email": row.email,
-            "name": row.name,
-            "language": row.language,
-            "segments": list(row.segments or ()),
-            "topics": list(row.topics or ()),
-            "state": row.state,
-            "consent_at": _iso(row.consent_at),
-            "consent_source": row.consent_source,
-            "created_at": _iso(row.created_at),
-            "updated_at": _iso(row.updated_at),
-        }
+    return {
+        "email": address,
+        "email_hash": hashed,
+        "subscriber": _subscriber(row) if row is not None else None,
+        "consent_log": _consent_log(session, hashed, row),
+        "sends": _sends(session, address, row),
+        "suppression": _suppression(session, hashed),
+    }
+
+
+def _suppression(session: Session, hashed: str) -> dict[str, Any] | None:
+    """Why and since when the address is never mailed, if it is suppressed."""
+    supp = session.get(SuppressionRow, hashed)
+    if supp is None:
+        return None
+    return {"reason": supp.reason, "source": supp.source, "at": _iso(supp.at)}
+
+
+def _subscriber(row: SubscriberRow) -> dict[str, Any]:
+    """The person's subscriber record: address, name, language, interests and consent."""
+    return {
+        "id": row.id,
+        "email": row.email,
+        "name": row.name,
+        "language": row.language,
+        "segments": list(row.segments or ()),
+        "topics": list(row.topics or ()),
+        "state": row.state,
+        "consent_at": _iso(row.consent_at),
+        "consent_source": row.consent_source,
+        "created_at": _iso(row.created_at),
+        "updated_at": _iso(row.updated_at),
+    }
+
+
+def _consent_log(session: Session, hashed: str, row: SubscriberRow | None) -> list[dict[str, Any]]:
+    """The person's consent log entries, by address hash or subscriber id, oldest first."""
     who = [ConsentEventRow.email_hash == hashed]
     if row is not None:
         who.append(ConsentEventRow.subscriber_id == row.id)
-    consent = [
+    return [
         {
             "at": _iso(c.at),
             "action": c.action,
@@ -67,10 +89,14 @@ def export_person(session: Session, email: str) -> dict[str, Any]:
             .order_by(ConsentEventRow.at, ConsentEventRow.id)
         )
     ]
+
+
+def _sends(session: Session, address: str, row: SubscriberRow | None) -> list[dict[str, Any]]:
+    """What was sent to the person: edition, provider, language and state of each send."""
     sent_who = [SendRecipientRow.email == address]
     if row is not None:
         sent_who.append(SendRecipientRow.subscriber_id == row.id)
-    sends = [
+    return [
         {
             "edition": edition,
             "provider": provider,
@@ -85,17 +111,6 @@ def export_person(session: Session, email: str) -> dict[str, Any]:
             .order_by(SendRecipientRow.id)
         )
     ]
-    supp = session.get(SuppressionRow, hashed)
-    return {
-        "email": address,
-        "email_hash": hashed,
-        "subscriber": subscriber,
-        "consent_log": consent,
-        "sends": sends,
-        "suppression": (
-            {"reason": supp.reason, "source": supp.source, "at": _iso(supp.at)} if supp else None
-        ),
-    }
 
 
 class ErasureReport(Frozen):
