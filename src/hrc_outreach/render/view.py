@@ -199,12 +199,7 @@ def build_view(
     nl = settings.newsletter
     direction = text_direction(lang)
     notes = Footnotes()
-    intro_md = loc.intro_markdown or ""
-    intro_html = markdown_html(intro_md)
-    intro_text = html_to_text(str(intro_html), notes.ref)
-    # Staff write the intro in the source language; shown untranslated it keeps its own lang/dir.
-    intro_source = settings.i18n.source_language
-    intro_lang = intro_source if intro_md and intro_md == loc.edition.intro_markdown else lang
+    intro_html, intro_text, intro_lang = _intro(loc, settings, notes)
     sections = tuple(
         SectionView(kind=s.kind.value, items=tuple(_item_view(i, lang, notes) for i in s.items))
         for s in loc.sections
@@ -213,11 +208,6 @@ def build_view(
     counts = {k.value: 0 for k in SectionKind}
     for s in sections:
         counts[s.kind] = len(s.items)
-    social = tuple(
-        (SOCIAL_NAMES.get(k, k.title()), u)
-        for k, v in sorted(nl.social.items())
-        if (u := safe_url(v))
-    )
     return EditionView(
         key=loc.edition.key,
         lang=lang,
@@ -240,7 +230,7 @@ def build_view(
         address=nl.address,
         website=safe_url(nl.website) or "",
         logo_url=safe_url(nl.logo_url),
-        social=social,
+        social=_social_links(nl.social),
         archive_url=archive_url(settings, loc.edition.key, lang),
         unsubscribe_url=placeholder("unsubscribe_url", nonce),
         preferences_url=placeholder("preferences_url", nonce),
@@ -248,4 +238,22 @@ def build_view(
         brand_color=nl.brand_color,
         accent_color=nl.accent_color,
         footnotes=notes,
+    )
+
+
+def _intro(loc: LocalizedEdition, settings: Settings, notes: Footnotes) -> tuple[Markup, str, str]:
+    """The intro as HTML and as text (its links in ``notes``), and the language it is in."""
+    intro_md = loc.intro_markdown or ""
+    intro_html = markdown_html(intro_md)
+    intro_text = html_to_text(str(intro_html), notes.ref)
+    # Staff write the intro in the source language; shown untranslated it keeps its own lang/dir.
+    intro_source = settings.i18n.source_language
+    same = intro_md and intro_md == loc.edition.intro_markdown
+    return intro_html, intro_text, intro_source if same else loc.lang
+
+
+def _social_links(social: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The newsletter's social accounts as (display name, safe URL), by platform key."""
+    return tuple(
+        (SOCIAL_NAMES.get(k, k.title()), u) for k, v in sorted(social.items()) if (u := safe_url(v))
     )
