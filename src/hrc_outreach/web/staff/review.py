@@ -103,28 +103,12 @@ async def review_save(
 def _save(
     request: Request, key: str, lang: str, viewer: Viewer, submitted: dict[str, str]
 ) -> Response:
-    from hrc_outreach.i18n import memory
-    from hrc_outreach.i18n.po import check_entry
     from hrc_outreach.pipeline import draft
 
     settings, store = settings_of(request), store_of(request)
     _language(settings, store, key, lang)
     current = {e.name: e for e in entries(settings, store, key, lang)}
-    changes: list[tuple[Entry, str]] = []
-    errors: list[str] = []
-    for name, value in submitted.items():
-        entry = current.get(name)
-        if entry is None:
-            errors.append(f"{name[2:]}: not a string of this edition")
-            continue
-        text = value.replace("\r\n", "\n").strip()
-        if not text or text == entry.text.strip():
-            continue
-        problems = check_entry(entry.source, text)
-        if problems:
-            errors.extend(f"{entry.item_id}:{entry.field}: {p}" for p in problems)
-            continue
-        changes.append((entry, text))
+    changes, errors = _changes(current, submitted)
     if errors:  # all or nothing, as a PO import: nothing recorded, the form shown again
         return page(
             request,
@@ -141,17 +125,7 @@ def _save(
         return RedirectResponse(
             f"/staff/editions/{key}/translations/{lang}?done=unchanged", status_code=303
         )
-    with store.session() as s:
-        for entry, text in changes:
-            memory.record_item_translation(
-                s,
-                item_id=entry.item_id,
-                field=entry.field,
-                lang=lang,
-                source_text=entry.source,
-                text=text,
-                source_lang=settings.i18n.source_language,
-            )
+    _record(store, lang, changes, settings.i18n.source_language)
     try:
         summary = draft(settings, key, [lang])
     except OutreachError as exc:
@@ -170,3 +144,44 @@ def _save(
     return RedirectResponse(
         f"/staff/editions/{key}/preview/{lang}?done=translated", status_code=303
     )
+
+
+def _changes(
+    current: dict[str, Entry], submitted: dict[str, str]
+) -> tuple[list[tuple[Entry, str]], list[str]]:
+    """The strings a reviewer changed, each with its new text, and what is wrong with the rest."""
+    from hrc_outreach.i18n.po import check_entry
+
+    changes: list[tuple[Entry, str]] = []
+    errors: list[str] = []
+    for name, value in submitted.items():
+        entry = current.get(name)
+        if entry is None:
+            errors.append(f"{name[2:]}: not a string of this edition")
+            continue
+        text = value.replace("\r\n", "\n").strip()
+        if not text or text == entry.text.strip():
+            continue
+        problems = check_entry(entry.source, text)
+        if problems:
+            errors.extend(f"{entry.item_id}:{entry.field}: {p}" for p in problems)
+            continue
+        changes.append((entry, text))
+    return changes, errors
+
+
+def _record(store: Store, lang: str, changes: list[tuple[Entry, str]], source_lang: str) -> None:
+    """The reviewed translations into the translation memory, as a person's, in one transaction."""
+    from hrc_outreach.i18n import memory
+
+    with store.session() as s:
+        for entry, text in changes:
+            memory.record_item_translation(
+                s,
+                item_id=entry.item_id,
+                field=entry.field,
+                lang=lang,
+                source_text=entry.source,
+                text=text,
+                source_lang=source_lang,
+            )
