@@ -341,8 +341,6 @@ def send_edition(
     the senders (default: as coroutines of this process); each calls :func:`send_share`.
     """
     from hrc_outreach import approval
-    from hrc_outreach.deliver import ledger
-    from hrc_outreach.deliver.planner import plan_job
     from hrc_outreach.deliver.runner import finish_job
 
     decisions = decisions or SendDecisions()
@@ -352,24 +350,9 @@ def send_edition(
     if approved is not None:
         approval.check_shown(key, approved, messages)
     store = open_store(settings)
-    decided: list[str] = []
     try:
         row = approval.require_approval(store, key, messages, provider=name)
-        job_id = plan_job(store, settings, key, messages, name, approval_id=row.id)
-        if decisions.resend_in_doubt or decisions.mark_in_doubt_sent:
-            choice = (
-                ledger.InDoubtDecision.RESEND
-                if decisions.resend_in_doubt
-                else ledger.InDoubtDecision.MARK_SENT
-            )
-            n = ledger.resolve_in_doubt(store, job_id, choice, by=decisions.by)
-            decided.append(f"{n} in-doubt recipient(s): {choice.value}")
-        if decisions.retry_failed:
-            n = ledger.retry_failed(store, job_id, by=decisions.by)
-            decided.append(f"{n} failed recipient(s) planned again in new batches")
-        if decisions.give_up_failed:
-            n = ledger.give_up_failed(store, job_id, by=decisions.by)
-            decided.append(f"{n} failed recipient(s) given up for good")
+        job_id, decided = _planned_job(store, settings, key, messages, name, row.id, decisions)
         pending = finish_job(store, job_id).totals.pending  # also settles an idle job
         if progress is not None and pending:
             progress.start(pending)
@@ -388,10 +371,27 @@ def send_edition(
         share_runner(job_id, name, n)
     else:
         _run_shares_here(settings, job_id, name, n, messages, progress)
+    report, pages, error = _settled(settings, key, job_id, name)
+    return SendOutcome(
+        job_id=job_id,
+        provider=name,
+        report=report,
+        decided=decided,
+        archive_pages=pages,
+        archive_error=error,
+    )
+
+
+def _settled(
+    settings: Settings, key: str, job_id: int, provider: str
+) -> tuple[JobReport, list[str], str]:
+    """After the senders: the job settled (its report) and the archive published (pages, error)."""
+    from hrc_outreach.deliver.runner import finish_job
+
     store = open_store(settings)
     try:
         report = finish_job(store, job_id, lease=settings.delivery.claim_lease_seconds)
-        pages, error = _publish(settings, store, key, name)
+        pages, error = _publish(settings, store, key, provider)
     finally:
         store.dispose()
     log.info(
@@ -403,14 +403,40 @@ def send_edition(
         report.totals.failed,
         report.totals.in_doubt,
     )
-    return SendOutcome(
-        job_id=job_id,
-        provider=name,
-        report=report,
-        decided=decided,
-        archive_pages=pages,
-        archive_error=error,
-    )
+    return report, pages, error
+
+
+def _planned_job(
+    store: Any,
+    settings: Settings,
+    key: str,
+    messages: dict[str, RenderedMessage],
+    provider: str,
+    approval_id: int,
+    decisions: SendDecisions,
+) -> tuple[int, list[str]]:
+    """The edition's send job, planned now or the one planned resumed, with a person's decisions
+    on its in-doubt and failed recipients applied: its id and what was decided."""
+    from hrc_outreach.deliver import ledger
+    from hrc_outreach.deliver.planner import plan_job
+
+    job_id = plan_job(store, settings, key, messages, provider, approval_id=approval_id)
+    decided: list[str] = []
+    if decisions.resend_in_doubt or decisions.mark_in_doubt_sent:
+        choice = (
+            ledger.InDoubtDecision.RESEND
+            if decisions.resend_in_doubt
+            else ledger.InDoubtDecision.MARK_SENT
+        )
+        n = ledger.resolve_in_doubt(store, job_id, choice, by=decisions.by)
+        decided.append(f"{n} in-doubt recipient(s): {choice.value}")
+    if decisions.retry_failed:
+        n = ledger.retry_failed(store, job_id, by=decisions.by)
+        decided.append(f"{n} failed recipient(s) planned again in new batches")
+    if decisions.give_up_failed:
+        n = ledger.give_up_failed(store, job_id, by=decisions.by)
+        decided.append(f"{n} failed recipient(s) given up for good")
+    return job_id, decided
 
 
 def send_share(
