@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -11,6 +12,10 @@ from rich.table import Table
 from hrc_outreach.approval import format_hashes
 from hrc_outreach.cli.apps import console, edition_app, err_console, fail, print_json, settings
 from hrc_outreach.errors import EmptyEditionError, OutreachError
+
+if TYPE_CHECKING:
+    from hrc_outreach.config import Settings
+    from hrc_outreach.render.draft import DraftResult
 
 
 def _void(key: str, flow_run: str, changed: list[str]) -> str:
@@ -67,8 +72,6 @@ def draft_command(
 ) -> None:
     """Curate an edition from the store and render every language; exit 2 on any lint error."""
     from hrc_outreach.curate import default_edition_key
-    from hrc_outreach.render.draft import draft_edition
-    from hrc_outreach.store import open_store
 
     cfg = settings()
     try:
@@ -79,61 +82,92 @@ def draft_command(
     key = edition or default_edition_key(now)
     langs = _languages(languages, list(cfg.i18n.languages))
     out_dir = out if out is not None else cfg.resolve(cfg.out_dir)
+    result = _drafted(cfg, key, langs, out_dir)
+    hashes = {lang: msg.content_hash() for lang, msg in result.messages.items()}
+    voided = _void(key, result.voided.flow_run, list(result.voided.changed)) if result.voided else None
+    if as_json:
+        print_json(_draft_summary(key, result, hashes, voided))
+    else:
+        _print_drafts(key, result, hashes, approve_hint=out is None)
+    if result.lint_errors:
+        raise typer.Exit(2)
+
+
+def _drafted(cfg: Settings, key: str, langs: list[str], out_dir: Path) -> DraftResult:
+    """The edition curated and rendered in every language; exits 1 on a store or drafting error."""
+    from hrc_outreach.render.draft import draft_edition
+    from hrc_outreach.store import open_store
+
     try:
         store = open_store(cfg)
     except OutreachError as exc:
         fail(str(exc))
-        return
+        raise  # unreachable: fail() exits
     try:
-        result = draft_edition(cfg, store, key, langs, out_dir)
+        return draft_edition(cfg, store, key, langs, out_dir)
     except EmptyEditionError as exc:
         fail(str(exc), 1)
-        return
+        raise  # unreachable: fail() exits
     except OutreachError as exc:
         fail(str(exc))
-        return
+        raise  # unreachable: fail() exits
     finally:
         store.dispose()
-    hashes = {lang: msg.content_hash() for lang, msg in result.messages.items()}
-    voided = _void(key, result.voided.flow_run, list(result.voided.changed)) if result.voided else None
-    if as_json:
-        print_json({
-            "edition": key,
-            "items": len(result.edition.items),
-            "hashes": hashes,
-            "voided_run": voided,
-            "languages": [
-                {
-                    "lang": lang,
-                    "subject": msg.subject,
-                    "html_bytes": len(msg.html.encode("utf-8")),
-                    "lint": {"errors": msg.lint_errors, "warnings": msg.lint_warnings},
-                    "provenance": msg.provenance_counts,
-                    "untranslated": len(result.untranslated.get(lang, ())),
-                    "path": str(result.paths[lang]),
-                    "sha256": hashes[lang],
-                }
-                for lang, msg in result.messages.items()
-            ],
-        })
-    else:
-        table = Table(title=f"Edition {key}: {len(result.edition.items)} items")
-        for col in ("lang", "subject", "KB", "errors", "warnings", "path"):
-            table.add_column(col)
-        for lang, msg in result.messages.items():
-            errors = f"[red]{msg.lint_errors}[/]" if msg.lint_errors else "0"
-            table.add_row(lang, msg.subject, f"{len(msg.html.encode()) / 1024:.1f}", errors,
-                          str(msg.lint_warnings), str(result.paths[lang]))
-        console.print(table)
-        for lang, msg in result.messages.items():
-            for f in msg.lint:
-                if f.severity.value == "error":
-                    err_console.print(f"[red]lint error[/] {lang} {f.rule}: {f.message}",
-                                      highlight=False)
-        if out is None:
-            console.print(
-                "after review, approve these drafts with: hrc-outreach edition approve "
-                f"{key} --by NAME --hashes {format_hashes(hashes)}", highlight=False, soft_wrap=True,
-            )
-    if result.lint_errors:
-        raise typer.Exit(2)
+
+
+def _draft_summary(
+    key: str, result: DraftResult, hashes: dict[str, str], voided: str | None
+) -> dict[str, Any]:
+    """The drafts as `edition draft --json` prints them: per language, size, lint and hash."""
+    return {
+        "edition": key,
+        "items": len(result.edition.items),
+        "hashes": hashes,
+        "voided_run": voided,
+        "languages": [
+            {
+                "lang": lang,
+                "subject": msg.subject,
+                "html_bytes": len(msg.html.encode("utf-8")),
+                "lint": {"errors": msg.lint_errors, "warnings": msg.lint_warnings},
+                "provenance": msg.provenance_counts,
+                "untranslated": len(result.untranslated.get(lang, ())),
+                "path": str(result.paths[lang]),
+                "sha256": hashes[lang],
+            }
+            for lang, msg in result.messages.items()
+        ],
+    }
+
+
+def _print_drafts(
+    key: str, result: DraftResult, hashes: dict[str, str], *, approve_hint: bool
+) -> None:
+    """The drafts as a table, their lint errors, and the command that approves them."""
+    table = Table(title=f"Edition {key}: {len(result.edition.items)} items")
+    for col in ("lang", "subject", "KB", "errors", "warnings", "path"):
+        table.add_column(col)
+    for lang, msg in result.messages.items():
+        errors = f"[red]{msg.lint_errors}[/]" if msg.lint_errors else "0"
+        table.add_row(
+            lang,
+            msg.subject,
+            f"{len(msg.html.encode()) / 1024:.1f}",
+            errors,
+            str(msg.lint_warnings),
+            str(result.paths[lang]),
+        )
+    console.print(table)
+    for lang, msg in result.messages.items():
+        for f in msg.lint:
+            if f.severity.value == "error":
+                err_console.print(
+                    f"[red]lint error[/] {lang} {f.rule}: {f.message}", highlight=False
+                )
+    if approve_hint:
+        console.print(
+            "after review, approve these drafts with: hrc-outreach edition approve "
+            f"{key} --by NAME --hashes {format_hashes(hashes)}",
+            highlight=False,
+            soft_wrap=True,
+        )
