@@ -8,7 +8,7 @@ was not recorded); 2 the job needs a person (failed or in-doubt recipients, name
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich import box
@@ -18,6 +18,9 @@ from rich.table import Table
 from hrc_outreach.cli.apps import console, edition_app, err_console, fail, print_json, settings
 from hrc_outreach.errors import ApprovalError, OutreachError
 from hrc_outreach.models import ApprovalDecision, JobState, RecipientState, RenderedMessage
+
+if TYPE_CHECKING:
+    from hrc_outreach.store.tables import ApprovalRow
 
 EXIT_NEEDS_ATTENTION = 2
 
@@ -69,18 +72,7 @@ def approve_cmd(
     if show:
         _show_drafts(key, messages, as_json=as_json)
         return
-    try:
-        name = approval.require_name(key, by)
-        if not reject:
-            if not hashes.strip():
-                raise ApprovalError(
-                    f"say which drafts you reviewed: --hashes LANG=HASH,...; "
-                    f"`hrc-outreach edition approve {key} --show` prints the hashes of the drafts "
-                    "as they are now"
-                )
-            approval.check_shown(key, approval.parse_hashes(hashes), messages)
-    except OutreachError as exc:
-        fail(str(exc))
+    name = _reviewer(key, by, hashes, messages, reject=reject)
     # the drafts are those the reviewer named: hand their full hashes on
     handed = _resume_waiting_flow(
         key, approve=not reject, by=name, notes=notes, hashes={} if reject else current
@@ -98,17 +90,7 @@ def approve_cmd(
         fail(f"edition {key}: flow run {handed.run} does not take this {word}: {handed.detail}. "
              "Nothing recorded; see its state in the Prefect UI or `hrc-outreach status`")
     lost = handed is not None  # the run can never take it: the decision is recorded here
-    store = _store()
-    try:
-        if reject:
-            row = approval.reject(store, key, messages, by=name, notes=notes)
-        else:
-            row = approval.approve(
-                store, key, messages, by=name, notes=notes, provider=settings().delivery.provider,
-                shown=approval.parse_hashes(hashes),
-            )
-    except OutreachError as exc:
-        fail(str(exc))
+    row = _record_decision(key, messages, name, notes, hashes, reject=reject)
     approved = row.decision == ApprovalDecision.APPROVED
     word = ApprovalDecision.APPROVED if approved else ApprovalDecision.REJECTED
     console.print(
@@ -126,6 +108,58 @@ def approve_cmd(
             + (f"; send with `hrc-outreach edition send {key}`" if not reject else ""),
             highlight=False, markup=False,
         )
+
+
+def _reviewer(
+    key: str, by: str, hashes: str, messages: dict[str, RenderedMessage], *, reject: bool
+) -> str:
+    """Who decides; to approve, the drafts they name (--hashes) must be those drafted now."""
+    from hrc_outreach import approval
+
+    try:
+        name = approval.require_name(key, by)
+        if not reject:
+            if not hashes.strip():
+                raise ApprovalError(
+                    f"say which drafts you reviewed: --hashes LANG=HASH,...; "
+                    f"`hrc-outreach edition approve {key} --show` prints the hashes of the drafts "
+                    "as they are now"
+                )
+            approval.check_shown(key, approval.parse_hashes(hashes), messages)
+    except OutreachError as exc:
+        fail(str(exc))
+        raise  # unreachable: fail() exits
+    return name
+
+
+def _record_decision(
+    key: str,
+    messages: dict[str, RenderedMessage],
+    name: str,
+    notes: str,
+    hashes: str,
+    *,
+    reject: bool,
+) -> ApprovalRow:
+    """The approval or rejection recorded in the store (no flow run takes it)."""
+    from hrc_outreach import approval
+
+    store = _store()
+    try:
+        if reject:
+            return approval.reject(store, key, messages, by=name, notes=notes)
+        return approval.approve(
+            store,
+            key,
+            messages,
+            by=name,
+            notes=notes,
+            provider=settings().delivery.provider,
+            shown=approval.parse_hashes(hashes),
+        )
+    except OutreachError as exc:
+        fail(str(exc))
+        raise  # unreachable: fail() exits
 
 
 def _show_drafts(key: str, messages: dict[str, RenderedMessage], *, as_json: bool) -> None:
