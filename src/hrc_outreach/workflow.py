@@ -137,9 +137,7 @@ def answer_waiting_run(
     by the flow.
     """
     from prefect.client.orchestration import get_client
-    from prefect.exceptions import FlowPauseTimeout, NotPausedError, ObjectNotFound
-    from prefect.flow_runs import resume_flow_run
-    from prefect.states import Crashed
+    from prefect.exceptions import ObjectNotFound
 
     run_id = UUID(str(flow_run_id))
 
@@ -154,13 +152,10 @@ def answer_waiting_run(
                 Handover.LOST, str(flow_run_id), "the Prefect server knows no such flow run"
             )
     state = run.state
-    if state is None or state.is_final():
-        why = f"it ended {state.name if state else 'without a state'}"
-        if state is not None and state.message:
-            why += f" ({state.message})"
-        return _result(Handover.LOST, run.name, why)
-    if not state.is_paused():
-        return _result(Handover.ANSWERED, run.name, f"it is {state.name}: it already has an answer")
+    not_waiting = _not_waiting(state)
+    if not_waiting is not None:
+        return _result(not_waiting[0], run.name, not_waiting[1])
+    assert state is not None  # a run that waits has a state
     suspended = bool(state.state_details.pause_reschedule)
     form: dict[str, Any] = ApprovalForm(
         approve=approve,
@@ -169,23 +164,56 @@ def answer_waiting_run(
         drop_items=list(drop_items or []),
         hashes=dict(hashes or {}),
     ).model_dump()
+    handed = _hand_over(run_id, form, suspended)
+    if handed is None:
+        handed = _taken_in_process(run_id, acknowledged, ack_timeout)
+    return _result(handed[0], run.name, handed[1])
+
+
+def _not_waiting(state: Any) -> tuple[Handover, str] | None:
+    """Why a run in ``state`` takes no answer: it ended (lost) or already has one; None if it waits."""
+    if state is None or state.is_final():
+        why = f"it ended {state.name if state else 'without a state'}"
+        if state is not None and state.message:
+            why += f" ({state.message})"
+        return Handover.LOST, why
+    if not state.is_paused():
+        return Handover.ANSWERED, f"it is {state.name}: it already has an answer"
+    return None
+
+
+def _hand_over(run_id: UUID, form: dict[str, Any], suspended: bool) -> tuple[Handover, str] | None:
+    """The answer given to the paused run: lost, answered or scheduled (a suspended run), or None
+    when a run waiting in its own process has yet to take it."""
+    from prefect.exceptions import FlowPauseTimeout, NotPausedError
+    from prefect.flow_runs import resume_flow_run
+
     try:
         resume_flow_run(run_id, run_input=form)
     except FlowPauseTimeout:
-        return _result(Handover.LOST, run.name, "its wait for approval timed out")
+        return Handover.LOST, "its wait for approval timed out"
     except NotPausedError:
-        return _result(Handover.ANSWERED, run.name, "it no longer waits")
+        return Handover.ANSWERED, "it no longer waits"
     if suspended:
-        return _result(
-            Handover.SCHEDULED, run.name, "suspended; a worker of its pool goes on with the answer"
-        )
+        return Handover.SCHEDULED, "suspended; a worker of its pool goes on with the answer"
+    return None
+
+
+def _taken_in_process(
+    run_id: UUID, acknowledged: Callable[[], bool] | None, ack_timeout: float
+) -> tuple[Handover, str]:
+    """Whether a run waiting in its own process took the answer in time; if not, it is gone and
+    is marked Crashed."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Crashed
+
     deadline = time.monotonic() + ack_timeout
     while acknowledged is not None and time.monotonic() < deadline:
         if acknowledged():
-            return _result(Handover.RESUMED, run.name)
+            return Handover.RESUMED, ""
         time.sleep(0.5)
     if acknowledged is None:
-        return _result(Handover.RESUMED, run.name)
+        return Handover.RESUMED, ""
     with get_client(sync_client=True) as client:
         client.set_flow_run_state(
             run_id,
@@ -195,9 +223,8 @@ def answer_waiting_run(
             ),
             force=True,
         )
-    return _result(
+    return (
         Handover.LOST,
-        run.name,
         f"it waited in its own process, which did not take the answer within {ack_timeout:.0f} s "
         "(stopped or killed); it is marked Crashed",
     )
