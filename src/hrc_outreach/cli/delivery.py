@@ -20,6 +20,7 @@ from hrc_outreach.errors import ApprovalError, OutreachError
 from hrc_outreach.models import ApprovalDecision, JobState, RecipientState, RenderedMessage
 
 if TYPE_CHECKING:
+    from hrc_outreach.pipeline import SendOutcome
     from hrc_outreach.store.tables import ApprovalRow
 
 EXIT_NEEDS_ATTENTION = 2
@@ -316,7 +317,6 @@ def send_cmd(
     by: str = typer.Option("cli", "--by", help="Who decides about failed or in-doubt recipients."),
 ) -> None:
     """Send an approved edition to every confirmed subscriber, exactly once; a second run resumes."""
-    from hrc_outreach.deliver import planner
     from hrc_outreach.pipeline import SendDecisions, send_edition
 
     st = settings()
@@ -331,15 +331,7 @@ def send_cmd(
         fail(str(exc))
     messages = _drafts(key)
     if dry_run:
-        store = _store()
-        try:
-            approved = _approval_of(store, key, messages, name)
-            plan = planner.dry_run(store, st, messages, name)
-        except OutreachError as exc:
-            fail(str(exc))
-        finally:
-            store.dispose()
-        _print_dry_run(key, name, approved, plan, as_json=as_json)
+        _dry_run(key, messages, name, as_json=as_json)
         return
     bar = None if as_json else _Bar()
     try:
@@ -349,19 +341,8 @@ def send_cmd(
     finally:
         if bar is not None:
             bar.stop()
-    for line in outcome.decided:
-        err_console.print(line, highlight=False, markup=False)
-    if outcome.archive_error:
-        err_console.print(f"archive not published: {outcome.archive_error}",
-                          highlight=False, markup=False)
-    elif outcome.archive_pages:
-        err_console.print(f"archive published: {', '.join(outcome.archive_pages)}",
-                          highlight=False, markup=False)
+    _print_outcome(outcome, as_json=as_json)
     report = outcome.report
-    if as_json:
-        print_json(report.as_json())
-    else:
-        _print_report(report)
     if report.finished_by_others:  # a live sender holds the rest: not a person's problem
         err_console.print(
             f"this sender's share is sent; the rest is being finished by sender "
@@ -370,6 +351,39 @@ def send_cmd(
         return
     if report.state != JobState.DONE:
         raise typer.Exit(EXIT_NEEDS_ATTENTION)
+
+
+def _dry_run(key: str, messages: dict[str, RenderedMessage], name: str, *, as_json: bool) -> None:
+    """The send planned and its counts printed; nothing sent, nothing written."""
+    from hrc_outreach.deliver import planner
+
+    store = _store()
+    try:
+        approved = _approval_of(store, key, messages, name)
+        plan = planner.dry_run(store, settings(), messages, name)
+    except OutreachError as exc:
+        fail(str(exc))
+    finally:
+        store.dispose()
+    _print_dry_run(key, name, approved, plan, as_json=as_json)
+
+
+def _print_outcome(outcome: SendOutcome, *, as_json: bool) -> None:
+    """What a send did: the decisions applied, the archive published, the job's report."""
+    for line in outcome.decided:
+        err_console.print(line, highlight=False, markup=False)
+    if outcome.archive_error:
+        err_console.print(
+            f"archive not published: {outcome.archive_error}", highlight=False, markup=False
+        )
+    elif outcome.archive_pages:
+        err_console.print(
+            f"archive published: {', '.join(outcome.archive_pages)}", highlight=False, markup=False
+        )
+    if as_json:
+        print_json(outcome.report.as_json())
+    else:
+        _print_report(outcome.report)
 
 
 def _print_dry_run(key: str, name: str, approved: dict[str, Any], plan: Any, *, as_json: bool) -> None:
