@@ -25,6 +25,7 @@ concurrent tasks claiming batches of the same job, beside any `edition send` on 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -213,6 +214,22 @@ def _refused(key: str, why: str) -> State[Any]:
     )
 
 
+@dataclass(frozen=True)
+class _Run:
+    """One monthly run of one edition: what each of its steps needs."""
+
+    config: str | None
+    settings: Settings
+    key: str
+    languages: list[str]
+    today: date | None
+    me: str  # this flow run's id
+
+    def draft(self, round_: int) -> DraftSummary:
+        """The drafts of ``round_`` (a rerun after a suspension reads them back)."""
+        return draft_task(self.config, self.key, self.languages, self.today, round_)
+
+
 @flow(name=MONTHLY_FLOW_NAME, log_prints=True, persist_result=True)
 def monthly_edition(
     edition: str | None = None,
@@ -223,127 +240,174 @@ def monthly_edition(
     today: date | None = None,
 ) -> Any:
     """The monthly newsletter, from sources to inboxes, with a person approving in between."""
-    log = get_run_logger()
-    settings = load_settings(config)
-    from hrc_outreach.curate import default_edition_key
-
-    key = edition or default_edition_key(today or date.today())
-    langs = list(languages or settings.i18n.languages)
-    me = str(flow_run.get_id())
+    run = _start(edition, languages, config, today)
     # a rerun after a suspension: gathering and drafting are not done again
-    replay = flow_run.get_run_count() > 1 or waiting_flow_run(settings, key) == me
+    replay = flow_run.get_run_count() > 1 or waiting_flow_run(run.settings, run.key) == run.me
     if not replay:
-        why = _taken(settings, key, me)
+        why = _taken(run.settings, run.key, run.me)
         if why:
-            return _refused(key, why)
-    tag_current_run(me, key)
+            return _refused(run.key, why)
+    tag_current_run(run.me, run.key)
 
     if gather and not replay:
         gather_flow(config=config)
 
-    round_, refused = 1, ""
-    summary = draft_task(config, key, langs, today, round_)
+    approved = _approved(run, _first_draft(run), auto_approve)
+    if isinstance(approved, State):
+        return approved
+    return _sent(run, approved)
+
+
+def _start(
+    edition: str | None, languages: list[str] | None, config: str | None, today: date | None
+) -> _Run:
+    """The run's edition (this month's by default), languages and settings."""
+    settings = load_settings(config)
+    from hrc_outreach.curate import default_edition_key
+
+    return _Run(
+        config=config,
+        settings=settings,
+        key=edition or default_edition_key(today or date.today()),
+        languages=list(languages or settings.i18n.languages),
+        today=today,
+        me=str(flow_run.get_id()),
+    )
+
+
+def _first_draft(run: _Run) -> DraftSummary:
+    """The first round's drafts; lint errors end the run before anyone is asked."""
+    summary = run.draft(1)
     if summary.lint_errors:
         create_markdown_artifact(
-            key=f"lint-{key}",
+            key=f"lint-{run.key}",
             markdown=lint_report_markdown(summary),
-            description=f"edition {key}: lint errors block sending",
+            description=f"edition {run.key}: lint errors block sending",
         )
         raise RuntimeError(
-            f"edition {key}: {summary.lint_errors} lint error(s) block sending; see the "
-            f"'lint-{key}' artifact, fix the content and run again"
+            f"edition {run.key}: {summary.lint_errors} lint error(s) block sending; see the "
+            f"'lint-{run.key}' artifact, fix the content and run again"
         )
+    return summary
 
+
+def _approved(run: _Run, summary: DraftSummary, auto_approve: bool) -> DraftSummary | State[Any]:
+    """Ask until a person approves drafts shown to them (returned), or the run's final state.
+
+    Each round shows its drafts; dropping items drafts again and asks again, and so does an
+    approval that cannot be taken (no name, other hashes).
+    """
+    round_, refused = 1, ""
     while True:
         create_markdown_artifact(
-            key=f"edition-{key}",
-            markdown=refused + preview_markdown(summary, settings),
-            description=f"edition {key}: review and approve",
+            key=f"edition-{run.key}",
+            markdown=refused + preview_markdown(summary, run.settings),
+            description=f"edition {run.key}: review and approve",
         )
         if auto_approve:
             approval.approve(
-                open_store(settings),
-                key,
-                drafted_messages(settings, key),
+                open_store(run.settings),
+                run.key,
+                drafted_messages(run.settings, run.key),
                 by=DEMO_REVIEWER,
                 method=approval.DEMO_METHOD,
-                provider=settings.delivery.provider,
+                provider=run.settings.delivery.provider,
                 notes="approved automatically by the demo run",
                 shown=summary.hashes,
             )
-            break
-        holder = claim_waiting(settings, key, me)
-        if holder is not None:
-            return _refused(
-                key,
-                f"edition {key} already has a monthly run waiting for approval "
-                f"(flow run {holder}): this run ends without asking",
-            )
-        log.info(
-            "edition %s is waiting for approval (run %s; previews: %s; hashes: %s)",
-            key,
-            me,
-            summary.out_dir,
-            format_hashes(summary.hashes),
-        )
-        form = _ask(settings, summary, round_)  # a deployed run exits here until answered
-        release_waiting(settings, key, me)
-        if form is None:
-            message = (
-                f"edition {key}: no decision within {settings.approval.timeout_days} days; "
-                "nothing sent"
-            )
-            log.warning(message)
-            return Failed(
-                message=message, data={"edition": key, "status": "timed_out", "sent": False}
-            )
+            return summary
+        form = _answer(run, summary, round_)
+        if isinstance(form, State):
+            return form
         if form.drop_items:  # the edition changes: a person must see it again, whatever they said
-            add_excludes(settings, key, form.drop_items)
+            add_excludes(run.settings, run.key, form.drop_items)
             round_, refused = round_ + 1, ""
-            summary = draft_task(config, key, langs, today, round_)
+            summary = run.draft(round_)
             continue
-        changed = _changed(settings, summary)
-        if changed:  # drafted again while this run waited: what was shown is not what is read now
-            return _changed_result(key, changed, "it was drafted again")
-        store, messages = open_store(settings), drafted_messages(settings, key)
-        if form.approve:
-            why = _refusal(form, summary)
-            if why is None:
-                approval.approve(
-                    store,
-                    key,
-                    messages,
-                    by=form.reviewer,
-                    method="flow",
-                    notes=form.notes,
-                    shown=form.hashes,
-                )
-                break
-            log.warning("edition %s: approval refused: %s; waiting for a new answer", key, why)
-            round_, refused = round_ + 1, f"**Approval refused: {why}.** Answer again.\n\n"
-            continue
-        by = form.reviewer.strip() or "(no answer)"
-        approval.reject(
-            store,
-            key,
-            messages,
-            by=by,
-            method="flow",
-            notes=form.notes or "resumed without approving",
+        decided = _decide(run, summary, form)
+        if decided is None:
+            return summary
+        if isinstance(decided, State):
+            return decided
+        get_run_logger().warning(
+            "edition %s: approval refused: %s; waiting for a new answer", run.key, decided
         )
-        message = f"edition {key} rejected by {by}: {form.notes or 'no notes'}; nothing sent"
-        log.info(message)
-        return Cancelled(
-            message=message,
-            data={"edition": key, "status": "rejected", "sent": False, "notes": form.notes},
-        )
+        round_, refused = round_ + 1, f"**Approval refused: {decided}.** Answer again.\n\n"
 
+
+def _answer(run: _Run, summary: DraftSummary, round_: int) -> ApprovalForm | State[Any]:
+    """The run recorded as the one waiting on the edition, then a person's answer; or the state
+    the run ends in (another run waits on the edition, or no answer in time)."""
+    key = run.key
+    holder = claim_waiting(run.settings, key, run.me)
+    if holder is not None:
+        return _refused(
+            key,
+            f"edition {key} already has a monthly run waiting for approval "
+            f"(flow run {holder}): this run ends without asking",
+        )
+    log = get_run_logger()
+    log.info(
+        "edition %s is waiting for approval (run %s; previews: %s; hashes: %s)",
+        key,
+        run.me,
+        summary.out_dir,
+        format_hashes(summary.hashes),
+    )
+    form = _ask(run.settings, summary, round_)  # a deployed run exits here until answered
+    release_waiting(run.settings, key, run.me)
+    if form is None:
+        message = (
+            f"edition {key}: no decision within {run.settings.approval.timeout_days} days; "
+            "nothing sent"
+        )
+        log.warning(message)
+        return Failed(message=message, data={"edition": key, "status": "timed_out", "sent": False})
+    return form
+
+
+def _decide(run: _Run, summary: DraftSummary, form: ApprovalForm) -> State[Any] | str | None:
+    """A person's answer on the drafts shown, recorded: None when approved, why an approval
+    cannot be taken (ask again), or the state the run ends in (drafted again, or rejected)."""
+    key, settings = run.key, run.settings
+    changed = _changed(settings, summary)
+    if changed:  # drafted again while this run waited: what was shown is not what is read now
+        return _changed_result(key, changed, "it was drafted again")
+    store, messages = open_store(settings), drafted_messages(settings, key)
+    if form.approve:
+        why = _refusal(form, summary)
+        if why is None:
+            approval.approve(
+                store,
+                key,
+                messages,
+                by=form.reviewer,
+                method="flow",
+                notes=form.notes,
+                shown=form.hashes,
+            )
+        return why
+    by = form.reviewer.strip() or "(no answer)"
+    approval.reject(
+        store, key, messages, by=by, method="flow", notes=form.notes or "resumed without approving"
+    )
+    message = f"edition {key} rejected by {by}: {form.notes or 'no notes'}; nothing sent"
+    get_run_logger().info(message)
+    return Cancelled(
+        message=message,
+        data={"edition": key, "status": "rejected", "sent": False, "notes": form.notes},
+    )
+
+
+def _sent(run: _Run, summary: DraftSummary) -> State[Any] | dict[str, Any]:
+    """The approved drafts sent by the senders, the archive published, and what was sent."""
+    key = run.key
     try:
-        sent = _send(config, settings, key, summary.hashes)
+        sent = _send(run.config, run.settings, key, summary.hashes)
     except EditionChangedError as exc:  # drafted again between approval and send
         return _changed_result(key, list(exc.languages), "it was drafted again after approval")
     if sent.archive_error:
-        log.warning("edition %s: archive not published: %s", key, sent.archive_error)
+        get_run_logger().warning("edition %s: archive not published: %s", key, sent.archive_error)
     result = sent.as_flow_result()
     create_table_artifact(
         key=f"send-{key}",
