@@ -167,14 +167,43 @@ def markdown_to_item(
     (tags given as a mapping) are ignored and noted in ``notes``, each naming the file and field.
     """
     data, body_md = split_front_matter(text)
+    fm, found = _front_matter(data, languages)
+    if fm.draft:
+        return None
+    if "language" in data and fm.language is None:
+        item_language = "unknown"  # ignored above: detected from the text at gather, if it can be
+    else:
+        item_language = fm.language or language
+    item = _item(rel, fm, body_md, config, base_url, item_language, languages, found)
+    if notes is not None:  # only for a file that became an item (a broken one is one warning)
+        notes.extend(f"{rel}: {note}" for note in found)
+    return item
+
+
+def _front_matter(data: dict[str, Any], languages: Sequence[str]) -> tuple[FrontMatter, list[str]]:
+    """The front matter as read, and what of it was ignored: unknown keys, values of a wrong
+    shape."""
     found: list[str] = []
     unknown = sorted(set(data) - _KNOWN)
     if unknown:
         found.append(f"unknown front matter keys ignored: {', '.join(unknown)}")
     fm, ignored = read_front_matter(data, languages)
     found.extend(ignored)
-    if fm.draft:
-        return None
+    return fm, found
+
+
+def _item(
+    rel: str,
+    fm: FrontMatter,
+    body_md: str,
+    config: SourceConfig,
+    base_url: str,
+    language: str,
+    languages: Sequence[str],
+    found: list[str],
+) -> ContentItem:
+    """The item of a file that is not a draft: its text sanitised, links made safe, its time and
+    place checked (FileProblem), its translations read (their problems added to ``found``)."""
     title = fm.title or ""
     item_kind = fm.kind or ItemKind(config.item_kind)
     md = _markdown()
@@ -185,13 +214,7 @@ def markdown_to_item(
     start, end, all_day = _when(fm, item_kind)
     country, region = _place(fm)
     image = safe_url(fm.image, link_base)
-    if "language" in data and fm.language is None:
-        item_language = "unknown"  # ignored above: detected from the text at gather, if it can be
-    else:
-        item_language = fm.language or language
     translations = _translations(fm.translations, languages, md, found)
-    if notes is not None:
-        notes.extend(f"{rel}: {note}" for note in found)
     return ContentItem(
         id=item_id(config.name, rel),
         source=config.name,
@@ -203,7 +226,7 @@ def markdown_to_item(
         url=url if url and url.startswith(("https://", "http://")) else None,
         image_url=image,
         image_alt=(fm.image_alt or title) if image else None,
-        language=item_language,
+        language=language,
         published_at=_datetime(fm.date, "date", zone),
         updated_at=_datetime(fm.updated, "updated", zone),
         tags=tuple(dict.fromkeys([*fm.tags, *config.tags])),
