@@ -352,6 +352,36 @@ class SendRecipientRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # batches they were submitted in
 
 
+class SocialPublicationRow(Base):
+    """The publishing ledger: one row per (edition, post, platform, account), planned, then
+    submitting (committed before the request) -> published | failed | in_doubt (social.ledger)."""
+
+    __tablename__ = "social_publications"
+    __table_args__ = (
+        UniqueConstraint("edition_key", "post_key", "platform", "account", name="uq_social_pub"),
+        Index("ix_social_pub_edition_state", "edition_key", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    edition_key: Mapped[str] = mapped_column(String(100))
+    post_key: Mapped[str] = mapped_column(String(200))  # lang:item id | lang:edition
+    platform: Mapped[str] = mapped_column(String(20))
+    account: Mapped[str] = mapped_column(String(300))
+    lang: Mapped[str] = mapped_column(String(20))
+    marker: Mapped[str] = mapped_column(String(32))  # idempotency key, record key, look-up
+    text_sha256: Mapped[str] = mapped_column(String(64))  # the approved bytes it was planned from
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(20), default="planned")  # social.ledger.PostState
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    remote_id: Mapped[str | None] = mapped_column(String(300))
+    url: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # ---------------------------------------------------------------------------------------- staff
 
 

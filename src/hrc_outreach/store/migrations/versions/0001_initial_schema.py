@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 20:14:42.513045
+Create Date: 2026-11-30 22:57:30.630927
 """
 
 from __future__ import annotations
@@ -95,6 +95,31 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('send_jobs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_send_jobs_edition_key'), ['edition_key'], unique=False)
+
+    op.create_table('social_publications',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('edition_key', sa.String(length=100), nullable=False),
+    sa.Column('post_key', sa.String(length=200), nullable=False),
+    sa.Column('platform', sa.String(length=20), nullable=False),
+    sa.Column('account', sa.String(length=300), nullable=False),
+    sa.Column('lang', sa.String(length=20), nullable=False),
+    sa.Column('marker', sa.String(length=32), nullable=False),
+    sa.Column('text_sha256', sa.String(length=64), nullable=False),
+    sa.Column('due_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('claimed_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('claimed_by', sa.String(length=200), nullable=True),
+    sa.Column('remote_id', sa.String(length=300), nullable=True),
+    sa.Column('url', sa.Text(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('published_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('edition_key', 'post_key', 'platform', 'account', name='uq_social_pub')
+    )
+    with op.batch_alter_table('social_publications', schema=None) as batch_op:
+        batch_op.create_index('ix_social_pub_edition_state', ['edition_key', 'state'], unique=False)
 
     op.create_table('source_documents',
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -326,6 +351,10 @@ def downgrade() -> None:
     op.drop_table('staff')
     op.drop_table('source_state')
     op.drop_table('source_documents')
+    with op.batch_alter_table('social_publications', schema=None) as batch_op:
+        batch_op.drop_index('ix_social_pub_edition_state')
+
+    op.drop_table('social_publications')
     with op.batch_alter_table('send_jobs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_send_jobs_edition_key'))
 
