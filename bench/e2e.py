@@ -4,7 +4,7 @@
 
 Runs ``python -m hrc_outreach.demo`` (the monthly edition on the bundled samples: Prefect's local
 server, a new SQLite store, the outbox provider, every configured language, demo auto-approval) with
-the store, out folder and outbox in a temporary folder, and prints the wall time, Prefect's start
+its store, out folder and outbox (``HRC_DEMO_DIR``) in a temporary folder, and prints the wall time, Prefect's start
 included. Target: under 60 s.
 """
 
@@ -25,9 +25,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="hrc-e2e-") as tmp:
         env = {
             **os.environ,
-            "HRC_DATABASE_URL": f"sqlite:///{tmp}/outreach.db",
-            "HRC_OUT_DIR": f"{tmp}/out",
-            "HRC_DELIVERY__OUTBOX_DIR": f"{tmp}/outbox",
+            "HRC_DEMO_DIR": tmp,  # the demo's own store, out folder and outbox (tmp/outbox)
             "HRC_CONFIG": str(ROOT / "outreach.toml"),
         }
         started = time.perf_counter()
