@@ -205,11 +205,19 @@ def test_emoji_posts_count_graphemes_not_code_points(settings: Settings) -> None
     assert len(bsky.text) > 300
 
 
-def test_links_carry_utm_per_platform(settings: Settings) -> None:
-    loc = localize_edition(_long_edition(), "en")
+def test_own_links_carry_utm_per_platform(settings: Settings) -> None:
+    own = "https://humanrightscities.net/practice?id=7&lang=en#top"
+    items = [
+        i.model_copy(update={"url": own}) if i.source_key == "long" else i
+        for i in _long_edition().items
+    ]
+    loc = localize_edition(_edition(*items), "en")
     for post in social_posts(loc, settings):
         assert post.link is not None
         q = parse_qs(urlsplit(post.link).query)
+        if post.item_id not in (None, item_id("test", "long")):
+            assert "utm_source" not in q  # example.org: not the network's own link
+            continue
         assert q["utm_source"] == [post.platform.value]
         assert q["utm_medium"] == ["social"] and q["utm_campaign"] == ["2026-12"]
         if post.item_id == item_id("test", "long"):
@@ -242,10 +250,10 @@ def test_sample_edition_posts_and_plural(edition: Edition, settings: Settings) -
     loc: LocalizedEdition = localize_edition(edition, "en")
     posts = social_posts(loc, settings)
     first = next(p for p in posts if p.item_id is None and p.platform is SocialPlatform.LINKEDIN)
-    assert f"{len(loc.items)} stories" in first.text
+    assert "2 good practices from human rights cities" in first.text
     assert "Gwangju" in first.text
     one = social_posts(localize_edition(_edition(*edition.items[:1]), "en"), settings)
-    assert "1 story from" in one[0].text
+    assert "1 good practice from a human rights city" in one[0].text
     # without cards_dir no image is named
     assert all(p.image is None and p.image_alt is None for p in posts)
     # deterministic: the same input gives the same posts

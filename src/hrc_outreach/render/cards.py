@@ -27,6 +27,19 @@ RAQM = features.check("raqm")
 _NO_GLYPH = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]")
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+# Invisible characters that reorder or hide text (bidi embeddings, overrides, isolates and marks,
+# zero-width spaces, word joiners, BOM): outside text never carries them onto a card or a post.
+# Joiners (ZWJ, ZWNJ) stay: emoji sequences and Persian/Arabic spelling need them.
+_INVISIBLE = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u061c\ufeff]")
+
+
+def visible_text(text: str) -> str:
+    """``text`` without the invisible characters that could reorder or hide it.
+
+    >>> visible_text("\u202eevil\u202c \u200bcity")
+    'evil city'
+    """
+    return _INVISIBLE.sub("", text)
 
 
 @dataclass(frozen=True)

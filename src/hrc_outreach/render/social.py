@@ -1,9 +1,13 @@
 """Social posts for an edition and its featured items, each within its platform's limits.
 
 Text patterns come from the gettext catalog (``translations_for(lang)``), item text from the
-:class:`LocalizedItem`. Links carry UTM parameters. Right-to-left posts (Arabic) start every line
-with a right-to-left mark, and text in the other direction is isolated (FSI…PDI), so each platform
-shows the post right to left whatever its first character.
+:class:`LocalizedItem`, stripped of the invisible characters that could reorder or hide it (bidi
+overrides and isolates, zero-width spaces: :func:`visible_text`). Links to the network's own sites
+(``newsletter.website``, ``web.base_url``) carry UTM parameters; other links are left as they are.
+Hashtags come only from the curated list ``templates/social/hashtags.yaml`` (:class:`HashtagList`).
+Right-to-left posts (Arabic) start every line with a right-to-left mark, and text in the other
+direction is isolated (FSI…PDI), so each platform shows the post right to left whatever its first
+character.
 
 >>> add_utm("https://x.org/a?id=3#top", "bluesky", "2026-12")
 'https://x.org/a?id=3&utm_source=bluesky&utm_medium=social&utm_campaign=2026-12#top'
@@ -13,33 +17,58 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import regex
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hrc_outreach.config import Settings
+from hrc_outreach.errors import RenderError
 from hrc_outreach.i18n.catalog import text_direction, translations_for
-from hrc_outreach.i18n.formatting import country_name, format_event_time, format_month_year
+from hrc_outreach.i18n.formatting import (
+    country_name,
+    format_event_time,
+    format_list,
+    format_month_year,
+)
 from hrc_outreach.models import (
     ItemKind,
     LocalizedEdition,
     LocalizedItem,
+    SectionKind,
     SocialPlatform,
     SocialPost,
 )
-from hrc_outreach.render.cards import LANDSCAPE, SQUARE, Card, card_file_name, write_card
+from hrc_outreach.paths import TEMPLATES_DIR
+from hrc_outreach.render.cards import (
+    LANDSCAPE,
+    SQUARE,
+    Card,
+    card_file_name,
+    visible_text,
+    write_card,
+)
 from hrc_outreach.render.htmldoc import parse_html
 from hrc_outreach.render.safe import clean_html, safe_url
 from hrc_outreach.render.view import archive_url
 
 RLM, FSI, PDI = "\u200f", "\u2068", "\u2069"
 ELLIPSIS = "…"
-BASE_HASHTAGS = ("HumanRights", "HumanRightsCities")
+BULLET = "• "
+HASHTAGS_FILE = TEMPLATES_DIR / "social" / "hashtags.yaml"
 _GRAPHEME = regex.compile(r"\X")
-_URL = re.compile(r"https?://\S+")
+# A link as Mastodon recognises it (a host with a dot and a letter TLD): each counts as 23
+_URL = re.compile(
+    r"https?://(?:[\w-]+\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]+)(?::\d+)?(?:[/?#]\S*)?", re.IGNORECASE
+)
 _NOT_TAG = regex.compile(r"[^\p{L}\p{N}_]+")
+# Valid on every platform: Instagram/Facebook/LinkedIn (letters, digits, _), Mastodon (at least
+# one letter), Bluesky (at most 64 graphemes, not only digits)
+_VALID_TAG = regex.compile(r"[\p{L}\p{M}\p{N}_]{1,64}")
 
 
 def graphemes(text: str) -> int:
@@ -82,6 +111,34 @@ RULES: dict[SocialPlatform, PlatformRules] = {
 INSTAGRAM_MAX_HASHTAGS = 30
 
 
+def own_hosts(settings: Settings) -> frozenset[str]:
+    """The network's own hosts (its website and the archive's), without ``www.``."""
+    hosts = set()
+    for url in (settings.newsletter.website, settings.web.base_url):
+        host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+        if host:
+            hosts.add(host)
+    return frozenset(hosts)
+
+
+def is_own_link(url: str, settings: Settings) -> bool:
+    """True for an http(s) link to one of :func:`own_hosts` or a subdomain of one.
+
+    >>> is_own_link("https://www.humanrightscities.net/x", Settings())
+    True
+    >>> is_own_link("https://humanrightscities.net.evil.org/x", Settings())
+    False
+    """
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower().removeprefix("www.")
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not host:
+        return False
+    return any(host == own or host.endswith("." + own) for own in own_hosts(settings))
+
+
 def add_utm(url: str, platform: str, campaign: str) -> str:
     """``url`` with utm_source/medium/campaign set; its other query parameters and fragment kept."""
     parts = urlsplit(url)
@@ -92,6 +149,71 @@ def add_utm(url: str, platform: str, campaign: str) -> str:
     ]
     query += [("utm_source", platform), ("utm_medium", "social"), ("utm_campaign", campaign)]
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _valid_tag(tag: str) -> str:
+    if not _VALID_TAG.fullmatch(tag) or not regex.search(r"\p{L}", tag):
+        raise ValueError(
+            f"hashtag {tag!r} is not valid on every platform: write letters, digits and _ only "
+            "(at least one letter, at most 64 characters, no #)"
+        )
+    return tag
+
+
+class HashtagList(BaseModel):
+    """The curated hashtags (``templates/social/hashtags.yaml``): the only ones posts use."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    always: tuple[str, ...] = ()
+    sections: dict[SectionKind, tuple[str, ...]] = Field(default_factory=dict)
+    projects: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    themes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    @field_validator("always")
+    @classmethod
+    def _check_always(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_valid_tag(t) for t in v)
+
+    @field_validator("sections", "projects", "themes")
+    @classmethod
+    def _check_tags(cls, v: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        return {
+            (k.casefold() if isinstance(k, str) else k): tuple(_valid_tag(t) for t in tags or ())
+            for k, tags in v.items()
+        }
+
+    def every_tag(self) -> set[str]:
+        groups = (self.sections, self.projects, self.themes)
+        return {*self.always, *(t for g in groups for tags in g.values() for t in tags)}
+
+    def for_item(self, li: LocalizedItem, section: SectionKind | None) -> list[str]:
+        """The curated tags of an item: its section's, its project's, its themes' (in that order)."""
+        item = li.item
+        out = list(self.sections.get(section, ())) if section else []
+        out += self.projects.get((item.project or "").casefold(), ())
+        for tag in item.tags:
+            out += self.themes.get(" ".join(tag.split()).casefold(), ())
+        return out
+
+
+@lru_cache(maxsize=8)
+def _read_hashtags(path: Path, mtime: float) -> HashtagList:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return HashtagList.model_validate(data)
+    except (OSError, yaml.YAMLError, ValueError) as exc:
+        raise RenderError(f"curated hashtags in {path} cannot be used: {exc}") from exc
+
+
+def load_hashtags(path: Path = HASHTAGS_FILE) -> HashtagList:
+    """The curated hashtags (``templates/social/hashtags.yaml``); RenderError naming the file and
+    the bad entry when one is not valid on every platform."""
+    try:
+        mtime = path.stat().st_mtime
+    except OSError as exc:
+        raise RenderError(f"curated hashtags: cannot read {path}: {exc}") from exc
+    return _read_hashtags(path, mtime)
 
 
 def hashtag(tag: str) -> str | None:
@@ -124,6 +246,16 @@ def truncate(text: str, budget: int, measure: Callable[[str], int]) -> str:
     return _close_isolates(cut.rstrip(" \n,;:.-–—" + PDI) + ELLIPSIS)
 
 
+def _whole_lines(text: str, budget: int, measure: Callable[[str], int]) -> str:
+    """The first lines of ``text`` that fit in ``budget`` whole (a list is never cut mid-entry)."""
+    kept: list[str] = []
+    for line in text.split("\n"):
+        if measure("\n".join([*kept, line])) > budget:
+            break
+        kept.append(line)
+    return "\n".join(kept)
+
+
 def _close_isolates(text: str) -> str:
     """Close every bidi isolate (FSI/LRI/RLI) a cut left open, so no direction leaks out."""
     opened = sum(text.count(c) for c in (FSI, "\u2066", "\u2067")) - text.count(PDI)
@@ -141,6 +273,8 @@ class _Draft:
     body: str  # what is truncated first (summary, list of titles)
     link_line: str
     tags: tuple[str, ...]
+    bullets: bool = False  # body is a list, one entry a line: cut by whole entries
+    spare: str = ""  # a line after the head, dropped before the title is cut (the counts)
 
 
 class _Writer:
@@ -156,9 +290,12 @@ class _Writer:
             "newsletter": settings.newsletter.name,
             "month": self.month,
         }
+        self.hashtags = load_hashtags()
+        self.section_of = {i.item.id: s.kind for s in loc.sections for i in s.items}
 
     def shown(self, text: str, text_lang: str) -> str:
-        """Item text, isolated when its direction differs from the post's."""
+        """Item text, visible characters only, isolated when its direction differs from the post's."""
+        text = visible_text(text)
         if text and (text_direction(text_lang) == "rtl") != self.rtl:
             return FSI + text + PDI
         return text
@@ -169,22 +306,28 @@ class _Writer:
         return "\n".join(RLM + line if line else line for line in lines.split("\n"))
 
     def assemble(self, d: _Draft, body: str, tags: tuple[str, ...], head: tuple[str, ...]) -> str:
-        blocks = ["\n".join(h for h in head if h), body, d.link_line, " ".join(tags)]
+        blocks = ["\n".join(h for h in (*head, d.spare) if h), body, d.link_line, " ".join(tags)]
         return self.finish("\n\n".join(b for b in blocks if b))
 
     def fit(self, d: _Draft, rules: PlatformRules) -> str:
         """The post within the platform's limit: summary first, then hashtags, then the title cut."""
         cap = min(rules.max_hashtags, INSTAGRAM_MAX_HASHTAGS)
         tags = d.tags[:cap]
-        body = truncate(d.body, rules.summary_chars, rules.measure)
+        cut = _whole_lines if d.bullets else truncate
+        body = cut(d.body, rules.summary_chars, rules.measure)
         text = self.assemble(d, body, tags, d.head)
         if rules.measure(text) <= rules.limit:
             return text
         room = rules.limit - rules.measure(self.assemble(d, "", tags, d.head)) - 2
-        body = truncate(body, room, rules.measure) if room > 20 else ""
+        body = cut(body, room, rules.measure) if room > 20 else ""
         text = self.assemble(d, body, tags, d.head)
         while rules.measure(text) > rules.limit and len(tags) > 1:
             tags = tags[:-1]
+            text = self.assemble(d, body, tags, d.head)
+        if rules.measure(text) > rules.limit and d.spare:
+            d = replace(d, spare="")  # without the counts, the list may have room again
+            room = rules.limit - rules.measure(self.assemble(d, "", tags, d.head)) - 2
+            body = cut(d.body, min(room, rules.summary_chars), rules.measure) if room > 20 else ""
             text = self.assemble(d, body, tags, d.head)
         if rules.measure(text) > rules.limit and d.head:
             # A title too long even alone: cut it, keep the place line and the link.
@@ -192,7 +335,37 @@ class _Writer:
             room = rules.limit - rules.measure(self.assemble(d, body, tags, rest)) - 2
             head = (truncate(d.head[0], max(room, 0), rules.measure), *d.head[1:])
             text = self.assemble(d, body, tags, head)
+        if rules.measure(text) > rules.limit:  # the link and one tag are all that is left
+            text = self.assemble(d, "", tags[:1], ("",))
         return text
+
+    def counts(self) -> str:
+        """What the edition holds, each kind counted under its own name, as a localised list
+        (the preheader's words: "2 good practices …, 1 upcoming event")."""
+        n = {s.kind: len(s.items) for s in self.loc.sections}
+        ng = self.t.ngettext
+        practices, projects, events, news = (n.get(k, 0) for k in SectionKind)
+        parts = [
+            ng(
+                "%(num)s good practice from a human rights city",
+                "%(num)s good practices from human rights cities",
+                practices,
+            )
+            % {"num": practices}
+            if practices
+            else "",
+            ng("%(num)s project update", "%(num)s project updates", projects) % {"num": projects}
+            if projects
+            else "",
+            ng("%(num)s upcoming event", "%(num)s upcoming events", events) % {"num": events}
+            if events
+            else "",
+            ng("%(num)s news item from the network", "%(num)s news items from the network", news)
+            % {"num": news}
+            if news
+            else "",
+        ]
+        return format_list([p for p in parts if p], self.lang)
 
     def link_line(self, url: str, rules: PlatformRules) -> str:
         if not rules.link_in_text:
@@ -217,22 +390,35 @@ class _Writer:
         return ", ".join(where)
 
     def item_tags(self, li: LocalizedItem) -> tuple[str, ...]:
-        raw = [*BASE_HASHTAGS, li.item.project or "", li.item.city or "", *li.item.tags]
-        return _unique(raw)
+        """The curated hashtags of an item: always, its section's, its project's, its themes'."""
+        section = self.section_of.get(li.item.id)
+        return _unique([*self.hashtags.always, *self.hashtags.for_item(li, section)])
 
     def edition_tags(self) -> tuple[str, ...]:
-        raw = [*BASE_HASHTAGS, *(i.item.project or "" for i in self.loc.items)]
-        raw += [t for i in self.loc.items for t in i.item.tags]
+        """The curated hashtags of the edition: always, then those of its sections and items."""
+        raw = list(self.hashtags.always)
+        raw += [
+            t for s in self.loc.sections if s.items for t in self.hashtags.sections.get(s.kind, ())
+        ]
+        raw += [
+            t for s in self.loc.sections for i in s.items for t in self.hashtags.for_item(i, None)
+        ]
         return _unique(raw)
 
 
-def _unique(raw: list[str]) -> tuple[str, ...]:
+def _unique(curated: list[str]) -> tuple[str, ...]:
+    """``#Tag`` for each curated tag, the first of any that differ only in case."""
     out: list[str] = []
-    for tag in raw:
-        h = hashtag(tag) if tag else None
-        if h and h.casefold() not in {o.casefold() for o in out}:
-            out.append(h)
+    seen: set[str] = set()
+    for tag in curated:
+        if tag.casefold() not in seen:
+            seen.add(tag.casefold())
+            out.append("#" + tag)
     return tuple(out)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(visible_text(text).split())
 
 
 def featured_items(loc: LocalizedEdition, per_section: int = 1) -> tuple[LocalizedItem, ...]:
@@ -252,7 +438,7 @@ def social_posts(
     With ``cards_dir``, an image card is drawn for every post there (PNG) and named in the post.
     """
     w = _Writer(loc, settings)
-    key, n = loc.edition.key, len(loc.items)
+    key = loc.edition.key
     edition_url = archive_url(settings, key, loc.lang)
     posts: list[SocialPost] = []
     subjects: list[tuple[LocalizedItem | None, str]] = [(None, edition_url)]
@@ -262,25 +448,25 @@ def social_posts(
     ]
     for li, url in subjects:
         for platform, rules in RULES.items():
-            link = add_utm(url, platform.value, key)
+            target = url
+            if rules.measure(target) > rules.limit // 3:  # a link that would crowd out the post:
+                target = edition_url  # the item is in the edition's page too
+            link = add_utm(target, platform.value, key) if is_own_link(target, settings) else target
             if li is None:
                 head = (
                     w.t.gettext("%(newsletter)s for %(month)s is out.")
                     % {"newsletter": settings.newsletter.name, "month": w.month},
-                    w.t.ngettext(
-                        "%(count)s story from human rights cities:",
-                        "%(count)s stories from human rights cities:",
-                        n,
-                    )
-                    % {"count": n},
                 )
                 body = "\n".join(
-                    "• " + w.shown(truncate(i.title.strip(), 120, len), i.text_lang)
+                    BULLET + w.shown(truncate(_one_line(i.title), 120, len), i.text_lang)
                     for i in loc.items[:5]
+                    if visible_text(i.title).strip()
                 )
-                draft = _Draft(head, body, w.link_line(link, rules), w.edition_tags())
+                draft = _Draft(
+                    head, body, w.link_line(link, rules), w.edition_tags(), True, w.counts()
+                )
             else:
-                head = (w.shown(li.title.strip(), li.text_lang), w.place(li))
+                head = (w.shown(_one_line(li.title), li.text_lang), visible_text(w.place(li)))
                 body = w.shown(plain_text(li.summary), li.text_lang)
                 draft = _Draft(head, body, w.link_line(link, rules), w.item_tags(li))
             image = alt = None
