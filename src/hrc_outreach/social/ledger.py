@@ -1,0 +1,212 @@
+"""The publishing ledger: committed state transitions of one (edition, post, platform, account).
+
+    planned --claim (committed BEFORE the request)--> submitting --answer--> published | failed | in_doubt
+                                                                 \\--"later" (429 past our tries)--> planned
+
+``published`` is committed the moment the platform's answer is read, before anything else that can
+fail. A ``submitting`` row whose process is gone, and an ``in_doubt`` row, are looked up on the
+platform before any retry (:mod:`hrc_outreach.social.publishing`). Each function commits its own
+transaction; none talks to a platform.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select, update
+
+from hrc_outreach.store import Store
+from hrc_outreach.store.tables import SocialPublicationRow, utcnow
+
+# another host's claim older than this is taken as abandoned (same host: its process is checked)
+STALE_AFTER = timedelta(minutes=15)
+
+
+class PostState(StrEnum):
+    PLANNED = "planned"
+    SUBMITTING = "submitting"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    IN_DOUBT = "in_doubt"
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A post to plan: its key in the edition (``lang:item`` or ``lang:edition``)."""
+
+    post_key: str
+    lang: str
+    marker: str
+    text_sha256: str
+    due_at: datetime
+
+
+def me() -> str:
+    """This process, as claims name it: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(claimed_by: str | None, claimed_at: datetime | None) -> bool:
+    """Is the process that claimed a row still at work on it?"""
+    if not claimed_by or claimed_at is None:
+        return False
+    host, _, pid = claimed_by.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        if int(pid) == os.getpid():
+            return False  # ours, from an earlier run in this process: nothing is in flight
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return utcnow() - claimed_at < STALE_AFTER
+
+
+def plan(
+    store: Store, edition_key: str, platform: str, account: str, posts: list[Planned]
+) -> list[SocialPublicationRow]:
+    """Every post of ``posts`` in the ledger (rows already there kept as they are), by post key."""
+    with store.session() as s:
+        have = {
+            r.post_key: r
+            for r in s.scalars(
+                select(SocialPublicationRow).where(
+                    SocialPublicationRow.edition_key == edition_key,
+                    SocialPublicationRow.platform == platform,
+                    SocialPublicationRow.account == account,
+                )
+            )
+        }
+        for p in posts:
+            if p.post_key not in have:
+                row = SocialPublicationRow(
+                    edition_key=edition_key,
+                    post_key=p.post_key,
+                    platform=platform,
+                    account=account,
+                    lang=p.lang,
+                    marker=p.marker,
+                    text_sha256=p.text_sha256,
+                    due_at=p.due_at,
+                    state=PostState.PLANNED.value,
+                )
+                s.add(row)
+                have[p.post_key] = row
+        s.flush()
+        rows = [have[p.post_key] for p in posts]
+        s.expunge_all()
+    return rows
+
+
+def rows(store: Store, edition_key: str, platform: str | None = None) -> list[SocialPublicationRow]:
+    with store.session() as s:
+        q = select(SocialPublicationRow).where(SocialPublicationRow.edition_key == edition_key)
+        if platform:
+            q = q.where(SocialPublicationRow.platform == platform)
+        out = list(
+            s.scalars(
+                q.order_by(
+                    SocialPublicationRow.platform,
+                    SocialPublicationRow.due_at,
+                    SocialPublicationRow.post_key,
+                )
+            )
+        )
+        s.expunge_all()
+    return out
+
+
+def _set(store: Store, row_id: int, states: tuple[PostState, ...], **values: Any) -> bool:
+    with store.session() as s:
+        done = s.execute(
+            update(SocialPublicationRow)
+            .where(
+                SocialPublicationRow.id == row_id,
+                SocialPublicationRow.state.in_([st.value for st in states]),
+            )
+            .values(**values)
+        )
+        return int(done.rowcount) == 1  # type: ignore[attr-defined]
+
+
+def held_elsewhere(row: SocialPublicationRow) -> bool:
+    """A ``submitting`` row another live process is working on: leave it to that process."""
+    return row.state == PostState.SUBMITTING and _alive(row.claimed_by, row.claimed_at)
+
+
+def claim(store: Store, row_id: int, from_states: tuple[PostState, ...]) -> bool:
+    """``submitting``, committed before the request; False when another run took it first."""
+    with store.session() as s:
+        done = s.execute(
+            update(SocialPublicationRow)
+            .where(
+                SocialPublicationRow.id == row_id,
+                SocialPublicationRow.state.in_([st.value for st in from_states]),
+            )
+            .values(
+                state=PostState.SUBMITTING.value,
+                claimed_by=me(),
+                claimed_at=utcnow(),
+                attempts=SocialPublicationRow.attempts + 1,
+                error=None,
+            )
+        )
+        return int(done.rowcount) == 1  # type: ignore[attr-defined]
+
+
+_OPEN = (PostState.SUBMITTING, PostState.IN_DOUBT, PostState.PLANNED)
+
+
+def record_published(store: Store, row_id: int, remote_id: str, url: str, note: str = "") -> bool:
+    """The platform has it: committed first, whatever else happens next."""
+    return _set(
+        store,
+        row_id,
+        _OPEN,
+        state=PostState.PUBLISHED.value,
+        remote_id=remote_id,
+        url=url,
+        published_at=utcnow(),
+        error=note or None,
+    )
+
+
+def record_failed(store: Store, row_id: int, message: str) -> bool:
+    return _set(store, row_id, (PostState.SUBMITTING,), state=PostState.FAILED.value, error=message)
+
+
+def record_in_doubt(store: Store, row_id: int, message: str) -> bool:
+    return _set(
+        store, row_id, (PostState.SUBMITTING,), state=PostState.IN_DOUBT.value, error=message
+    )
+
+
+def release(store: Store, row_id: int, message: str) -> bool:
+    """Back to ``planned``: nothing was taken (the platform said "later" past our tries)."""
+    return _set(
+        store,
+        row_id,
+        (PostState.SUBMITTING,),
+        state=PostState.PLANNED.value,
+        error=message,
+        claimed_by=None,
+    )
+
+
+def retry_failed(store: Store, edition_key: str, platform: str | None = None) -> int:
+    """A person's decision: the failed posts of the edition are planned again; how many."""
+    with store.session() as s:
+        q = update(SocialPublicationRow).where(
+            SocialPublicationRow.edition_key == edition_key,
+            SocialPublicationRow.state == PostState.FAILED.value,
+        )
+        if platform:
+            q = q.where(SocialPublicationRow.platform == platform)
+        return int(s.execute(q.values(state=PostState.PLANNED.value)).rowcount)  # type: ignore[attr-defined]

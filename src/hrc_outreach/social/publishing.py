@@ -1,0 +1,321 @@
+"""Publishing an approved edition's social posts, what is due, never twice.
+
+    posts      the drafts' social posts, only while the approval holds (it binds their bytes)
+    when       each post's time: the edition post on the edition's date at 10:00 in the
+               newsletter's time zone, each featured item's post a day after the one before
+    publish    per post: planned -> claim (committed) -> the platform -> published (committed
+               first) | failed (the platform's message) | in_doubt; a post whose run died while
+               submitting, or in doubt, is looked up on the platform before any retry
+
+>>> report = publish_edition(store, settings, "2026-12", publisher, languages=["en"])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from hrc_outreach.approval import require_approval
+from hrc_outreach.config import Settings
+from hrc_outreach.models import SocialPost
+from hrc_outreach.render.output import load_drafts
+from hrc_outreach.social import ledger
+from hrc_outreach.social.base import (
+    OutgoingPost,
+    PublishDeferred,
+    Publisher,
+    PublishError,
+    PublishInDoubt,
+    PublishRefused,
+    marker,
+)
+from hrc_outreach.social.export import Bundle, write_bundle
+from hrc_outreach.social.ledger import PostState
+from hrc_outreach.social.length import over_limit
+from hrc_outreach.storage import PublishedFiles, published_files
+from hrc_outreach.store import Store
+from hrc_outreach.store.tables import EditionRow, SocialPublicationRow, utcnow
+
+log = logging.getLogger(__name__)
+
+POST_HOUR = time(10, 0)
+ITEM_SPACING = timedelta(days=1)
+CARDS = "archive/cards"  # under the published files: the web app serves it at /archive/cards/
+SCHEDULES = {"mastodon": timedelta(minutes=5)}  # platforms that take scheduled_at, and the minimum
+
+
+@dataclass(frozen=True)
+class Prepared:
+    post_key: str
+    post: OutgoingPost
+    problem: str | None = None  # why it cannot be published (too long, card missing)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    post_key: str
+    lang: str
+    platform: str
+    state: str
+    due_at: datetime
+    url: str = ""
+    note: str = ""
+
+
+@dataclass
+class PublishReport:
+    edition_key: str
+    platform: str
+    account: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    dry_run: bool = False
+
+    def count(self, state: str) -> int:
+        return sum(1 for o in self.outcomes if o.state == state)
+
+    @property
+    def needs_attention(self) -> bool:
+        return any(o.state in (PostState.FAILED, PostState.IN_DOUBT) for o in self.outcomes)
+
+
+def _sha(post: SocialPost) -> str:
+    return hashlib.sha256(post.model_dump_json().encode()).hexdigest()
+
+
+def _start(store: Store, settings: Settings, key: str, approved_at: datetime) -> datetime:
+    """The edition post's time: its edition date at 10:00 local time (else the approval's)."""
+    with store.session() as s:
+        row = s.get(EditionRow, key)
+        day = row.edition_date if row else None
+    if not day:
+        return approved_at
+    tz = ZoneInfo(settings.newsletter.time_zone)
+    return datetime.combine(datetime.fromisoformat(day).date(), POST_HOUR, tz).astimezone(UTC)
+
+
+def _card(
+    files: PublishedFiles, settings: Settings, key: str, lang: str, name: str, public: bool
+) -> tuple[bytes | None, str | None, str | None]:
+    """The card's bytes, its public URL (copied under the public archive when ``public``), or
+    why it is missing."""
+    try:
+        data = files.read_bytes(f"editions/{key}/{lang}/{name}")
+    except (FileNotFoundError, OSError) as exc:
+        return None, None, f"its card {name} is not in the published files ({exc}); draft again"
+    url = None
+    if public:
+        path = f"{CARDS}/{key}/{lang}/{name}"
+        if not files.exists(path):
+            files.write_bytes(path, data)
+        url = f"{settings.web.base_url.rstrip('/')}/archive/cards/{key}/{lang}/{name}"
+    return data, url, None
+
+
+def prepare(
+    store: Store,
+    settings: Settings,
+    key: str,
+    platforms: Sequence[str],
+    languages: Sequence[str],
+    account: str,
+    *,
+    files: PublishedFiles | None = None,
+    public_cards: bool = False,
+) -> list[Prepared]:
+    """The approved posts of edition ``key`` for ``platforms`` in ``languages``, each with its time.
+
+    ApprovalError when the drafts are not approved as they are now (nothing is prepared).
+    """
+    messages = load_drafts(store, key)
+    approval = require_approval(store, key, messages)
+    start = _start(store, settings, key, approval.at)
+    files = files or published_files(settings, settings.resolve(settings.out_dir))
+    out: list[Prepared] = []
+    for lang in languages:
+        msg = messages.get(lang)
+        if msg is None:
+            continue
+        seen_items: list[str] = []
+        for p in msg.social:
+            if p.platform.value not in platforms:
+                continue
+            subject = p.item_id or "edition"
+            if p.item_id and p.item_id not in seen_items:
+                seen_items.append(p.item_id)
+            due = start + ITEM_SPACING * (seen_items.index(p.item_id) + 1 if p.item_id else 0)
+            post_key = f"{lang}:{subject}"
+            data = url = problem = None
+            if p.image:
+                data, url, problem = _card(files, settings, key, lang, p.image, public_cards)
+            problem = over_limit(p.platform.value, p.text) or problem
+            out.append(
+                Prepared(
+                    post_key,
+                    OutgoingPost(
+                        edition_key=key,
+                        lang=lang,
+                        platform=p.platform.value,
+                        text=p.text,
+                        marker=marker(key, post_key, p.platform.value, account),
+                        due_at=due,
+                        link=p.link,
+                        image_name=p.image,
+                        image_bytes=data,
+                        image_url=url,
+                        image_alt=p.image_alt,
+                    ),
+                    problem,
+                )
+            )
+    return out
+
+
+def export_edition(
+    store: Store, settings: Settings, key: str, languages: Sequence[str], out_dir: Path
+) -> Bundle:
+    """The export bundle of every platform's approved posts in ``languages``."""
+    platforms = ("facebook", "instagram", "linkedin", "mastodon", "bluesky")
+    posts = prepare(store, settings, key, platforms, languages, "export", public_cards=True)
+    return write_bundle(
+        key, [p.post for p in posts], out_dir, time_zone=settings.newsletter.time_zone
+    )
+
+
+def publish_edition(
+    store: Store,
+    settings: Settings,
+    key: str,
+    publisher: Publisher,
+    *,
+    languages: Sequence[str],
+    now: datetime | None = None,
+    dry_run: bool = False,
+    schedule: bool = False,
+    files: PublishedFiles | None = None,
+) -> PublishReport:
+    """Hand the due posts of edition ``key`` to ``publisher``'s account; one post's failure never
+    stops the others. With ``schedule``, platforms that schedule (Mastodon) get the posts not yet
+    due too, with their time."""
+    now = now or utcnow()
+    platform, account = publisher.platform, publisher.account
+    prepared = prepare(
+        store,
+        settings,
+        key,
+        [platform],
+        languages,
+        account,
+        files=files,
+        public_cards=platform == "instagram",
+    )
+    report = PublishReport(key, platform, account, dry_run=dry_run)
+    if dry_run:
+        done = {r.post_key: r for r in ledger.rows(store, key, platform) if r.account == account}
+        for p in prepared:
+            row = done.get(p.post_key)
+            state = row.state if row else "would publish"
+            if row is None and p.post.due_at > now:
+                state = "not due"
+            report.outcomes.append(
+                Outcome(
+                    p.post_key,
+                    p.post.lang,
+                    platform,
+                    state,
+                    p.post.due_at,
+                    row.url or "" if row else "",
+                    p.problem or "",
+                )
+            )
+        return report
+    planned = [
+        ledger.Planned(
+            p.post_key,
+            p.post.lang,
+            p.post.marker,
+            hashlib.sha256(p.post.text.encode()).hexdigest(),
+            p.post.due_at,
+        )
+        for p in prepared
+    ]
+    rows = ledger.plan(store, key, platform, account, planned)
+    for p, row in zip(prepared, rows, strict=True):
+        report.outcomes.append(_one(store, publisher, p, row, now, schedule))
+    return report
+
+
+def _outcome(p: Prepared, state: str, url: str = "", note: str = "") -> Outcome:
+    return Outcome(p.post_key, p.post.lang, p.post.platform, state, p.post.due_at, url, note)
+
+
+def _one(
+    store: Store,
+    publisher: Publisher,
+    p: Prepared,
+    row: SocialPublicationRow,
+    now: datetime,
+    schedule: bool,
+) -> Outcome:
+    """One post through the ledger; every answer recorded before the next post."""
+    state = PostState(row.state)
+    if state in (PostState.PUBLISHED, PostState.FAILED):
+        return _outcome(p, state, row.url or "", row.error or "")
+    if ledger.held_elsewhere(row):
+        return _outcome(p, state, note=f"being published by {row.claimed_by}")
+    post = p.post
+    if state in (PostState.SUBMITTING, PostState.IN_DOUBT):
+        # a run died mid-request or the answer was unclear: the platform may have it
+        try:
+            found = publisher.find(post)
+        except PublishError as exc:
+            ledger.claim(store, row.id, (PostState.SUBMITTING, PostState.IN_DOUBT))
+            ledger.record_in_doubt(store, row.id, f"could not look it up: {exc}")
+            return _outcome(p, PostState.IN_DOUBT, note=str(exc))
+        if found is not None:
+            ledger.record_published(
+                store,
+                row.id,
+                found.remote_id,
+                found.url,
+                "found on the platform after an interrupted run",
+            )
+            return _outcome(p, PostState.PUBLISHED, found.url, "found on the platform")
+        from_states: tuple[PostState, ...] = (PostState.SUBMITTING, PostState.IN_DOUBT)
+    else:
+        from_states = (PostState.PLANNED,)
+    lead = SCHEDULES.get(post.platform)
+    if post.due_at > now:
+        if not (schedule and lead is not None and post.due_at - now >= lead):
+            return _outcome(p, "not due", note=f"due {post.due_at:%Y-%m-%d %H:%M} UTC")
+        post = OutgoingPost(**{**post.__dict__, "schedule_at": post.due_at})
+    if not ledger.claim(store, row.id, from_states):
+        return _outcome(p, state, note="taken by another run")
+    if p.problem:
+        ledger.record_failed(store, row.id, p.problem)
+        return _outcome(p, PostState.FAILED, note=p.problem)
+    try:
+        done = publisher.publish(post)
+    except PublishRefused as exc:
+        ledger.record_failed(store, row.id, str(exc))
+        return _outcome(p, PostState.FAILED, note=str(exc))
+    except PublishDeferred as exc:
+        ledger.release(store, row.id, str(exc))
+        return _outcome(p, PostState.PLANNED, note=str(exc))
+    except (PublishInDoubt, Exception) as exc:  # noqa: BLE001 - the post may exist: never lost
+        ledger.record_in_doubt(store, row.id, str(exc) or repr(exc))
+        log.warning("%s %s in doubt: %s", post.platform, p.post_key, exc)
+        return _outcome(p, PostState.IN_DOUBT, note=str(exc) or repr(exc))
+    ledger.record_published(
+        store, row.id, done.remote_id, done.url, "scheduled" if done.scheduled else ""
+    )
+    return _outcome(p, PostState.PUBLISHED, done.url, "scheduled" if done.scheduled else "")
+
+
+def social_states(store: Store, key: str) -> list[SocialPublicationRow]:
+    """Every ledger row of edition ``key`` (for reports and the staff page)."""
+    return ledger.rows(store, key)
