@@ -331,6 +331,7 @@ def send_edition(
     senders: int = 1,
     progress: SendProgress | None = None,
     share_runner: ShareRunner | None = None,
+    fallback_source: bool = False,
 ) -> SendOutcome:
     """Send the approved edition: plan the job (or resume the one planned), apply a person's
     decisions, let ``senders`` senders claim its batches concurrently, settle the job and publish
@@ -339,8 +340,11 @@ def send_edition(
     ``approved``: the hashes a person approved in this run; the drafts read now must be those
     (EditionChangedError otherwise, before anything is planned or sent). ``share_runner`` runs
     the senders (default: as coroutines of this process); each calls :func:`send_share`.
+    A language that subscribers read but that has no draft refuses the send (DeliveryError)
+    unless ``fallback_source``: then they get the source language's edition.
     """
     from hrc_outreach import approval
+    from hrc_outreach.deliver.languages import check_drafted
     from hrc_outreach.deliver.runner import finish_job
 
     decisions = decisions or SendDecisions()
@@ -352,6 +356,7 @@ def send_edition(
     store = open_store(settings)
     try:
         row = approval.require_approval(store, key, messages, provider=name)
+        check_drafted(store, settings, key, messages, name, fallback_source=fallback_source)
         job_id, decided = _planned_job(store, settings, key, messages, name, row.id, decisions)
         pending = finish_job(store, job_id).totals.pending  # also settles an idle job
         if progress is not None and pending:

@@ -81,7 +81,8 @@ def test_approve_dry_run_send_report_and_resume(config: Path, tmp_path: Path) ->
     r = run(config, "edition", "send", KEY, "--dry-run")
     assert r.exit_code == 0 and "no nl message: 6 subscriber(s) get en" in flat(r.stdout)  # type: ignore[attr-defined]
 
-    r = run(config, "edition", "send", KEY, "--json")
+    # nl is not drafted: refused unless staff choose the fallback (tests/cli/test_sent_edition_guards)
+    r = run(config, "edition", "send", KEY, "--json", "--fallback-source")
     assert r.exit_code == 0, r.output  # type: ignore[attr-defined]
     report = json.loads(r.stdout)  # type: ignore[attr-defined]
     assert report["state"] == "done" and report["provider"] == "outbox"
@@ -137,7 +138,7 @@ def test_send_with_brevo_and_the_report_of_that_job(config: Path, tmp_path: Path
             "HRC_BREVO_API_KEY": "sim-key",
             "HRC_TOKEN_SECRET": "cli-test-secret-0123456789",
         }
-        r = run(config, "edition", "send", KEY, "--provider", "brevo", env=env)
+        r = run(config, "edition", "send", KEY, "--provider", "brevo", "--fallback-source", env=env)
         assert r.exit_code == 0, r.output  # type: ignore[attr-defined]
     assert received(tmp_path / "sim") == Counter({email_of(i): 1 for i in range(N)})
     r = run(config, "edition", "report", KEY, "--provider", "brevo", "--json")
@@ -152,7 +153,7 @@ def test_a_failed_batch_exits_2_and_names_the_people(config: Path, tmp_path: Pat
             "HRC_BREVO_API_KEY": "sim-key",
             "HRC_TOKEN_SECRET": "cli-test-secret-0123456789",
         }
-        r = run(config, "edition", "send", KEY, "--provider", "brevo", env=env)
+        r = run(config, "edition", "send", KEY, "--provider", "brevo", "--fallback-source", env=env)
     assert r.exit_code == 2, r.output  # type: ignore[attr-defined]
     assert "failed" in flat(r.stdout) and f"email is not valid: {email_of(1)}" in flat(r.stdout)  # type: ignore[attr-defined]
     assert email_of(1) in flat(r.stdout)  # type: ignore[attr-defined]

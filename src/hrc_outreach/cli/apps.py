@@ -62,7 +62,24 @@ def settings() -> Settings:
             _state["settings"] = loaded
         except OutreachError as exc:
             fail(str(exc))
+        if loaded.config_path is None:
+            err_console.print(_defaults_note(loaded), highlight=False, markup=False, soft_wrap=True)
     return _state["settings"]  # type: ignore[no-any-return]
+
+
+def _defaults_note(st: Settings) -> str:
+    """What a command without a configuration file uses (it would otherwise make an empty store
+    in whatever folder it was run from, without a word)."""
+    from hrc_outreach.config import DEFAULT_CONFIG_NAME
+
+    sources = ", ".join(s.name for s in st.sources) or "none"
+    return (
+        f"note: no {DEFAULT_CONFIG_NAME} in {Path.cwd()} (and no --config or HRC_CONFIG): using "
+        f"the built-in defaults and HRC_* variables: store {st.database_url}, out folder "
+        f"{st.resolve(st.out_dir)}, provider {st.delivery.provider}, languages "
+        f"{', '.join(st.i18n.languages)}, sources: {sources}. Run it from the folder with "
+        f"{DEFAULT_CONFIG_NAME} or pass --config FILE."
+    )
 
 
 def fail(message: str, code: int = 1) -> None:

@@ -315,6 +315,11 @@ def send_cmd(
         False, "--give-up-failed", help="Failed recipients stay unsent for good: the job can end."
     ),
     by: str = typer.Option("cli", "--by", help="Who decides about failed or in-doubt recipients."),
+    fallback_source: bool = typer.Option(
+        False, "--fallback-source",
+        help="Subscribers of languages not drafted get the source-language edition (without it, "
+        "such a send is refused).",
+    ),
 ) -> None:
     """Send an approved edition to every confirmed subscriber, exactly once; a second run resumes."""
     from hrc_outreach.pipeline import SendDecisions, send_edition
@@ -331,11 +336,14 @@ def send_cmd(
         fail(str(exc))
     messages = _drafts(key)
     if dry_run:
-        _dry_run(key, messages, name, as_json=as_json)
+        _dry_run(key, messages, name, as_json=as_json, fallback_source=fallback_source)
         return
     bar = None if as_json else _Bar()
     try:
-        outcome = send_edition(st, key, provider=name, decisions=decisions, progress=bar)
+        outcome = send_edition(
+            st, key, provider=name, decisions=decisions, progress=bar,
+            fallback_source=fallback_source,
+        )
     except OutreachError as exc:
         fail(str(exc))
     finally:
@@ -353,19 +361,40 @@ def send_cmd(
         raise typer.Exit(EXIT_NEEDS_ATTENTION)
 
 
-def _dry_run(key: str, messages: dict[str, RenderedMessage], name: str, *, as_json: bool) -> None:
-    """The send planned and its counts printed; nothing sent, nothing written."""
+def _dry_run(
+    key: str, messages: dict[str, RenderedMessage], name: str, *, as_json: bool,
+    fallback_source: bool,
+) -> None:
+    """The send planned and its counts printed; nothing sent, nothing written. Says whether the
+    edition was sent already and whether the send would be refused for undrafted languages."""
     from hrc_outreach.deliver import planner
+    from hrc_outreach.deliver.languages import check_drafted
+    from hrc_outreach.pipeline import edition_taken
 
+    sent = edition_taken(settings(), key)
     store = _store()
     try:
         approved = _approval_of(store, key, messages, name)
         plan = planner.dry_run(store, settings(), messages, name)
+        try:
+            check_drafted(store, settings(), key, messages, name, fallback_source=fallback_source)
+            refused = ""
+        except OutreachError as exc:
+            refused = str(exc)
     except OutreachError as exc:
         fail(str(exc))
     finally:
         store.dispose()
-    _print_dry_run(key, name, approved, plan, as_json=as_json)
+    if sent:
+        err_console.print(sent, highlight=False, markup=False)
+    if refused:
+        err_console.print(f"send refuses: {refused}", highlight=False, markup=False)
+    if as_json:
+        print_json({"edition": key, "provider": name, "dry_run": True, "approval": approved,
+                    "sent": sent is not None, "sent_note": sent or "", "refused": refused,
+                    **plan.summary()})
+        return
+    _print_dry_run(key, name, approved, plan, as_json=False)
 
 
 def _print_outcome(outcome: SendOutcome, *, as_json: bool) -> None:

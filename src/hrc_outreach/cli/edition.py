@@ -85,10 +85,20 @@ def draft_command(
     result = _drafted(cfg, key, langs, out_dir)
     hashes = {lang: msg.content_hash() for lang, msg in result.messages.items()}
     voided = _void(key, result.voided.flow_run, list(result.voided.changed)) if result.voided else None
+    if result.after_send:
+        from hrc_outreach.render.draft import AFTER_SEND
+        from hrc_outreach.render.output import edition_dir
+
+        err_console.print(
+            f"edition {key} was sent already: this draft is in "
+            f"{edition_dir(out_dir, key) / AFTER_SEND}; what was sent, its approval and its "
+            f"published archive page are unchanged (`hrc-outreach edition report {key}`)",
+            highlight=False, markup=False, soft_wrap=True,
+        )
     if as_json:
         print_json(_draft_summary(key, result, hashes, voided))
     else:
-        _print_drafts(key, result, hashes, approve_hint=out is None)
+        _print_drafts(key, result, hashes, approve_hint=out is None and not result.after_send)
     if result.lint_errors:
         raise typer.Exit(2)
 
@@ -124,6 +134,7 @@ def _draft_summary(
         "items": len(result.edition.items),
         "hashes": hashes,
         "voided_run": voided,
+        "after_send": result.after_send,
         "languages": [
             {
                 "lang": lang,

@@ -3,6 +3,10 @@
 and sent. The archive pages go to ``out/preview/archive/``: they are published once the edition is
 sent (:mod:`hrc_outreach.publish`). A draft that changes an edition a flow run waits on voids that
 wait (:attr:`DraftResult.voided`).
+
+An edition already sent is what was sent: drafting it again (a correction, a look at it) writes
+everything, its archive preview included, under ``out/editions/<key>/after-send/`` and leaves the
+store's drafts, its approval and its published archive pages and cards as they are.
 """
 
 from __future__ import annotations
@@ -17,7 +21,14 @@ from sqlalchemy.orm import Session
 from hrc_outreach.config import Settings
 from hrc_outreach.curate import curate_edition, record_draft
 from hrc_outreach.i18n.policy import localize_all
-from hrc_outreach.models import Edition, LintFinding, LocalizedEdition, RenderedMessage, SocialPost
+from hrc_outreach.models import (
+    Edition,
+    EditionStatus,
+    LintFinding,
+    LocalizedEdition,
+    RenderedMessage,
+    SocialPost,
+)
 from hrc_outreach.render.archive import PREVIEW_ARCHIVE, ArchivePaths, write_archive
 from hrc_outreach.render.email import render_email, render_preheader, render_subject
 from hrc_outreach.render.inert import settle_nonce
@@ -29,6 +40,8 @@ from hrc_outreach.render.view import build_view
 from hrc_outreach.storage import PublishedFiles, published_files
 from hrc_outreach.store.db import Store
 from hrc_outreach.store.tables import EditionRow
+
+AFTER_SEND = "after-send"  # the folder of drafts of an edition already sent
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,7 @@ class DraftResult:
     archive: dict[str, ArchivePaths] = field(default_factory=dict)
     untranslated: dict[str, tuple[str, ...]] = field(default_factory=dict)
     voided: VoidedWait | None = None  # the waiting run to tell (workflow.void_waiting_run)
+    after_send: bool = False  # the edition was sent: drafted under after-send/, nothing replaced
 
     @property
     def lint_errors(self) -> int:
@@ -96,6 +110,7 @@ def draft_edition(
     not raised: errors block sending later, not drafting.
     """
     with store.session() as session:
+        after_send = _was_sent(session, key)
         edition = curate_edition(session, settings, key, today=today)
     localized = localize_all(
         edition, list(languages), settings=settings, store=store, translator=translator
@@ -103,27 +118,38 @@ def draft_edition(
     messages: dict[str, RenderedMessage] = {}
     paths: dict[str, Path] = {}
     archive: dict[str, ArchivePaths] = {}
+    folder = edition_dir(out_dir, key) / AFTER_SEND if after_send else edition_dir(out_dir, key)
     files = published_files(settings, out_dir)
+    # after a send, the archive preview is the folder's own: publishing never picks it up
+    preview: PublishedFiles | Path = folder if after_send else files
     for lang in languages:
         loc = localized[lang]
-        cards_dir = edition_dir(out_dir, key) / lang
+        cards_dir = folder / lang
         cards_dir.mkdir(parents=True, exist_ok=True)
         msg, preheader = render_message(loc, settings, cards_dir=cards_dir)
         messages[lang] = msg
-        paths[lang] = write_rendered(msg, out_dir)
-        _publish_cards(files, msg, cards_dir)
+        paths[lang] = write_rendered(msg, out_dir, folder=folder)
+        if not after_send:
+            _publish_cards(files, msg, cards_dir)
         archive[lang] = write_archive(build_view(loc, settings), preheader, msg.subject,
-                                      settings, files, root=PREVIEW_ARCHIVE)
-    hashes = {lang: m.content_hash() for lang, m in messages.items()}
-    save_drafts(store, messages.values())  # what approval and sending read, on every machine
-    with store.session() as session:
-        voided = _void_wait(session, key, hashes)
-        record_draft(session, edition, hashes)
+                                      settings, preview, root=PREVIEW_ARCHIVE)
+    voided = None
+    if not after_send:
+        hashes = {lang: m.content_hash() for lang, m in messages.items()}
+        save_drafts(store, messages.values())  # what approval and sending read, on every machine
+        with store.session() as session:
+            voided = _void_wait(session, key, hashes)
+            record_draft(session, edition, hashes)
     return DraftResult(
         edition=edition, messages=messages, paths=paths, archive=archive,
         untranslated={lang: loc.untranslated for lang, loc in localized.items()},
-        voided=voided,
+        voided=voided, after_send=after_send,
     )
+
+
+def _was_sent(session: Session, key: str) -> bool:
+    row = session.get(EditionRow, key)
+    return row is not None and row.status == EditionStatus.SENT
 
 
 def _publish_cards(files: PublishedFiles, msg: RenderedMessage, cards_dir: Path) -> None:

@@ -98,9 +98,10 @@ def edition_dir(out_dir: Path, key: str) -> Path:
     return out_dir / "editions" / key
 
 
-def write_rendered(msg: RenderedMessage, out_dir: Path) -> Path:
-    """Write one language of an edition under ``out_dir/editions/<key>/<lang>/``; returns that folder."""
-    d = edition_dir(out_dir, msg.edition_key) / msg.lang
+def write_rendered(msg: RenderedMessage, out_dir: Path, *, folder: Path | None = None) -> Path:
+    """Write one language of an edition under ``out_dir/editions/<key>/<lang>/`` (or
+    ``folder/<lang>/``); returns that folder."""
+    d = (folder if folder is not None else edition_dir(out_dir, msg.edition_key)) / msg.lang
     d.mkdir(parents=True, exist_ok=True)
     (d / "email.html").write_text(msg.html, encoding="utf-8")
     (d / "email.txt").write_text(msg.text, encoding="utf-8")
