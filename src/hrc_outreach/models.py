@@ -383,6 +383,7 @@ class Subscriber(Frozen):
     email: str
     name: str = ""
     language: str = "en"
+    country: str | None = None  # of residence, ISO 3166-1 alpha-2
     segments: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
     state: ConsentState = ConsentState.PENDING

@@ -19,6 +19,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "first_name": ("first name", "given name", "firstname", "forename"),
     "last_name": ("last name", "family name", "surname", "lastname"),
     "language": ("language", "lang", "locale", "preferred language"),
+    "country": ("country", "country of residence", "residence", "country code"),
     "segments": ("segments", "segment", "tags", "tag", "groups", "lists"),
     "consent_at": (
         "consent date",

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pycountry
 from sqlalchemy import Select, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -76,6 +77,7 @@ class _Entry:
     hashed: str
     name: str = ""
     language: str | None = None
+    country: str | None = None
     segments: set[str] = field(default_factory=set)
     consent_at: datetime | None = None
     consent_source: str = ""
@@ -84,6 +86,7 @@ class _Entry:
     def merge(self, other: _Entry) -> None:
         self.name = self.name or other.name
         self.language = self.language or other.language
+        self.country = self.country or other.country
         self.segments |= other.segments
         if other.consent_at and (self.consent_at is None or other.consent_at < self.consent_at):
             self.consent_at, self.consent_source = other.consent_at, other.consent_source
@@ -111,6 +114,25 @@ def parse_consent_date(value: str, *, now: datetime) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def parse_country(value: str) -> str | None:
+    """A country of residence as ISO 3166-1 alpha-2 (``BE``): from the code in any case, the
+    alpha-3 code or the English name; None when empty; AudienceError when it is no country.
+
+    >>> parse_country("be"), parse_country("DEU"), parse_country("Netherlands"), parse_country("")
+    ('BE', 'DE', 'NL', None)
+    """
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        found = pycountry.countries.lookup(text)
+    except LookupError:
+        raise AudienceError(
+            f"unknown country {value!r} (an ISO 3166-1 code such as BE, DE, FR)"
+        ) from None
+    return str(found.alpha_2)
+
+
 def _entry(line: int, row: dict[str, str], settings: Settings, now: datetime) -> _Entry:
     """One validated row; AudienceError with the reason if it cannot be imported."""
     raw = row.get("email", "")
@@ -124,6 +146,7 @@ def _entry(line: int, row: dict[str, str], settings: Settings, now: datetime) ->
     if lang_raw and language is None:
         known = ", ".join(settings.i18n.languages)
         raise AudienceError(f"unknown language {lang_raw!r} (configured: {known})")
+    country = parse_country(row.get("country", ""))
     if status not in _SUBSCRIBED and status not in _SUPPRESSED:
         raise AudienceError(f"unknown status {row['status']!r} (use subscribed or unsubscribed)")
     consent_at = None
@@ -141,6 +164,7 @@ def _entry(line: int, row: dict[str, str], settings: Settings, now: datetime) ->
         hashed=hash_normalised(address),
         name=display_name(name),
         language=language,
+        country=country,
         segments={s.strip() for s in _SPLIT.split(row.get("segments", "")) if s.strip()},
         consent_at=consent_at,
         consent_source=row.get("consent_source", "")[:200],
@@ -215,7 +239,8 @@ def _known(
             session,
             select(
                 SubscriberRow.id, SubscriberRow.email_hash, SubscriberRow.name,
-                SubscriberRow.language, SubscriberRow.segments, SubscriberRow.state,
+                SubscriberRow.language, SubscriberRow.country, SubscriberRow.segments,
+                SubscriberRow.state,
                 SubscriberRow.consent_at, SubscriberRow.consent_source,
             ),
             SubscriberRow.email_hash,
@@ -287,7 +312,7 @@ class _Plan:
         state = ConsentState.CONFIRMED if e.consent_at else ConsentState.PENDING
         self.inserts.append({
             "email": e.email, "email_hash": e.hashed, "name": e.name,
-            "language": e.language or self.settings.i18n.source_language,
+            "language": e.language or self.settings.i18n.source_language, "country": e.country,
             "segments": sorted(e.segments), "topics": [], "state": state.value,
             "consent_at": e.consent_at, "consent_source": e.consent_source or self.source[:200],
             "created_at": self.now, "updated_at": self.now,
@@ -301,6 +326,7 @@ class _Plan:
         changed = (
             (e.name and e.name != old.name)
             or (e.language and e.language != old.language)
+            or (e.country and e.country != old.country)
             or segments != list(old.segments or ())
             or confirm_now
         )
@@ -314,6 +340,7 @@ class _Plan:
                 now=self.now,
                 name=e.name or old.name,
                 language=e.language or old.language,
+                country=e.country or old.country,
                 segments=segments,
                 state=ConsentState.CONFIRMED.value if confirm_now else old.state,
                 consent_at=e.consent_at if confirm_now else old.consent_at,
@@ -370,7 +397,7 @@ def _table(model: Any) -> Table:
 
 def _update(old: Any, *, now: datetime, **values: Any) -> dict[str, Any]:
     row = {
-        "id": old.id, "name": old.name, "language": old.language,
+        "id": old.id, "name": old.name, "language": old.language, "country": old.country,
         "segments": list(old.segments or ()), "state": old.state,
         "consent_at": old.consent_at, "consent_source": old.consent_source,
     }  # fmt: skip

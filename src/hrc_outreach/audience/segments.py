@@ -1,11 +1,15 @@
 """Named audience segments (``subscribers/segments.yaml``) and selecting their members.
 
-A segment matches a subscriber that has at least one of its ``tags`` and, when ``languages`` is
-given, reads one of them; a segment without tags or languages matches everyone.
+A segment matches a subscriber that has at least one of its ``tags``, when ``languages`` is
+given reads one of them, and when ``countries`` is given lives in one of them (ISO 3166-1 alpha-2);
+a segment without tags, languages or countries matches everyone.
 
 >>> seg = Segment(name="voters", tags=("dare",))
 >>> seg.matches(tags=["dare", "city"], language="fr")
 True
+>>> Segment(name="voters-be", tags=("dare",), countries=("BE",)).matches(
+...     tags=["dare"], language="fr", country="DE")
+False
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import pycountry
 import yaml
-from pydantic import ValidationError
+from pydantic import ValidationError, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,11 +36,22 @@ class Segment(Frozen):
     description: str = ""
     tags: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()  # of residence, ISO 3166-1 alpha-2
     # offered on the public preferences page: a subscriber may join or leave it there
     public: bool = False
 
-    def matches(self, *, tags: Iterable[str], language: str) -> bool:
+    @field_validator("countries")
+    @classmethod
+    def _iso(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [c for c in v if len(c) != 2 or pycountry.countries.get(alpha_2=c.upper()) is None]
+        if bad:
+            raise ValueError(f"not ISO 3166-1 alpha-2 country codes: {', '.join(bad)}")
+        return tuple(c.upper() for c in v)
+
+    def matches(self, *, tags: Iterable[str], language: str, country: str | None = None) -> bool:
         if self.tags and not set(self.tags).intersection(tags):
+            return False
+        if self.countries and (country or "").upper() not in self.countries:
             return False
         return not self.languages or language in self.languages
 
@@ -80,9 +96,17 @@ def select_segment(
     members = audience_snapshot(session, languages=settings.i18n.languages)
     if not members:
         return []
-    tags = dict(session.execute(select(SubscriberRow.id, SubscriberRow.segments)).tuples().all())
+    rows = session.execute(select(SubscriberRow.id, SubscriberRow.segments, SubscriberRow.country))
+    tags = {sid: (segs or (), country) for sid, segs, country in rows.tuples()}
     return [
         m
         for m in members
-        if any(s.matches(tags=tags.get(m.subscriber_id) or (), language=m.language) for s in chosen)
+        if any(
+            s.matches(
+                tags=tags.get(m.subscriber_id, ((), None))[0],
+                language=m.language,
+                country=tags.get(m.subscriber_id, ((), None))[1],
+            )
+            for s in chosen
+        )
     ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 # Each import registers its commands; a module that fails to import must fail the CLI loudly.
 from hrc_outreach.cli import (  # noqa: F401
+    campaign,
     delivery,
     edition,
     gather,

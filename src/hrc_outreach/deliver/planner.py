@@ -288,10 +288,14 @@ def plan_job(
     *,
     max_recipients: int | None = None,
     approval_id: int | None = None,
+    audience: Callable[[Session], Iterable[tuple[int, str, str, str]]] | None = None,
+    source_language: str | None = None,
 ) -> int:
     """Plan the whole job in one transaction and return its id; an existing job is returned as is.
 
-    Batches hold at most ``max_recipients`` (default: the provider's own maximum).
+    Batches hold at most ``max_recipients`` (default: the provider's own maximum). ``audience``
+    streams who to plan in the planning session (default: :func:`stream_audience`, everyone); a
+    member whose language has no message gets ``source_language``'s (default: the configured one).
 
     >>> plan_job(store, settings, "2026-12", messages, "brevo")  # doctest: +SKIP
     1
@@ -317,8 +321,9 @@ def plan_job(
             s.add(job)
             s.flush()  # the job's id, for the batches' keys; the unique (edition, provider) holds
             writer = _BatchWriter(s, job.id, edition_key)
-            dealer = _Batcher(messages, settings.i18n.source_language, max_recipients, writer.write)
-            for member in stream_audience(s, settings):
+            fallback = source_language or settings.i18n.source_language
+            dealer = _Batcher(messages, fallback, max_recipients, writer.write)
+            for member in (audience or (lambda s_: stream_audience(s_, settings)))(s):
                 dealer.add(member)
             job.plan = dealer.close()
             return job.id

@@ -245,6 +245,7 @@ class SubscriberRow(Base):
     )
     name: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str] = mapped_column(String(20), default="en")
+    country: Mapped[str | None] = mapped_column(String(2))  # of residence, ISO 3166-1 alpha-2
     segments: Mapped[list[Any]] = mapped_column(default=list)
     topics: Mapped[list[Any]] = mapped_column(default=list)
     state: Mapped[str] = mapped_column(String(20), default=ConsentState.PENDING.value, index=True)

@@ -163,6 +163,7 @@ def upgrade() -> None:
     sa.Column('email_hash', sa.String(length=64), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('language', sa.String(length=20), nullable=False),
+    sa.Column('country', sa.String(length=2), nullable=True),
     sa.Column('segments', sa.JSON(), nullable=False),
     sa.Column('topics', sa.JSON(), nullable=False),
     sa.Column('state', sa.String(length=20), nullable=False),
