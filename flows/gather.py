@@ -19,6 +19,7 @@ from prefect.concurrency.sync import concurrency
 from hrc_outreach.config import load_settings
 from hrc_outreach.errors import SourceError
 from hrc_outreach.models import GatherReport, GatherStatus, SourceReport
+from hrc_outreach.pipeline import load_checked_settings
 from hrc_outreach.sources.gather import (
     gather_one,
     make_client,
@@ -78,7 +79,7 @@ def gather_source(name: str, config: str | None = None) -> SourceReport:
 @flow(name="gather", log_prints=True)
 def gather(config: str | None = None, source: str | None = None) -> dict[str, Any]:
     """Gather every enabled source (or one) into the store; returns the `gather --json` summary."""
-    settings = load_settings(config)
+    settings = load_checked_settings(config)  # a typo in any source ends the run here
     open_store(settings).dispose()  # migrate once, before the tasks start
     configs = sources_to_gather(settings, source)
     ensure_gather_lock()

@@ -53,6 +53,7 @@ from hrc_outreach.pipeline import (
     drafted_messages,
     edition_taken,
     lint_report_markdown,
+    load_checked_settings,
     preview_markdown,
     release_waiting,
     send_edition,
@@ -261,8 +262,9 @@ def monthly_edition(
 def _start(
     edition: str | None, languages: list[str] | None, config: str | None, today: date | None
 ) -> _Run:
-    """The run's edition (this month's by default), languages and settings."""
-    settings = load_settings(config)
+    """The run's edition (this month's by default), languages and settings, checked as the CLI
+    checks them: a typo in outreach.toml ends the run here, before it gathers or drafts."""
+    settings = load_checked_settings(config)
     from hrc_outreach.curate import default_edition_key
 
     return _Run(

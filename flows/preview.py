@@ -13,9 +13,8 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from hrc_outreach.approval import format_hashes
-from hrc_outreach.config import load_settings
 from hrc_outreach.curate import default_edition_key
-from hrc_outreach.pipeline import draft, preview_markdown
+from hrc_outreach.pipeline import draft, load_checked_settings, preview_markdown
 from hrc_outreach.workflow import void_waiting_run
 
 
@@ -27,7 +26,7 @@ def preview(
     today: date | None = None,
 ) -> dict[str, Any]:
     """Draft edition ``edition`` in every language and publish the preview artifact."""
-    settings = load_settings(config)
+    settings = load_checked_settings(config)
     key = edition or default_edition_key(today or date.today())
     summary = draft(settings, key, list(languages or settings.i18n.languages), today=today)
     create_markdown_artifact(

@@ -25,6 +25,27 @@ from hrc_outreach.store import open_store
 log = logging.getLogger(__name__)
 
 
+def check_config(settings: Settings) -> Settings:
+    """``settings`` with the tables the higher layers own checked at once: the provider and every
+    ``[delivery.<provider>]`` table by its provider's model, every ``[[sources]]`` table's options
+    by its kind's (disabled sources too). A typo is a ConfigError naming the table and the key,
+    when a command, a flow run or the web app starts, not when the table is first read."""
+    from hrc_outreach.deliver.providers import check_settings
+    from hrc_outreach.sources.registry import check_sources
+
+    check_settings(settings)
+    check_sources(settings)
+    return settings
+
+
+def load_checked_settings(path: Path | str | None = None) -> Settings:
+    """:func:`~hrc_outreach.config.load_settings` (the file, else ``HRC_CONFIG``, else
+    ./outreach.toml, and the ``HRC_*`` environment), then :func:`check_config`."""
+    from hrc_outreach.config import load_settings
+
+    return check_config(load_settings(path))
+
+
 class LanguageDraft(BaseModel):
     model_config = ConfigDict(frozen=True)
 

@@ -51,14 +51,11 @@ def settings() -> Settings:
     """The settings for this invocation (read once)."""
     if "settings" not in _state:
         # the tables the higher layers own (a provider's settings, a source kind's options) are
-        # checked here, at once
-        from hrc_outreach.deliver.providers import check_settings
-        from hrc_outreach.sources.registry import check_sources
+        # checked here, at once, as flows and the web app check them when they start
+        from hrc_outreach.pipeline import check_config
 
         try:
-            loaded = load_settings(_state.get("config"))
-            check_settings(loaded)
-            check_sources(loaded)
+            loaded = check_config(load_settings(_state.get("config")))
             _state["settings"] = loaded
         except OutreachError as exc:
             fail(str(exc))
