@@ -146,6 +146,12 @@ class CurateSettings(_Section):
     caps: dict[str, int] = Field(
         default_factory=lambda: {"practice": 6, "project_update": 4, "event": 6, "news": 4}
     )
+    # summaries longer than this (in characters of text) are cut at a sentence or word end, with "…"
+    summary_max_chars: int = Field(default=600, ge=40)
+    # an upcoming event featured by an earlier sent edition returns as a one-line reminder
+    event_reminders: bool = True
+    # cities as the network writes them, whatever the source says: {"Nikolaev": "Mykolaiv"}
+    place_aliases: dict[str, str] = Field(default_factory=dict)
 
 
 class I18nSettings(_Section):

@@ -82,11 +82,26 @@ class ContentItem(Frozen):
     sequence: int = 0
     # human translations from the source: language -> text
     translations: dict[str, ItemText] = Field(default_factory=dict)
+    # an event of a recurring series: the series' own id (iCal UID) and its rule as written
+    # ("FREQ=MONTHLY;BYDAY=2WE"); each stored item is still one occurrence
+    series: str | None = None
+    recurrence: str | None = None
+    # the title was made from the text (its first clause), not written by a person
+    title_generated: bool = False
+    # set by curation for one edition, never by a source: an event featured by an earlier edition,
+    # shown again as a one-line reminder until it happens
+    reminder: bool = False
 
     def content_hash(self) -> str:
         """A hash of everything but the id, to tell an update from an unchanged item."""
-        data = self.model_dump_json(exclude={"id"})
+        # Fields added later count only when set, so items stored before them keep their hash.
+        fields = ContentItem.model_fields
+        later = {n for n in _LATER_FIELDS if getattr(self, n) == fields[n].default}
+        data = self.model_dump_json(exclude={"id", *later})
         return hashlib.sha256(data.encode()).hexdigest()
+
+
+_LATER_FIELDS = ("series", "recurrence", "title_generated", "reminder")
 
 
 class GatherStatus(StrEnum):

@@ -16,9 +16,16 @@ from babel.dates import format_date
 from sqlalchemy.orm import Session
 
 from hrc_outreach.config import Settings
-from hrc_outreach.curate.featured import featured_elsewhere, record_draft, sent_item_ids
+from hrc_outreach.curate.events import one_per_series, reminders, series_key
+from hrc_outreach.curate.featured import (
+    featured_before,
+    featured_elsewhere,
+    record_draft,
+    sent_item_ids,
+)
 from hrc_outreach.curate.keys import edition_date, issue_number
 from hrc_outreach.curate.pins import Choices, load_choices, resolve
+from hrc_outreach.curate.shown import shown_item
 from hrc_outreach.errors import CurateError, EmptyEditionError
 from hrc_outreach.models import (
     SECTION_OF_KIND,
@@ -91,20 +98,52 @@ def curate_edition(
     by_key = {f"{i.source}:{i.source_key}": i.id for i in stored.values()}
     pinned = _resolve_all(choices, choices.pin, stored, by_key, "pin")
     excluded = set(_resolve_all(choices, choices.exclude, stored, by_key, "exclude"))
+    _check_texts(choices, stored, by_key)
 
     fixed = sent_item_ids(session, key)
+    featured = featured_elsewhere(session, key)
     if fixed is not None:  # a sent edition is what it was: re-drafting shows the same items
         chosen = [stored[i] for i in fixed if i in stored]
-        sections = _sections(chosen, pinned=[], caps=None)
+        # What it showed as reminders: what editions sent before it had featured.
+        before = featured_before(session, key)
+        again = one_per_series(
+            reminders(before, stored, set(), chosen), stored.values(), window_start
+        )
+        chosen = one_per_series(
+            [i for i in chosen if i.id not in before and not _in_series(i, before, stored)],
+            stored.values(),
+            window_start,
+        )
+        sections = _sections(chosen, pinned=[], caps=None, reminders=again)
     else:
-        skip = excluded | featured_elsewhere(session, key) | set(pinned) | withdrawn
-        candidates = [
-            i
-            for i in stored.values()
-            if i.id not in skip and _due(i, window_start, day_end, window_end)
-        ]
+        skip = excluded | featured | set(pinned) | withdrawn
+        due = [i for i in stored.values() if _due(i, window_start, day_end, window_end)]
+        # A series an earlier edition featured (any occurrence of it) returns only as a reminder.
+        featured_series = {series_key(stored[i]) for i in featured if i in stored} - {None}
+        candidates = one_per_series(
+            [i for i in due if i.id not in skip and series_key(i) not in featured_series],
+            stored.values(),
+            window_start,
+        )
+        again: list[ContentItem] = []
+        if settings.curate.event_reminders:
+            # Not a series whose next occurrence is already in as a full item.
+            shown = {series_key(i) for i in candidates} - {None}
+            again = one_per_series(
+                [
+                    r
+                    for r in reminders(featured, stored, excluded | withdrawn | set(pinned), due)
+                    if series_key(r) is None or series_key(r) not in shown
+                ],
+                stored.values(),
+                window_start,
+            )
         pins = _live_pins(key, pinned, stored, excluded, withdrawn, choices_path)
-        sections = _sections(candidates, pinned=pins, caps=settings.curate.caps)
+        sections = _sections(candidates, pinned=pins, caps=settings.curate.caps, reminders=again)
+    sections = tuple(
+        s.model_copy(update={"items": tuple(_shown(i, settings, choices, by_key) for i in s.items)})
+        for s in sections
+    )
 
     edition = Edition(
         key=key,
@@ -113,6 +152,7 @@ def curate_edition(
         date=when,
         intro_markdown=read_intro(settings, key),
         sections=sections,
+        pinned=tuple(pinned),
     )
     if edition.empty:
         raise EmptyEditionError(
@@ -122,6 +162,12 @@ def curate_edition(
         )
     record_draft(session, edition)
     return edition
+
+
+def _in_series(item: ContentItem, featured: set[str], stored: dict[str, ContentItem]) -> bool:
+    """True when ``item`` is an occurrence of a series one of the ``featured`` items belongs to."""
+    key = series_key(item)
+    return key is not None and any(series_key(stored[i]) == key for i in featured if i in stored)
 
 
 def _due(
@@ -176,10 +222,37 @@ def _resolve_all(
     return ids
 
 
+def _shown(
+    item: ContentItem, settings: Settings, choices: Choices, by_key: dict[str, str]
+) -> ContentItem:
+    """The item as this edition shows it: the staff's headline and summary, when they set one
+    (by id or ``source:source_key``), and the edition's own presentation (see curate.shown)."""
+    refs = (item.id, f"{item.source}:{item.source_key}")
+    headline = next((choices.headlines[r] for r in refs if r in choices.headlines), "")
+    summary = next((choices.summaries[r] for r in refs if r in choices.summaries), "")
+    return shown_item(item, settings, headline=headline, summary=summary)
+
+
+def _check_texts(choices: Choices, stored: dict[str, ContentItem], by_key: dict[str, str]) -> None:
+    """A headline or summary naming no stored item is a mistake to report, like a bad pin."""
+    for what, texts in (("headline", choices.headlines), ("summary", choices.summaries)):
+        for ref in texts:
+            if resolve(ref, stored, by_key) is None:
+                raise CurateError(
+                    f"{choices.path}: {what} for {ref!r} names no stored item (use an item id "
+                    "or source:source_key; see `hrc-outreach gather` output)"
+                )
+
+
 def _sections(
-    candidates: Sequence[ContentItem], *, pinned: Sequence[ContentItem], caps: dict[str, int] | None
+    candidates: Sequence[ContentItem],
+    *,
+    pinned: Sequence[ContentItem],
+    caps: dict[str, int] | None,
+    reminders: Sequence[ContentItem] = (),
 ) -> tuple[Section, ...]:
-    """Group into sections in a fixed order: pins first (never capped), then the rest up to the cap."""
+    """Group into sections in a fixed order: pins first (never capped), then the rest up to the
+    cap; reminders of earlier events after the events, up to the cap of their own."""
     out: list[Section] = []
     for kind in SECTION_ORDER:
         pins = [i for i in pinned if SECTION_OF_KIND[i.kind] is kind]
@@ -193,7 +266,10 @@ def _sections(
         room = max(cap - len(pins), 0)
         items = pins + rest[:room]
         if kind is SectionKind.EVENTS:
-            items = _by_start(items)
+            room_again = (
+                len(reminders) if caps is None else caps.get(item_kind.value, len(reminders))
+            )
+            items = _by_start(items) + _by_start(reminders)[:room_again]
         if items:
             out.append(Section(kind=kind, items=tuple(items)))
     return tuple(out)

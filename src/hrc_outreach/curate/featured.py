@@ -26,6 +26,20 @@ def featured_elsewhere(session: Session, edition_key: str) -> set[str]:
     return set(session.scalars(q))
 
 
+def featured_before(session: Session, edition_key: str) -> set[str]:
+    """Ids of items featured by editions sent before ``edition_key`` was (all sent editions when
+    it was not sent): the events a sent edition showed as reminders."""
+    row = session.get(EditionRow, edition_key)
+    q = (
+        select(FeaturedRow.item_id)
+        .join(EditionRow, EditionRow.key == FeaturedRow.edition_key)
+        .where(EditionRow.status == SENT, FeaturedRow.edition_key != edition_key)
+    )
+    if row is not None and row.sent_at is not None:
+        q = q.where(EditionRow.sent_at < row.sent_at)
+    return set(session.scalars(q))
+
+
 def sent_item_ids(session: Session, edition_key: str) -> list[str] | None:
     """The items of ``edition_key`` if it was already sent (its content is then fixed), else None."""
     row = session.get(EditionRow, edition_key)

@@ -1,4 +1,6 @@
-"""Staff choices for one edition: ``editions/<key>.yaml`` with ``pin:`` and ``exclude:`` lists.
+"""Staff choices for one edition: ``editions/<key>.yaml`` with ``pin:`` and ``exclude:`` lists,
+and ``headlines:`` and ``summaries:`` that this edition shows instead of the source's own (plain
+text; the source is never touched).
 
 Each entry is an item id or ``source:source_key``::
 
@@ -7,11 +9,15 @@ Each entry is an item id or ``source:source_key``::
       - whrcf-digest:gwangju/1
     exclude:
       - network-news:https://humanrightscities.net/news/old-post
+    headlines:
+      whrcf-digest:gwangju/1: Gwangju opens a human rights office
+    summaries:
+      whrcf-digest:gwangju/1: The office takes complaints in six languages.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -27,6 +33,14 @@ class Choices:
     pin: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     path: Path | None = None
+    headlines: dict[str, str] = field(default_factory=dict)  # reference -> plain text
+    summaries: dict[str, str] = field(default_factory=dict)
+
+
+_KEYS = ("pin", "exclude", "headlines", "summaries")
+# A headline is one line; a summary a few paragraphs at most (the edition cuts it to its limit).
+MAX_HEADLINE = 300
+MAX_SUMMARY = 5000
 
 
 def load_choices(path: Path) -> Choices:
@@ -41,11 +55,11 @@ def load_choices(path: Path) -> Choices:
         return Choices(path=path)
     if not isinstance(data, dict):
         raise CurateError(f"{path}: expected a mapping with 'pin' and/or 'exclude' lists")
-    unknown = set(data) - {"pin", "exclude"}
+    unknown = set(data) - set(_KEYS)
     if unknown:
         raise CurateError(
-            f"{path}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; only 'pin' and "
-            "'exclude' are allowed"
+            f"{path}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; only "
+            f"{', '.join(repr(k) for k in _KEYS)} are allowed"
         )
     lists: dict[str, tuple[str, ...]] = {}
     for name in ("pin", "exclude"):
@@ -53,7 +67,72 @@ def load_choices(path: Path) -> Choices:
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise CurateError(f"{path}: '{name}' must be a list of item ids or source:source_key")
         lists[name] = tuple(v.strip() for v in value)
-    return Choices(pin=lists["pin"], exclude=lists["exclude"], path=path)
+    return Choices(
+        pin=lists["pin"],
+        exclude=lists["exclude"],
+        path=path,
+        headlines=_texts(path, data, "headlines", MAX_HEADLINE),
+        summaries=_texts(path, data, "summaries", MAX_SUMMARY),
+    )
+
+
+def _texts(path: Path, data: dict[object, object], name: str, limit: int) -> dict[str, str]:
+    """``name:`` as {reference: text}; a wrong shape raises CurateError naming the entry."""
+    value = data.get(name) or {}
+    if not isinstance(value, dict):
+        raise CurateError(f"{path}: '{name}' must map item ids (or source:source_key) to text")
+    out: dict[str, str] = {}
+    for ref, text in value.items():
+        if not isinstance(ref, str) or not ref.strip() or not isinstance(text, str):
+            raise CurateError(f"{path}: '{name}' entry {ref!r} must be a reference and a text")
+        if name == "headlines":
+            text = " ".join(text.split())
+        if len(text) > limit:
+            raise CurateError(
+                f"{path}: {name} of {ref!r} has {len(text)} characters; at most {limit}"
+            )
+        if text.strip():
+            out[ref.strip()] = text.strip()
+    return out
+
+
+def save_item_text(path: Path, ref: str, *, headline: str, summary: str) -> Choices:
+    """Set (or, with "", remove) the headline and summary of item ``ref`` in the choices file
+    ``path``, keeping its pins and excludes; returns what the file now holds.
+
+    Raises CurateError when the file is not readable or the texts are too long. The file is
+    written whole (comments in it are not kept).
+    """
+    load_choices(path)  # a broken file is reported, never overwritten
+    data: dict[str, object] = {}
+    if path.is_file():
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for name, text in (("headlines", " ".join(headline.split())), ("summaries", summary.strip())):
+        entries = dict(data.get(name) or {})  # type: ignore[call-overload]
+        entries.pop(ref, None)
+        if text:
+            entries[ref] = text
+        if entries:
+            data[name] = entries
+        else:
+            data.pop(name, None)
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text(text, encoding="utf-8")
+    try:
+        choices = load_choices(partial)
+    except CurateError:
+        partial.unlink()
+        raise
+    partial.replace(path)
+    return Choices(
+        pin=choices.pin,
+        exclude=choices.exclude,
+        path=path,
+        headlines=choices.headlines,
+        summaries=choices.summaries,
+    )
 
 
 def resolve(ref: str, items: dict[str, ContentItem], by_key: dict[str, str]) -> str | None:

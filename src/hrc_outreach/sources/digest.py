@@ -181,6 +181,19 @@ def _capitalise(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
+def title_is_written(text: str, max_words: int = MAX_TITLE_WORDS) -> bool:
+    """True when the practice's text opens with its own title before a colon (the author wrote
+    it); False when :func:`practice_title` has to make one from the first clause.
+
+    >>> title_is_written("Gwangju integrated Care programme: the programme aims at ...")
+    True
+    >>> title_is_written("The city of Warsaw has established a system, including a market.")
+    False
+    """
+    lead = _LEAD_TITLE.match(" ".join(text.split()))
+    return bool(lead and len(lead.group(1).split()) <= max_words)
+
+
 def practice_title(text: str, max_words: int = MAX_TITLE_WORDS) -> str:
     """The words before a leading colon, else a short title from the first sentence.
 
@@ -322,6 +335,7 @@ def _items(
             source_key=source_key,
             kind=ItemKind(config.item_kind),
             title=p.title,
+            title_generated=not title_is_written(p.text),
             summary=f"<p>{html.escape(p.text, quote=False)}</p>",
             language=language,
             published_at=published,

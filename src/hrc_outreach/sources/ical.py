@@ -423,7 +423,20 @@ def event_to_item(
         online_url=_online_link(component, location, description),
         registration_url=_registration_link(component, description),
         sequence=_int(component.get("SEQUENCE", 0)),
+        series=(_text(component.get("UID")) or None) if recurring else None,
+        recurrence=_rule(component) if recurring else None,
     )
+
+
+def _rule(component: Any) -> str | None:
+    """The series' first RRULE as written (``FREQ=MONTHLY;COUNT=4;BYDAY=2WE``), else None."""
+    for rule in _all(component.get("RRULE")):
+        try:
+            text = rule.to_ical().decode("ascii", "replace")
+        except Exception:  # a rule the parser kept but cannot write back: no rule text
+            continue
+        return text[:500] or None
+    return None
 
 
 _FOLD = re.compile(rb"\r?\n[ \t]")

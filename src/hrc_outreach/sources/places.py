@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -284,3 +285,22 @@ def parse_place(text: str, *, fuzzy: bool = True) -> Place | None:
     code, region = found
     city = ", ".join(parts[:-1]) or None
     return Place(city=city, country=code, region=region)
+
+
+def city_as_written(city: str | None, aliases: Mapping[str, str]) -> str | None:
+    """``city`` as the network writes it: its entry in ``aliases`` (the setting
+    ``curate.place_aliases``), matched without regard to case, accents or spacing; else as is.
+
+    >>> city_as_written("NIKOLAEV", {"Nikolaev": "Mykolaiv"})
+    'Mykolaiv'
+    >>> city_as_written("Gwangju", {"Nikolaev": "Mykolaiv"})
+    'Gwangju'
+    """
+    if not city or not aliases:
+        return city
+    return _alias_table(tuple(aliases.items())).get(_norm(city), city)
+
+
+@lru_cache(maxsize=8)
+def _alias_table(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    return {_norm(typed): written.strip() for typed, written in pairs if _norm(typed) and written.strip()}

@@ -180,6 +180,7 @@ def row_to_item(row: dict[str, str], mapping: dict[str, str], config: SourceConf
         source_key=key,
         kind=kind,
         title=title,
+        title_generated=not get.get("title"),  # made from the summary's first clause
         summary=summary,
         body=_text_html(raw.get("body", ""), base),
         url=url if url and url.startswith(("https://", "http://")) else None,

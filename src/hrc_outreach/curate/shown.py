@@ -1,0 +1,83 @@
+"""How an edition shows an item, without touching the item as stored: the staff's headline and
+summary for this edition (``editions/<key>.yaml``), summaries cut to ``curate.summary_max_chars``,
+and the newsletter's time zone for events from calendars that give only UTC. (Cities as the network
+writes them are applied where places are shown: :func:`hrc_outreach.sources.places.city_as_written`.)
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import regex
+
+from hrc_outreach.config import Settings
+from hrc_outreach.htmltext import html_to_text
+from hrc_outreach.models import ContentItem, ItemKind
+
+ELLIPSIS = "…"
+# A sentence ends at . ! ? (or their CJK/Arabic forms), maybe a closing quote or bracket, then space.
+_SENTENCE_END = re.compile(r"[.!?。！？؟…][\"'”’»)\]]*\s")
+# Punctuation that should not be left dangling before the ellipsis.
+_TRAILING = " \t\n,;:–—-(/[«“‘\"'"
+
+
+def clean_cut(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters (the ellipsis included): cut after the last sentence
+    that fits when it keeps at least half, else at the last word boundary, else at a grapheme
+    boundary; never inside a grapheme (an accent, an emoji with its modifiers, a flag).
+
+    >>> clean_cut("One sentence. Another, much longer sentence follows here.", 30)
+    'One sentence. Another, much…'
+    >>> clean_cut("Short.", 30)
+    'Short.'
+    """
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    room = max(limit - len(ELLIPSIS), 1)
+    # The longest run of whole graphemes that fits.
+    kept = ""
+    for grapheme in regex.findall(r"\X", text):
+        if len(kept) + len(grapheme) > room:
+            break
+        kept += grapheme
+    rest = text[len(kept) :]
+    sentences = [m.end() for m in _SENTENCE_END.finditer(kept + (" " if rest[:1] == " " else ""))]
+    if sentences and sentences[-1] >= room // 2:
+        return kept[: sentences[-1]].rstrip()  # a whole sentence needs no ellipsis
+    if rest[:1] not in ("", " "):  # cut inside a word: go back to the word's start
+        space = kept.rfind(" ")
+        if space >= room // 3:
+            kept = kept[:space]
+    return kept.rstrip(_TRAILING) + ELLIPSIS
+
+
+def text_html(text: str) -> str:
+    """Plain text (a staff summary, a cut summary) as inert HTML paragraphs."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return "".join(f"<p>{html.escape(' '.join(p.split()), quote=False)}</p>" for p in paragraphs)
+
+
+def shown_item(
+    item: ContentItem,
+    settings: Settings,
+    *,
+    headline: str = "",
+    summary: str = "",
+) -> ContentItem:
+    """``item`` as this edition shows it (see the module doc); the stored item is not changed."""
+    update: dict[str, object] = {}
+    if headline:
+        update.update(title=headline, title_generated=False)
+    if summary:
+        update["summary"] = text_html(summary)
+    current = str(update.get("summary", item.summary))
+    limit = settings.curate.summary_max_chars
+    plain = html_to_text(current, loose=True)
+    if len(" ".join(plain.split())) > limit:
+        update["summary"] = text_html(clean_cut(plain, limit))
+    if item.kind is ItemKind.EVENT and not item.all_day and item.start and not item.timezone:
+        # A calendar that gives only UTC: its times are shown in the newsletter's zone.
+        update["timezone"] = settings.newsletter.time_zone
+    return item.model_copy(update=update) if update else item
