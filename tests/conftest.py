@@ -33,6 +33,15 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _email_hash_key() -> None:
+    """Every test starts with a known key for the address hash (``open_store(settings)`` rebinds
+    it from the settings' token secret, as in production)."""
+    from hrc_outreach.models import use_email_hash_key
+
+    use_email_hash_key(b"tests' email hash key, not a secret")
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database URL on each engine: a fresh SQLite file, and a reset PostgreSQL schema."""

@@ -10,7 +10,11 @@ short aliases ``HRC_DATABASE_URL``, ``HRC_PROVIDER``, ``HRC_LANGUAGES`` (comma-s
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
 import os
+import secrets as pysecrets
 import tomllib
 import warnings
 from enum import StrEnum
@@ -194,6 +198,8 @@ class DeliverySettings(_Section):
     reply_to: str = "info@humanrightscities.net"
     unsubscribe_mailto: str = "unsubscribe@humanrightscities.net"
     outbox_dir: Path = Path("out/outbox")
+    # kept copies (outbox .eml files) older than this are purged by the daily flow; 0 keeps them
+    outbox_retention_days: int = Field(default=90, ge=0)
     concurrency: int = 4
     # the monthly flow's send step: this many sender tasks claim batches of the same job at once
     sender_tasks: int = Field(default=2, ge=1)
@@ -433,3 +439,78 @@ def secret(
 
     value = prefect_secret("hrc-" + name.lower().replace("_", "-"))
     return value if value is not None else default
+
+
+# ------------------------------------------------------------------------------ the token secret
+# Resolved here, at the bottom, because two layers need it: audience signs links with it, and the
+# store keys the address hash with it (see models.email_hash); the store may not import audience.
+
+_secret_log = logging.getLogger("hrc_outreach.audience.links")
+MIN_SECRET_LENGTH = 16
+
+
+def secret_file(settings: Settings) -> Path:
+    """Where a generated token secret is kept: beside the SQLite store, else ``var/``."""
+    url = settings.database_url
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        return Path(url[len("sqlite:///") :]).parent / "token-secret"
+    return settings.resolve("var") / "token-secret"
+
+
+def _generated_secret(path: Path) -> str:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process won the race: read its secret below
+        else:
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(pysecrets.token_urlsafe(32) + "\n")
+            _secret_log.warning(
+                "no HRC_TOKEN_SECRET configured: generated a token secret in %s (fine for the "
+                "demo; set HRC_TOKEN_SECRET before using a real provider)",
+                path,
+            )
+    value = path.read_text(encoding="ascii").strip()
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"the token secret in {path} is too short; delete the file to regenerate")
+    return value
+
+
+def token_secret(settings: Settings) -> bytes:
+    """The key that signs link tokens: ``HRC_TOKEN_SECRET`` (or the Prefect Secret block
+    ``hrc-token-secret``); with the outbox provider and none configured, one generated once beside
+    the SQLite store; with a real provider and none configured, ConfigError."""
+    value = secret("TOKEN_SECRET")
+    if value:
+        if len(value) < MIN_SECRET_LENGTH:
+            raise ConfigError(
+                f"HRC_TOKEN_SECRET is {len(value)} characters long; use at least "
+                f"{MIN_SECRET_LENGTH} random characters (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'`)"
+            )
+        return value.encode("utf-8")
+    if settings.delivery.provider != "outbox":
+        raise ConfigError(
+            f"no token secret configured for provider {settings.delivery.provider!r}: set "
+            "HRC_TOKEN_SECRET (at least 16 random characters) in the sender's and the web app's "
+            "environment, so unsubscribe links keep working wherever they are opened"
+        )
+    return _generated_secret(secret_file(settings)).encode("ascii")
+
+
+def email_hash_key(settings: Settings) -> bytes:
+    """The key of the address hash that suppressions and erasures keep, derived from
+    ``HRC_EMAIL_HASH_KEY`` if set (at least 16 characters), else from the token secret. Changing
+    it makes every kept hash unrecognisable, so the store records its fingerprint and refuses
+    another key (see ``store.hashes``); to rotate the token secret, set ``HRC_EMAIL_HASH_KEY`` to
+    the old one."""
+    value = secret("EMAIL_HASH_KEY")
+    if value and len(value) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"HRC_EMAIL_HASH_KEY is {len(value)} characters long; use at least "
+            f"{MIN_SECRET_LENGTH} random characters"
+        )
+    base = value.encode("utf-8") if value else token_secret(settings)
+    return hmac.digest(base, b"hrc-outreach email hash v1", hashlib.sha256)

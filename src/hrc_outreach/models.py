@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import StrEnum
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from hrc_outreach.errors import ConfigError
 
 
 class Frozen(BaseModel):
@@ -355,14 +359,55 @@ def quick_normal_form(email: str) -> str:
         return unicodedata.normalize("NFC", s).lower()
 
 
+# The hash that names a person without storing them (suppressions, erasures, the consent log,
+# pseudonymised send records) is keyed: HMAC-SHA256 over the address's sha256, so a dictionary of
+# likely addresses reverses nothing without the key, and a store of the old plain sha256 hashes is
+# converted row by row without the addresses (``store.db`` does it). Keyed hashes start with
+# ``KEYED_HASH_PREFIX`` (not a hex digit), so an old hash is never mistaken for a new one.
+KEYED_HASH_PREFIX = "k1"
+_hash_key: bytes | None = None
+_hash_key_source: Callable[[], bytes] | None = None
+
+
+def use_email_hash_key(source: bytes | Callable[[], bytes] | None) -> None:
+    """Key the address hash with ``source`` (bytes, or a function asked once on first use).
+
+    Set by ``store.open_store(settings)`` (from ``config.email_hash_key``); None unsets it."""
+    global _hash_key, _hash_key_source
+    if source is None or isinstance(source, bytes):
+        _hash_key, _hash_key_source = source, None
+    else:
+        _hash_key, _hash_key_source = None, source
+
+
+def _key() -> bytes:
+    global _hash_key, _hash_key_source
+    if _hash_key is None:
+        if _hash_key_source is None:
+            raise ConfigError(
+                "no key for the address hash: open the store with "
+                "hrc_outreach.store.open_store(settings) (it keys the hash from the token secret)"
+            )
+        _hash_key, _hash_key_source = _hash_key_source(), None
+    return _hash_key
+
+
+def rekey_legacy_hash(legacy: str) -> str:
+    """The keyed hash of an address from its old plain sha256 hex (how old stores convert)."""
+    digest = hmac.new(_key(), legacy.encode("ascii"), hashlib.sha256).hexdigest()
+    return KEYED_HASH_PREFIX + digest[: 64 - len(KEYED_HASH_PREFIX)]
+
+
 def hash_normalised(normal: str) -> str:
-    """sha256 hex of an address already in normal form (the fast path for bulk work)."""
-    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+    """The keyed hash of an address already in normal form (the fast path for bulk work)."""
+    return rekey_legacy_hash(hashlib.sha256(normal.encode("utf-8")).hexdigest())
 
 
 def email_hash(email: str) -> str:
-    """sha256 (hex) of the normalised address: how suppressions name a person without storing them.
+    """The keyed hash (64 characters) of the normalised address: how suppressions name a person
+    without storing them; see ``KEYED_HASH_PREFIX``.
 
+    >>> use_email_hash_key(b"0123456789abcdef")
     >>> email_hash("Ana@Example.org") == email_hash("ana@example.org ")
     True
     """

@@ -9,6 +9,7 @@ session and leaves committing to the caller's ``store.session()``.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -35,6 +36,7 @@ from hrc_outreach.models import (
 )
 from hrc_outreach.store.tables import ConsentEventRow, SubscriberRow, SuppressionRow
 
+log = logging.getLogger(__name__)
 ACTIVE = (ConsentState.PENDING.value, ConsentState.CONFIRMED.value)
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -104,15 +106,12 @@ def subscribe(
     Already confirmed: ``(subscriber, None)`` (nothing to confirm). Pending: a fresh token.
     A suppressed address (unsubscribed, bounced, complained, erased) is never re-subscribed here:
     ``(None, None)``, logged by hash only, so a web form reveals nothing about who is on the list.
+    A language that is not configured gets the source language, with a warning (logged).
     """
     address = normalise_email(email)
     hashed = hash_normalised(address)
     now = datetime.now(UTC)
-    lang = normalise_language(language, settings.i18n.languages) if language else None
-    if language and lang is None:
-        known = ", ".join(settings.i18n.languages)
-        raise AudienceError(f"language {language!r} is not one of the configured ones ({known})")
-    lang = lang or settings.i18n.source_language
+    lang, asked = subscriber_language(settings, language)
     row = session.scalars(select(SubscriberRow).where(SubscriberRow.email_hash == hashed)).first()
     suppressed = session.get(SuppressionRow, hashed) is not None
     if suppressed or (row is not None and row.state not in ACTIVE):
@@ -128,18 +127,8 @@ def subscribe(
         )
         return None, None
     if row is None:
-        row = SubscriberRow(
-            email=address,
-            email_hash=hashed,
-            name=display_name(name),
-            language=lang,
-            state=ConsentState.PENDING.value,
-            consent_source=source[:200],
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(row)
-        session.flush()
+        detail = {"state": "pending", "language": lang, **asked}
+        row = new_subscriber(session, address, name, lang, source, now)
         log_consent(
             session,
             subscriber_id=row.id,
@@ -147,12 +136,54 @@ def subscribe(
             action="subscribed",
             method="form",
             source=source,
-            detail={"state": "pending", "language": lang},
+            detail=detail,
             at=now,
         )
     if row.state == ConsentState.CONFIRMED.value:
         return to_subscriber(row), None
     return to_subscriber(row), links_for(settings).confirm_token(row.id, now=now)
+
+
+def subscriber_language(settings: Settings, language: str) -> tuple[str, dict[str, str]]:
+    """A subscriber's language among the configured ones, and, when the one asked for is not
+    configured, ``{"language_asked": ...}`` for the consent log: the source language then, with a
+    warning, rather than turning the person away.
+
+    >>> subscriber_language(Settings(), "fr-BE")
+    ('fr', {})
+    """
+    if not language.strip():
+        return settings.i18n.source_language, {}
+    lang = normalise_language(language, settings.i18n.languages)
+    if lang is not None:
+        return lang, {}
+    fallback = settings.i18n.source_language
+    log.warning(
+        "language %r is not one of the configured ones (%s): the subscriber gets %s",
+        language[:40],
+        ", ".join(settings.i18n.languages),
+        fallback,
+    )
+    return fallback, {"language_asked": language[:40]}
+
+
+def new_subscriber(
+    session: Session, address: str, name: str, lang: str, source: str, now: datetime
+) -> SubscriberRow:
+    """A pending subscriber row for a normalised ``address``, flushed (it has its id)."""
+    row = SubscriberRow(
+        email=address,
+        email_hash=hash_normalised(address),
+        name=display_name(name),
+        language=lang,
+        state=ConsentState.PENDING.value,
+        consent_source=source[:200],
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
 
 
 def confirm(
@@ -357,7 +388,26 @@ def apply_suppressions(session: Session, events: Sequence[SuppressionEvent]) -> 
         return 0
     session.flush()
     hashes = [email_hash(e.email) for e in events]
-    unique = list(dict.fromkeys(hashes))
+    suppressed, people = _known_hashes(session, list(dict.fromkeys(hashes)))
+    new_rows, moved, log = _planned_suppressions(events, hashes, suppressed, people)
+    # The writes say what this request changed: a concurrent delivery may have suppressed or
+    # moved someone since the look-ups (SQLite reads outside the write transaction, PostgreSQL
+    # reads committed), and only the request that did it logs it.
+    inserted = _insert_suppressions(session, new_rows)
+    updated = _moved_people(session, moved)
+    entries = [e for a, m, e in log if (a is not None and a in inserted) or m in updated]
+    if entries:
+        session.execute(insert(ConsentEventRow), entries)
+    for obj in list(session.identity_map.values()):  # rows this session holds are now stale
+        if isinstance(obj, SubscriberRow) and obj.id in updated:
+            session.expire(obj)
+    return len(entries)
+
+
+def _known_hashes(
+    session: Session, unique: list[str]
+) -> tuple[set[str], dict[str, tuple[int, str]]]:
+    """Which of these hashes are suppressed, and the subscribers (id, state) they name."""
     suppressed: set[str] = set()
     people: dict[str, tuple[int, str]] = {}
     for i in range(0, len(unique), _IN_CHUNK):
@@ -373,22 +423,32 @@ def apply_suppressions(session: Session, events: Sequence[SuppressionEvent]) -> 
             )
         )
         people.update((h, (sid, state)) for h, sid, state in found)
+    return suppressed, people
+
+
+_Logged = tuple[str | None, int | None, dict[str, Any]]  # (hash added, subscriber moved, entry)
+
+
+def _planned_suppressions(
+    events: Sequence[SuppressionEvent],
+    hashes: list[str],
+    suppressed: set[str],
+    people: dict[str, tuple[int, str]],
+) -> tuple[list[dict[str, Any]], dict[str, list[int]], list[_Logged]]:
+    """Event by event, as :func:`apply_suppression` would: the suppression rows to insert, the
+    subscribers to move by new state, and the consent entries each would log."""
     new_rows: list[dict[str, Any]] = []
     moved: dict[str, list[int]] = {}
-    log: list[tuple[str | None, int | None, dict[str, Any]]] = []  # (added, moved, entry)
+    log: list[_Logged] = []
     for event, hashed in zip(events, hashes, strict=True):
         at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)
         added = hashed not in suppressed
         if added:
             suppressed.add(hashed)
             new_rows.append(
-                {
-                    "email_hash": hashed,
-                    "reason": event.reason.value,
-                    "source": event.provider[:100],
-                    "at": at,
-                }
-            )
+                {"email_hash": hashed, "reason": event.reason.value,
+                 "source": event.provider[:100], "at": at}
+            )  # fmt: skip
         person = people.get(hashed)
         mover = None
         if person is not None and person[1] in ACTIVE:
@@ -409,10 +469,11 @@ def apply_suppressions(session: Session, events: Sequence[SuppressionEvent]) -> 
             "at": at,
         }
         log.append((hashed if added else None, mover, entry))
-    # The writes say what this request changed: a concurrent delivery may have suppressed or
-    # moved someone since the look-ups (SQLite reads outside the write transaction, PostgreSQL
-    # reads committed), and only the request that did it logs it.
-    inserted = _insert_suppressions(session, new_rows)
+    return new_rows, moved, log
+
+
+def _moved_people(session: Session, moved: dict[str, list[int]]) -> set[int]:
+    """Move still-active subscribers to their new state; the ids this statement moved."""
     now = datetime.now(UTC)
     updated: set[int] = set()
     for state, ids in moved.items():
@@ -429,13 +490,7 @@ def apply_suppressions(session: Session, events: Sequence[SuppressionEvent]) -> 
                     .execution_options(synchronize_session=False)
                 )
             )
-    entries = [e for a, m, e in log if (a is not None and a in inserted) or m in updated]
-    if entries:
-        session.execute(insert(ConsentEventRow), entries)
-    for obj in list(session.identity_map.values()):  # rows this session holds are now stale
-        if isinstance(obj, SubscriberRow) and obj.id in updated:
-            session.expire(obj)
-    return len(entries)
+    return updated
 
 
 def _insert_suppressions(session: Session, rows: list[dict[str, Any]]) -> set[str]:

@@ -16,6 +16,9 @@ from sqlalchemy.orm import Session
 
 from hrc_outreach.audience.addresses import email_hash, quick_normal_form
 from hrc_outreach.audience.consent import log_consent, suppress
+from hrc_outreach.audience.kept import erase_kept_copies
+from hrc_outreach.config import Settings
+from hrc_outreach.errors import AudienceError
 from hrc_outreach.models import Frozen
 from hrc_outreach.store.tables import (
     ConsentEventRow,
@@ -118,16 +121,52 @@ class ErasureReport(Frozen):
     subscriber_deleted: bool
     send_records_pseudonymised: int
     consent_entries_scrubbed: int
+    kept_copies_deleted: int = 0
     suppressed: bool
 
 
-def erase_person(session: Session, email: str, *, by: str = "cli") -> ErasureReport:
-    """Delete ``email``'s personal data and suppress its hash forever (idempotent)."""
+def erase_person(
+    session: Session, email: str, *, by: str = "cli", settings: Settings | None = None
+) -> ErasureReport:
+    """Delete ``email``'s personal data and suppress its keyed hash forever (idempotent); with
+    ``settings``, its kept copies too (outbox ``.eml`` files, test sends).
+
+    AudienceError when nothing at all is stored about the address: then nothing changes, and no
+    suppression is added (an erasure request for a mistyped address must not look done).
+    """
     address = quick_normal_form(email)
     hashed = email_hash(email)
     now = datetime.now(UTC)
     row = session.scalars(select(SubscriberRow).where(SubscriberRow.email_hash == hashed)).first()
     sid = row.id if row is not None else None
+    sent, scrubbed = _pseudonymise(session, address, hashed, sid)
+    kept = erase_kept_copies(settings, address, sid) if settings is not None else 0
+    already = session.get(SuppressionRow, hashed) is not None
+    if row is None and not (sent or scrubbed or kept or already):
+        raise AudienceError(
+            f"nothing is stored about {address!r} (no subscriber, send record, consent entry, "
+            "suppression or kept copy): nothing erased and no suppression added; check the "
+            "spelling of the address"
+        )
+    if row is not None:
+        session.delete(row)
+    added = suppress(session, hashed, "erased", by, now)
+    if row is not None or added or sent:
+        log_consent(session, subscriber_id=None, hashed=hashed, action="erased", method=by, at=now)
+    session.flush()
+    return ErasureReport(
+        email_hash=hashed,
+        subscriber_deleted=row is not None,
+        send_records_pseudonymised=sent,
+        consent_entries_scrubbed=scrubbed,
+        kept_copies_deleted=kept,
+        suppressed=True,
+    )
+
+
+def _pseudonymise(session: Session, address: str, hashed: str, sid: int | None) -> tuple[int, int]:
+    """Send records name the person by hash, consent entries lose their details and their
+    subscriber id: (send records changed, consent entries scrubbed)."""
     who_sent = [SendRecipientRow.email == address]
     if sid is not None:
         who_sent.append(SendRecipientRow.subscriber_id == sid)
@@ -146,16 +185,4 @@ def erase_person(session: Session, email: str, *, by: str = "cli") -> ErasureRep
         .values(detail={}, subscriber_id=None, email_hash=hashed)
         .execution_options(synchronize_session=False)
     ).rowcount
-    if row is not None:
-        session.delete(row)
-    added = suppress(session, hashed, "erased", by, now)
-    if row is not None or added or sent:
-        log_consent(session, subscriber_id=None, hashed=hashed, action="erased", method=by, at=now)
-    session.flush()
-    return ErasureReport(
-        email_hash=hashed,
-        subscriber_deleted=row is not None,
-        send_records_pseudonymised=sent or 0,
-        consent_entries_scrubbed=scrubbed or 0,
-        suppressed=True,
-    )
+    return int(sent or 0), int(scrubbed or 0)

@@ -10,68 +10,26 @@ breaks every unsubscribe link already sent once that folder is lost or the web a
 from __future__ import annotations
 
 import logging
-import os
-import secrets as pysecrets
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import quote
 
 from hrc_outreach.audience.tokens import make_token
-from hrc_outreach.config import Settings, secret
-from hrc_outreach.errors import ConfigError
+
+# the token secret is resolved in config, because the store keys the address hash with it too
+from hrc_outreach.config import MIN_SECRET_LENGTH, Settings, secret_file, token_secret
 from hrc_outreach.models import display_name
 
 log = logging.getLogger(__name__)
-MIN_SECRET_LENGTH = 16
-
-
-def secret_file(settings: Settings) -> Path:
-    """Where a generated token secret is kept: beside the SQLite store, else ``var/``."""
-    url = settings.database_url
-    if url.startswith("sqlite:///") and ":memory:" not in url:
-        return Path(url[len("sqlite:///") :]).parent / "token-secret"
-    return settings.resolve("var") / "token-secret"
-
-
-def _generated_secret(path: Path) -> str:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process won the race: read its secret below
-        else:
-            with os.fdopen(fd, "w", encoding="ascii") as fh:
-                fh.write(pysecrets.token_urlsafe(32) + "\n")
-            log.warning(
-                "no HRC_TOKEN_SECRET configured: generated a token secret in %s (fine for the "
-                "demo; set HRC_TOKEN_SECRET before using a real provider)",
-                path,
-            )
-    value = path.read_text(encoding="ascii").strip()
-    if len(value) < MIN_SECRET_LENGTH:
-        raise ConfigError(f"the token secret in {path} is too short; delete the file to regenerate")
-    return value
-
-
-def token_secret(settings: Settings) -> bytes:
-    """The key that signs link tokens (see the module docstring for where it comes from)."""
-    value = secret("TOKEN_SECRET")
-    if value:
-        if len(value) < MIN_SECRET_LENGTH:
-            raise ConfigError(
-                f"HRC_TOKEN_SECRET is {len(value)} characters long; use at least "
-                f"{MIN_SECRET_LENGTH} random characters (e.g. `python -c 'import secrets; "
-                "print(secrets.token_urlsafe(32))'`)"
-            )
-        return value.encode("utf-8")
-    if settings.delivery.provider != "outbox":
-        raise ConfigError(
-            f"no token secret configured for provider {settings.delivery.provider!r}: set "
-            "HRC_TOKEN_SECRET (at least 16 random characters) in the sender's and the web app's "
-            "environment, so unsubscribe links keep working wherever they are opened"
-        )
-    return _generated_secret(secret_file(settings)).encode("ascii")
+__all__ = [
+    "MIN_SECRET_LENGTH",
+    "Links",
+    "links_for",
+    "list_unsubscribe_headers",
+    "recipient_params",
+    "secret_file",
+    "token_secret",
+    "unsubscribe_mailto",
+]
 
 
 class Links:

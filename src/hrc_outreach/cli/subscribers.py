@@ -86,7 +86,7 @@ def erase_command(
     try:
         store = open_store(cfg)
         with store.session() as session:
-            report = erase_person(session, email)
+            report = erase_person(session, email, settings=cfg)
     except OutreachError as exc:
         fail(str(exc))
         return

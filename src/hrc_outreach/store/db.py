@@ -108,5 +108,26 @@ class Store:
 
 
 def open_store(settings: Any) -> Store:
-    """The store of these :class:`~hrc_outreach.config.Settings`, migrated."""
-    return Store(settings.database_url)
+    """The store of these :class:`~hrc_outreach.config.Settings`, migrated, with the address hash
+    keyed for it (see ``store.hashes``)."""
+    store = Store(settings.database_url)
+    bind_settings_key(store, settings)
+    return store
+
+
+def bind_settings_key(store: Store, settings: Any) -> None:
+    """Key the address hash from ``settings`` for ``store`` (``config.email_hash_key``)."""
+    from hrc_outreach.config import email_hash_key
+    from hrc_outreach.store.hashes import bind_email_hash_key
+    from hrc_outreach.store.tables import StoreMetaRow
+
+    # A store migrated before the table existed (the schema is one migration until release).
+    StoreMetaRow.__table__.create(store.engine, checkfirst=True)  # type: ignore[attr-defined]
+    for attempt in (1, 2):  # two first opens at once: the second finds the first's record
+        try:
+            with store.session() as session:
+                bind_email_hash_key(session, lambda: email_hash_key(settings), store.url)
+            return
+        except SQLAlchemyError as exc:
+            if attempt == 2:
+                raise StoreError(f"could not key the store at {store.url}: {exc}") from exc

@@ -430,3 +430,15 @@ class WebThrottleRow(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     window_start: Mapped[datetime]
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# ----------------------------------------------------------------------------------- the store
+
+
+class StoreMetaRow(Base):
+    """Facts about the store itself: e.g. the fingerprint of the key its address hashes use."""
+
+    __tablename__ = "store_meta"
+
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from hrc_outreach.config import Settings, load_settings
 from hrc_outreach.paths import TEMPLATES_DIR
-from hrc_outreach.store import Store
+from hrc_outreach.store import Store, open_store
 from hrc_outreach.web.limits import BodyLimit
 from hrc_outreach.web.security import SecurityHeaders
 from hrc_outreach.web.webhooks import WebhookCredentials
@@ -32,7 +32,7 @@ STATIC_DIR = TEMPLATES_DIR / "web" / "static"
 def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     """The FastAPI app for ``settings`` (the store is opened, and migrated, unless given)."""
     own_store = store is None
-    the_store = store if store is not None else Store(settings.database_url)
+    the_store = store if store is not None else open_store(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

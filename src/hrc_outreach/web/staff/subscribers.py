@@ -109,7 +109,7 @@ def erase(
         return page(request, "erase_confirm.html.j2", viewer=viewer, email=email)
     try:
         with store_of(request).session() as s:
-            report = erase_person(s, email, by="web")
+            report = erase_person(s, email, by="web", settings=settings_of(request))
     except OutreachError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
     return page(

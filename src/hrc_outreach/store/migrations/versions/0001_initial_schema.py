@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 22:57:30.630927
+Create Date: 2026-11-30 22:59:20.414246
 """
 
 from __future__ import annotations
@@ -157,6 +157,11 @@ def upgrade() -> None:
     with op.batch_alter_table('staff_login_failures', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_staff_login_failures_key'), ['key'], unique=False)
 
+    op.create_table('store_meta',
+    sa.Column('key', sa.String(length=50), nullable=False),
+    sa.Column('value', sa.String(length=200), nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
     op.create_table('subscribers',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('email', sa.String(length=320), nullable=False),
@@ -345,6 +350,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_subscribers_state'))
 
     op.drop_table('subscribers')
+    op.drop_table('store_meta')
     with op.batch_alter_table('staff_login_failures', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_login_failures_key'))
 
