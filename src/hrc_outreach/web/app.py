@@ -20,6 +20,7 @@ from fastapi.responses import PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
 from hrc_outreach.config import Settings, load_settings
+from hrc_outreach.errors import ConfigError
 from hrc_outreach.paths import TEMPLATES_DIR
 from hrc_outreach.store import Store, open_store
 from hrc_outreach.web.limits import BodyLimit
@@ -30,7 +31,14 @@ STATIC_DIR = TEMPLATES_DIR / "web" / "static"
 
 
 def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
-    """The FastAPI app for ``settings`` (the store is opened, and migrated, unless given)."""
+    """The FastAPI app for ``settings`` (the store is opened, and migrated, unless given).
+
+    The configuration is checked first, as the CLI checks it: a typo in a provider's table or a
+    source's options is a ConfigError naming it, at startup rather than on the request that
+    reads it."""
+    from hrc_outreach.pipeline import check_config
+
+    check_config(settings)
     own_store = store is None
     the_store = store if store is not None else open_store(settings)
 
@@ -78,4 +86,7 @@ def app_from_env() -> FastAPI:
     """The app for uvicorn's factory mode (``hrc-outreach serve``): settings from ``HRC_CONFIG``
     (or ./outreach.toml) and the ``HRC_*`` environment, so every worker builds the same app."""
     path = os.environ.get(CONFIG_ENV)
-    return create_app(load_settings(Path(path) if path else None))
+    try:
+        return create_app(load_settings(Path(path) if path else None))
+    except ConfigError as exc:  # the worker ends with the reason, not a traceback
+        raise SystemExit(f"error: {exc}") from None
