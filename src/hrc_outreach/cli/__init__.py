@@ -12,6 +12,7 @@ from hrc_outreach.cli import (  # noqa: F401
     edition,
     gather,
     orchestrate,
+    social,
     staff,
     subscribers,
     translations,
