@@ -130,7 +130,7 @@ class NewsletterSettings(_Section):
     organisation: str = "Human Rights Cities Network"
     address: str = "Rue de la Loi 155, 1040 Brussels, Belgium"
     website: str = "https://humanrightscities.net"
-    logo_url: str = "https://humanrightscities.net/static/logo.png"
+    logo_url: str = ""  # empty: the shipped logo, published at <web.base_url>/archive/logo.png
     editions_dir: Path = Path("editions")
     first_issue: str = "2025-01"
     time_zone: str = "Europe/Brussels"

@@ -197,6 +197,7 @@ class Edition(Frozen):
     date: date
     intro_markdown: str = ""
     sections: tuple[Section, ...] = ()
+    pinned: tuple[str, ...] = ()  # ids of the items staff pinned, in their order (the lead first)
 
     @property
     def items(self) -> tuple[ContentItem, ...]:

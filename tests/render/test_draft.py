@@ -56,7 +56,9 @@ def test_draft_writes_every_language_and_the_archive(
         # drafts write the preview archive; the public one waits until the edition is sent
         assert (out / "preview" / "archive" / lang / "2026-12.html").is_file()
         assert (out / "preview" / "archive" / lang / "feed.atom").is_file()
-        assert not (out / "archive").exists()
+        assert not (out / "archive" / lang).exists()
+    # only the network's logo is public at once: the emails show it from there (render.brand)
+    assert sorted(p.name for p in (out / "archive").iterdir()) == ["logo.png", "logo.svg"]
     assert read_rendered(out, "2026-12")["fr"] == result.messages["fr"]
     with store.session() as s:
         row = s.get(EditionRow, "2026-12")

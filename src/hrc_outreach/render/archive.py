@@ -31,6 +31,7 @@ from hrc_outreach.config import Settings
 from hrc_outreach.curate.keys import edition_date
 from hrc_outreach.errors import RenderError
 from hrc_outreach.i18n.catalog import html_lang, text_direction
+from hrc_outreach.render.brand import publish_brand
 from hrc_outreach.render.environment import environment
 from hrc_outreach.render.view import ARABIC_FONTS, SYSTEM_FONTS, EditionView, language_name
 from hrc_outreach.storage import PublishedFiles
@@ -153,6 +154,7 @@ def publish_pages(
             f"{files.location(PREVIEW_ARCHIVE)}; draft it again (`hrc-outreach edition draft "
             f"--edition {key}`), then publish"
         )
+    publish_brand(files)  # the logo the emails show (render.brand)
     out = []
     for lang in langs:
         page = ""

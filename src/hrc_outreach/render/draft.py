@@ -30,9 +30,10 @@ from hrc_outreach.models import (
     SocialPost,
 )
 from hrc_outreach.render.archive import PREVIEW_ARCHIVE, ArchivePaths, write_archive
+from hrc_outreach.render.brand import publish_brand
 from hrc_outreach.render.email import render_email, render_preheader, render_subject
 from hrc_outreach.render.inert import settle_nonce
-from hrc_outreach.render.lint import lint_message
+from hrc_outreach.render.lint import lint_message, published_images
 from hrc_outreach.render.output import edition_dir, save_drafts, write_rendered
 from hrc_outreach.render.social import social_posts
 from hrc_outreach.render.text import render_text
@@ -70,9 +71,14 @@ class DraftResult:
 
 
 def render_message(
-    loc: LocalizedEdition, settings: Settings, *, cards_dir: Path | None = None
+    loc: LocalizedEdition,
+    settings: Settings,
+    *,
+    cards_dir: Path | None = None,
+    files: PublishedFiles | None = None,
 ) -> tuple[RenderedMessage, str]:
-    """One language of an edition rendered, with its social posts and lint; and its preheader."""
+    """One language of an edition rendered, with its social posts and lint; and its preheader.
+    ``files``: the published files, where the lint finds the images the email shows from there."""
     view = build_view(loc, settings)
     subject = render_subject(view)
     preheader = render_preheader(view)
@@ -84,7 +90,8 @@ def render_message(
     )
     social: tuple[SocialPost, ...] = tuple(social_posts(loc, settings, cards_dir=cards_dir))
     lint: tuple[LintFinding, ...] = tuple(
-        lint_message(html, text, loc.lang, nonce=nonce, subject=subject, preheader=preheader)
+        lint_message(html, text, loc.lang, nonce=nonce, subject=subject, preheader=preheader,
+                     published=published_images(settings, files) if files else None)
     )
     msg = RenderedMessage(
         edition_key=loc.edition.key, lang=loc.lang, dir=view.dir, subject=subject,
@@ -120,13 +127,14 @@ def draft_edition(
     archive: dict[str, ArchivePaths] = {}
     folder = edition_dir(out_dir, key) / AFTER_SEND if after_send else edition_dir(out_dir, key)
     files = published_files(settings, out_dir)
+    publish_brand(files)  # the logo the emails show, beside the archive (render.brand)
     # after a send, the archive preview is the folder's own: publishing never picks it up
     preview: PublishedFiles | Path = folder if after_send else files
     for lang in languages:
         loc = localized[lang]
         cards_dir = folder / lang
         cards_dir.mkdir(parents=True, exist_ok=True)
-        msg, preheader = render_message(loc, settings, cards_dir=cards_dir)
+        msg, preheader = render_message(loc, settings, cards_dir=cards_dir, files=files)
         messages[lang] = msg
         paths[lang] = write_rendered(msg, out_dir, folder=folder)
         if not after_send:

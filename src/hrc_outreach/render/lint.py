@@ -1,6 +1,7 @@
 """The lint run on every rendered edition: errors block sending, warnings are shown to staff.
 
-ERROR: html-size, img-alt, link-not-https, image-not-https, html-lang, html-lang-mismatch, html-dir,
+ERROR: html-size, img-alt, link-not-https, image-not-https, image-url (an image that is not a
+published image: see :func:`_check_image_urls`), logo-url, html-lang, html-lang-mismatch, html-dir,
 style-size, parts-links, parts-titles, parts-text, live-syntax (template syntax or placeholder-like
 text still live in any part, or a per-recipient placeholder outside a link target). WARNING: img-alt-empty, generic-link-text,
 heading-skip, css-support, css-parse-error. Item titles are taken to be the HTML's headings.
@@ -13,13 +14,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
 
+from hrc_outreach.config import Settings
 from hrc_outreach.i18n.catalog import text_direction
 from hrc_outreach.models import LintFinding, Severity
+from hrc_outreach.render.brand import (
+    PUBLISHED_DIR,
+    archive_base,
+    is_image,
+    logo_url,
+    looks_like_image_url,
+)
 from hrc_outreach.render.csscheck import check_css
 from hrc_outreach.render.htmldoc import Node, parse_html
 from hrc_outreach.render.inert import live_syntax
+from hrc_outreach.storage import PublishedFiles, StorageError
 
 HTML_SIZE_LIMIT = 100 * 1024  # Gmail clips at about 102 KB; keep a margin
 TEXT_COVERAGE_MIN = 0.85  # share of the HTML's visible words the text part must hold
@@ -186,6 +197,66 @@ def _has_label(node: Node) -> bool:
     return any(node.attrs.get(k, "").strip() for k in ("aria-label", "aria-labelledby", "title"))
 
 
+@dataclass(frozen=True)
+class PublishedImages:
+    """What the image rules check against: the public URL of the published archive (with its
+    trailing slash), the published files behind it, and the email's logo URL."""
+
+    base_url: str
+    files: PublishedFiles
+    logo_url: str = ""
+
+
+def published_images(settings: Settings, files: PublishedFiles) -> PublishedImages:
+    """The image rules' view of ``settings``' published archive in ``files``."""
+    return PublishedImages(archive_base(settings), files, logo_url(settings))
+
+
+def _check_image_urls(doc: Node, published: PublishedImages | None) -> list[LintFinding]:
+    """Every https image must be an image a reader's client can load: under the published archive,
+    a file that is published there and is a PNG, JPEG or GIF by its content; elsewhere, a URL whose
+    path names a PNG, JPEG, GIF or WebP file. The logo must be under the published archive."""
+    out: list[LintFinding] = []
+    seen: set[str] = set()
+    if published is not None and published.logo_url:
+        if not published.logo_url.startswith(published.base_url):
+            out.append(
+                _f(
+                    "logo-url",
+                    Severity.ERROR,
+                    f"the logo {published.logo_url[:80]!r} is not under the published archive "
+                    f"{published.base_url}: leave newsletter.logo_url empty for the network's logo, "
+                    "which drafting publishes there",
+                )
+            )
+    for img in doc.find_all("img"):
+        src = img.attrs.get("src", "").strip()
+        if not src.lower().startswith("https://") or src in seen:
+            continue  # not https: image-not-https says so
+        seen.add(src)
+        problem = ""
+        if published is not None and src.startswith(published.base_url):
+            rest = unquote(urlsplit(src).path[len(urlsplit(published.base_url).path) :])
+            path = f"{PUBLISHED_DIR}/{rest}"
+            try:
+                data = published.files.read_bytes(path) if published.files.exists(path) else None
+            except (OSError, StorageError):
+                data = None
+            if data is None:
+                problem = (
+                    f"is not published: {published.files.location(PUBLISHED_DIR)}/{rest} is absent"
+                )
+            elif not is_image(data):
+                problem = "is published but is not a PNG, JPEG or GIF image"
+        elif not looks_like_image_url(src):
+            problem = "does not name an image file (.png, .jpg, .jpeg, .gif or .webp)"
+        if problem:
+            out.append(
+                _f("image-url", Severity.ERROR, f"image {src[:100]!r} {problem}", img.describe())
+            )
+    return out
+
+
 def _check_links(doc: Node, lang: str) -> list[LintFinding]:
     out: list[LintFinding] = []
     generic = _generic_words(lang)
@@ -321,9 +392,11 @@ def lint_message(
     nonce: str = "",
     subject: str = "",
     preheader: str = "",
+    published: PublishedImages | None = None,
 ) -> list[LintFinding]:
     """Every finding for one rendered message (its HTML and text parts, subject and preheader) in
-    language ``lang``; ``nonce`` is the render's placeholder marker (see :mod:`render.inert`)."""
+    language ``lang``; ``nonce`` is the render's placeholder marker (see :mod:`render.inert`);
+    ``published``: the published archive that images under it must be found in."""
     findings: list[LintFinding] = _check_live(
         {"html": html, "text": text, "subject": subject, "preheader": preheader}, nonce
     )
@@ -340,6 +413,7 @@ def lint_message(
     doc = parse_html(html)
     findings += _check_document(doc, lang)
     findings += _check_images(doc)
+    findings += _check_image_urls(doc, published)
     findings += _check_links(doc, lang)
     findings += _check_headings(doc)
     findings += _check_parts(doc, text)

@@ -6,10 +6,15 @@ thing; only the chrome around it (headings, labels) comes from the templates' ge
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
+from babel import dates as bdates
 from markupsafe import Markup
 
 from hrc_outreach.config import Settings
@@ -21,9 +26,19 @@ from hrc_outreach.i18n.formatting import (
     format_month_year,
     format_number,
 )
-from hrc_outreach.models import ItemKind, LocalizedEdition, LocalizedItem, SectionKind, placeholder
+from hrc_outreach.i18n.recurrence import series_words
+from hrc_outreach.models import (
+    ContentItem,
+    ItemKind,
+    LocalizedEdition,
+    LocalizedItem,
+    SectionKind,
+    placeholder,
+)
+from hrc_outreach.render.brand import LOGO_WIDTH, logo_url, looks_like_image_url
 from hrc_outreach.render.inert import new_nonce
 from hrc_outreach.render.safe import clean_html, html_to_text, markdown_html, safe_url
+from hrc_outreach.sources.places import city_as_written
 
 SYSTEM_FONTS = "-apple-system, BlinkMacSystemFont, Segoe UI, Roboto, Helvetica, Arial, sans-serif"
 # Arabic-capable system fonts first; no webfonts anywhere.
@@ -67,6 +82,18 @@ class ItemView:
     register_url: str | None = None
     image_url: str | None = None
     image_alt: str = ""
+    series: bool = False  # a recurring series shown once: ``when`` gives its rule and next date
+    reminder: bool = False  # an event an earlier edition featured: shown as a one-line reminder
+    title_generated: bool = False  # the title was made from the text (staff may set a headline)
+    badge_day: str = ""  # an event's first day and month in the reader's language: "3", "déc."
+    badge_month: str = ""
+    online: bool = False  # the event happens online (its link, when known, is online_url)
+
+    @property
+    def title_url(self) -> str | None:
+        """Where the title links: the item's page, unless that is the registration link, which
+        the button carries (one registration link per event)."""
+        return None if self.url and self.url == self.register_url else self.url
 
     @property
     def foreign(self) -> bool:
@@ -120,15 +147,33 @@ class EditionView:
     brand_color: str
     accent_color: str
     footnotes: Footnotes
+    lead: ItemView | None = None  # the lead story, shown first and not again in its section
+    logo_width: int = LOGO_WIDTH
 
     @property
     def rtl(self) -> bool:
         return self.dir == "rtl"
 
+    @property
+    def body_sections(self) -> tuple[SectionView, ...]:
+        """The sections after the lead story: without it, and without a section it emptied."""
+        if self.lead is None:
+            return self.sections
+        lead = self.lead.id
+        out = (
+            SectionView(s.kind, tuple(i for i in s.items if i.id != lead)) for s in self.sections
+        )
+        return tuple(s for s in out if s.items)
+
 
 SOCIAL_NAMES = {
-    "instagram": "Instagram", "facebook": "Facebook", "linkedin": "LinkedIn",
-    "mastodon": "Mastodon", "bluesky": "Bluesky", "youtube": "YouTube", "x": "X",
+    "instagram": "Instagram",
+    "facebook": "Facebook",
+    "linkedin": "LinkedIn",
+    "mastodon": "Mastodon",
+    "bluesky": "Bluesky",
+    "youtube": "YouTube",
+    "x": "X",
 }
 
 
@@ -146,8 +191,64 @@ def archive_url(settings: Settings, key: str, lang: str) -> str:
     return f"{base}/archive/{quote(lang)}/{quote(key)}.html"
 
 
-def _item_view(li: LocalizedItem, lang: str, notes: Footnotes) -> ItemView:
+# Locations that say "online" rather than name a place (the chrome's "Online" is shown instead).
+_ONLINE_WORDS = frozenset({"online", "virtual", "en ligne", "online event", "webinar", "zoom"})
+_URL = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
+
+
+def _event_badge(item: ContentItem, lang: str) -> tuple[str, str]:
+    """An event's first day as (day, abbreviated month) in ``lang``, in the event's time zone."""
+    start = item.start
+    if start is None:
+        return "", ""
+    day: date = start
+    if isinstance(start, datetime):
+        day = start.date()
+        if not item.all_day and start.tzinfo is not None and item.timezone:
+            try:
+                day = start.astimezone(ZoneInfo(item.timezone)).date()
+            except (ZoneInfoNotFoundError, ValueError):
+                pass  # a zone no IANA name matches: the day as stored
+    locale = babel_locale(lang)
+    return bdates.format_date(day, "d", locale=locale), bdates.format_date(
+        day, "LLL", locale=locale
+    )
+
+
+def _where_online(item: ContentItem) -> tuple[str, str | None, bool]:
+    """(the place to show, the online link, whether it is online): a meeting URL or the word
+    "online" given as the location is shown as "Online" with the link behind it."""
+    location = (item.location or "").strip()
+    online_url = safe_url(item.online_url)
+    online = bool(online_url)
+    if _URL.match(location):
+        online_url = online_url or safe_url(
+            location if "://" in location else f"https://{location}"
+        )
+        location, online = "", True
+    elif location.casefold() in _ONLINE_WORDS:
+        location, online = "", True
+    return location, online_url, online
+
+
+def _without_register_line(summary: Markup, register_url: str | None) -> Markup:
+    """The summary without a short paragraph that only points to the registration link (the
+    button carries it: one registration link per event)."""
+    if not register_url:
+        return summary
+    href = re.escape(str(Markup.escape(register_url)))
+    line = re.compile(
+        rf"<p>[^<]{{0,60}}<a href=\"{href}\"[^>]*>[^<]*</a>[\s.!]*</p>\s*", re.IGNORECASE
+    )
+    return Markup(line.sub("", str(summary)))
+
+
+def _item_view(
+    li: LocalizedItem, lang: str, notes: Footnotes, aliases: Mapping[str, str] | None = None
+) -> ItemView:
     item = li.item
+    if aliases and item.city:  # the city as the network writes it (curate.place_aliases)
+        item = item.model_copy(update={"city": city_as_written(item.city, aliases)})
     place = ""
     if item.city and item.country:
         place = f"{item.city}, {country_name(item.country, lang)}"
@@ -160,15 +261,30 @@ def _item_view(li: LocalizedItem, lang: str, notes: Footnotes) -> ItemView:
     when = ""
     if item.kind is ItemKind.EVENT and item.start is not None:
         when = format_event_time(item.start, item.end, item.timezone, lang, all_day=item.all_day)
+        if item.recurrence:  # a series, shown once: its rule, time and next date
+            when = series_words(
+                item.recurrence, item.start, item.timezone, lang, all_day=item.all_day
+            )
     image = safe_url(item.image_url)
     url = safe_url(item.url)
-    summary_text = html_to_text(li.summary, notes.ref)
+    register_url = safe_url(item.registration_url)
+    summary_html = clean_html(li.summary)
+    badge = ("", "")
+    location, online_url, online = (item.location or "").strip(), safe_url(item.online_url), False
+    if item.kind is ItemKind.EVENT:
+        summary_html = _without_register_line(summary_html, register_url)
+        badge = _event_badge(item, lang)
+        location, online_url, online = _where_online(item)
+    summary_text = html_to_text(str(summary_html), notes.ref)
     return ItemView(
         id=item.id,
         kind=item.kind.value,
+        series=bool(item.recurrence),
+        reminder=item.reminder,
+        title_generated=item.title_generated,
         title=li.title.strip(),
         url=url,
-        summary_html=clean_html(li.summary),
+        summary_html=summary_html,
         summary_text=summary_text,
         text_lang=html_lang(li.text_lang),
         text_dir=text_direction(li.text_lang),
@@ -178,11 +294,14 @@ def _item_view(li: LocalizedItem, lang: str, notes: Footnotes) -> ItemView:
         place=place,
         project=item.project or "",
         when=when,
-        location=(item.location or "").strip(),
-        online_url=safe_url(item.online_url),
-        register_url=safe_url(item.registration_url),
-        image_url=image if image and image.startswith("https://") else None,
+        location=location,
+        online_url=online_url,
+        register_url=register_url,
+        image_url=image if image and looks_like_image_url(image) else None,
         image_alt=(item.image_alt or li.title).strip(),
+        badge_day=badge[0],
+        badge_month=badge[1],
+        online=online,
     )
 
 
@@ -199,9 +318,12 @@ def build_view(
     nl = settings.newsletter
     direction = text_direction(lang)
     notes = Footnotes()
+    aliases = settings.curate.place_aliases
     intro_html, intro_text, intro_lang = _intro(loc, settings, notes)
     sections = tuple(
-        SectionView(kind=s.kind.value, items=tuple(_item_view(i, lang, notes) for i in s.items))
+        SectionView(
+            kind=s.kind.value, items=tuple(_item_view(i, lang, notes, aliases) for i in s.items)
+        )
         for s in loc.sections
         if s.items
     )
@@ -229,7 +351,7 @@ def build_view(
         counts=counts,
         address=nl.address,
         website=safe_url(nl.website) or "",
-        logo_url=safe_url(nl.logo_url),
+        logo_url=safe_url(logo_url(settings)),
         social=_social_links(nl.social),
         archive_url=archive_url(settings, loc.edition.key, lang),
         unsubscribe_url=placeholder("unsubscribe_url", nonce),
@@ -238,7 +360,21 @@ def build_view(
         brand_color=nl.brand_color,
         accent_color=nl.accent_color,
         footnotes=notes,
+        lead=_lead(sections, loc),
     )
+
+
+def _lead(sections: tuple[SectionView, ...], loc: LocalizedEdition) -> ItemView | None:
+    """The lead story: the first pinned item of the edition, else its newest project update."""
+    views = {i.id: i for s in sections for i in s.items}
+    for item_id in loc.edition.pinned:
+        if item_id in views:
+            return views[item_id]
+    updates = [li.item for li in loc.items if li.item.kind is ItemKind.PROJECT_UPDATE]
+    if not updates:
+        return None
+    newest = max(updates, key=lambda i: i.published_at.timestamp() if i.published_at else 0.0)
+    return views.get(newest.id)
 
 
 def _intro(loc: LocalizedEdition, settings: Settings, notes: Footnotes) -> tuple[Markup, str, str]:
