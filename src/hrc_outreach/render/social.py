@@ -16,7 +16,7 @@ character.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import regex
 import yaml
+from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hrc_outreach.config import Settings
@@ -49,10 +50,13 @@ from hrc_outreach.render.cards import (
     SQUARE,
     Card,
     card_file_name,
+    card_logo,
+    drawable,
     visible_text,
     write_card,
 )
 from hrc_outreach.render.htmldoc import parse_html
+from hrc_outreach.render.photos import photos_for
 from hrc_outreach.render.safe import clean_html, safe_url
 from hrc_outreach.render.view import archive_url
 
@@ -280,7 +284,12 @@ class _Draft:
 class _Writer:
     """Builds every post of one language of one edition."""
 
-    def __init__(self, loc: LocalizedEdition, settings: Settings) -> None:
+    def __init__(
+        self,
+        loc: LocalizedEdition,
+        settings: Settings,
+        photos: Mapping[str, Image.Image] | None = None,
+    ) -> None:
         self.loc, self.settings, self.lang = loc, settings, loc.lang
         self.t = translations_for(loc.lang)
         self.rtl = text_direction(loc.lang) == "rtl"
@@ -292,6 +301,7 @@ class _Writer:
         }
         self.hashtags = load_hashtags()
         self.section_of = {i.item.id: s.kind for s in loc.sections for i in s.items}
+        self.photos = dict(photos or {})
 
     def shown(self, text: str, text_lang: str) -> str:
         """Item text, visible characters only, isolated when its direction differs from the post's."""
@@ -417,6 +427,12 @@ def _unique(curated: list[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _photo_url(url: str | None) -> str | None:
+    """An item's image URL if it is a safe http(s) link (never a local path from outside text)."""
+    safe = safe_url(url) if url else None
+    return safe if safe and urlsplit(safe).scheme in ("http", "https") else None
+
+
 def _one_line(text: str) -> str:
     return " ".join(visible_text(text).split())
 
@@ -432,20 +448,27 @@ def social_posts(
     *,
     cards_dir: Path | None = None,
     featured_per_section: int = 1,
+    photos: Mapping[str, Path] | None = None,
 ) -> tuple[SocialPost, ...]:
     """One post per platform for the edition, and one per platform for each featured item.
 
-    With ``cards_dir``, an image card is drawn for every post there (PNG) and named in the post.
+    With ``cards_dir``, an image card is drawn for every post there (PNG) and named in the post;
+    a featured item's card carries its photo: the local file ``photos[item id]`` if given, else
+    its ``image_url`` fetched within the ``[fetch]`` bounds (a photo that cannot be used is
+    logged and its card drawn without one).
     """
-    w = _Writer(loc, settings)
+    featured = featured_items(loc, featured_per_section)
+    pictures: dict[str, Image.Image] = {}
+    if cards_dir is not None:
+        urls = {li.item.id: u for li in featured if (u := _photo_url(li.item.image_url))}
+        local = {k: p for k, p in (photos or {}).items() if k in {li.item.id for li in featured}}
+        pictures = photos_for(urls, local, settings)
+    w = _Writer(loc, settings, pictures)
     key = loc.edition.key
     edition_url = archive_url(settings, key, loc.lang)
     posts: list[SocialPost] = []
     subjects: list[tuple[LocalizedItem | None, str]] = [(None, edition_url)]
-    subjects += [
-        (li, safe_url(li.item.url) or edition_url)
-        for li in featured_items(loc, featured_per_section)
-    ]
+    subjects += [(li, safe_url(li.item.url) or edition_url) for li in featured]
     for li, url in subjects:
         for platform, rules in RULES.items():
             target = url
@@ -453,7 +476,7 @@ def social_posts(
                 target = edition_url  # the item is in the edition's page too
             link = add_utm(target, platform.value, key) if is_own_link(target, settings) else target
             if li is None:
-                head = (
+                head: tuple[str, ...] = (
                     w.t.gettext("%(newsletter)s for %(month)s is out.")
                     % {"newsletter": settings.newsletter.name, "month": w.month},
                 )
@@ -491,39 +514,54 @@ def _card(
 ) -> tuple[str, str]:
     """Draw (once) the card for an item or the edition; its file name and alt text."""
     loc, nl = w.loc, w.settings.newsletter
+    photo = w.photos.get(li.item.id) if li else None
     if li is None:
-        n = len(loc.items)
-        stories = w.t.ngettext(
-            "%(count)s story from human rights cities",
-            "%(count)s stories from human rights cities",
-            n,
-        ) % {"count": n}
-        title, subtitle, card_lang = nl.name, f"{w.month} · {stories}", w.lang
+        title, subtitle, card_lang = nl.name, w.month, w.lang
         footer = nl.organisation
     else:
-        title, subtitle, card_lang = li.title.strip(), w.place(li), li.text_lang
+        title, subtitle, card_lang = _one_line(li.title), visible_text(w.place(li)), li.text_lang
         footer = w.edition_label
     name = card_file_name(loc.edition.key, w.lang, li.item.id if li else None, size)
     path = cards_dir / name
     if path not in w.drawn:  # one card per size serves several platforms; redrawn every draft
         w.drawn.add(path)
         write_card(
-            Card(title, subtitle, footer, card_lang),
+            Card(title, subtitle, footer, card_lang, photo, card_logo()),
             size,
             nl.brand_color,
             nl.accent_color,
             path,
         )
-    title = truncate(title, 300, len)  # alt text is read aloud whole: keep it short
-    if subtitle:
-        alt = w.t.gettext("Image card: %(title)s. %(place)s. %(edition)s") % {
-            "title": title,
-            "place": subtitle,
-            "edition": footer,
-        }
+    return name, _alt(w, li, title, subtitle, footer, photo is not None)
+
+
+def _alt(
+    w: _Writer, li: LocalizedItem | None, title: str, place: str, edition: str, photo: bool
+) -> str:
+    """What the card shows, read aloud: the logo and the photo when it has them, the title, the
+    place, the edition; and what the photo shows when its source says so."""
+    title = truncate(drawable(title) or title, 300, len)  # read aloud whole: keep it short
+    shown = f"{title}. {place}" if place else title
+    values = {
+        "title": shown,
+        "edition": edition,
+        "organisation": w.settings.newsletter.organisation,
+    }
+    t = w.t
+    if card_logo() is not None and photo:
+        alt = t.gettext(
+            "Image card with the %(organisation)s logo and a photo: %(title)s. %(edition)s"
+        )
+    elif card_logo() is not None:
+        alt = t.gettext("Image card with the %(organisation)s logo: %(title)s. %(edition)s")
+    elif photo:
+        alt = t.gettext("Image card with a photo: %(title)s. %(edition)s")
     else:
-        alt = w.t.gettext("Image card: %(title)s. %(edition)s") % {
-            "title": title,
-            "edition": footer,
+        alt = t.gettext("Image card: %(title)s. %(edition)s")
+    alt %= values
+    described = visible_text(li.item.image_alt or "").strip() if li and photo else ""
+    if described:
+        alt += " " + t.gettext("Photo: %(description)s") % {
+            "description": truncate(" ".join(described.split()), 200, len)
         }
-    return name, alt
+    return alt

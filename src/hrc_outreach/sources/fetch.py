@@ -260,6 +260,14 @@ class HttpReader:
             raise SourceError(f"{url} did not answer JSON ({exc})", source=self.source) from exc
         return data, resp.headers
 
+    async def get(self, url: str) -> Document:
+        """GET ``url`` within the reader's bounds (deadline, size, retries): its body and type
+        (for files that are not a source, e.g. an item's photo for its image card)."""
+        resp = await self._get(url)
+        return Document(
+            content=resp.content, base_url=resp.url, content_type=resp.headers.get("content-type", "")
+        )
+
     # ------------------------------------------------------------------------------- internals
 
     def _read_file(self, config: SourceConfig) -> Document:
