@@ -119,10 +119,11 @@ def bind_settings_key(store: Store, settings: Any) -> None:
     """Key the address hash from ``settings`` for ``store`` (``config.email_hash_key``)."""
     from hrc_outreach.config import email_hash_key
     from hrc_outreach.store.hashes import bind_email_hash_key
-    from hrc_outreach.store.tables import StoreMetaRow
+    from hrc_outreach.store.tables import NoticeRow, StoreMetaRow
 
-    # A store migrated before the table existed (the schema is one migration until release).
-    StoreMetaRow.__table__.create(store.engine, checkfirst=True)  # type: ignore[attr-defined]
+    # A store migrated before these tables existed (the schema is one migration until release).
+    for table in (StoreMetaRow.__table__, NoticeRow.__table__):
+        table.create(store.engine, checkfirst=True)  # type: ignore[attr-defined]
     for attempt in (1, 2):  # two first opens at once: the second finds the first's record
         try:
             with store.session() as session:

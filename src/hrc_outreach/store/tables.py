@@ -442,3 +442,16 @@ class StoreMetaRow(Base):
 
     key: Mapped[str] = mapped_column(String(50), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class NoticeRow(Base):
+    """A notice sent once (a reviewer's "edition waits" or its reminder, a double opt-in email):
+    the key is claimed before sending, so two runs at once cannot both send it."""
+
+    __tablename__ = "notices"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    state: Mapped[str] = mapped_column(String(20), default="claimed")  # claimed | sent | failed
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

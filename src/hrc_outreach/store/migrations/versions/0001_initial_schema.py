@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 22:59:20.414246
+Create Date: 2026-11-30 23:08:41.201674
 """
 
 from __future__ import annotations
@@ -80,6 +80,14 @@ def upgrade() -> None:
         batch_op.create_index('ix_items_kind_published', ['kind', 'published_at'], unique=False)
         batch_op.create_index('ix_items_start', ['start_at'], unique=False)
 
+    op.create_table('notices',
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=50), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('detail', sa.JSON(), nullable=False),
+    sa.Column('at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
     op.create_table('send_jobs',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('edition_key', sa.String(length=100), nullable=False),
@@ -366,6 +374,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_send_jobs_edition_key'))
 
     op.drop_table('send_jobs')
+    op.drop_table('notices')
     with op.batch_alter_table('items', schema=None) as batch_op:
         batch_op.drop_index('ix_items_start')
         batch_op.drop_index('ix_items_kind_published')
