@@ -24,6 +24,7 @@ from babel import Locale, UnknownLocaleError
 from markdown_it import MarkdownIt
 from pydantic import ValidationError
 
+from hrc_outreach.campaigns.catalogs import missing_campaign_strings
 from hrc_outreach.campaigns.load import CampaignFileError, CampaignSource, Path_, read_campaign
 from hrc_outreach.campaigns.model import Campaign, Step
 from hrc_outreach.config import Settings
@@ -63,8 +64,8 @@ def country_problem(code: object) -> str | None:
             hint = f" (write it in capitals: {code.upper()})" if code.upper() != code else ""
         return f"{code!r} is not an ISO 3166-1 alpha-2 country code{hint}"
     if pycountry.countries.get(alpha_2=code) is None:
-        hint = {"EL": "GR", "UK": "GB"}.get(code)
-        extra = f"; the EU writes {code} but ISO 3166-1 says {hint}" if hint else ""
+        iso = {"EL": "GR", "UK": "GB"}.get(code)
+        extra = f"; the EU writes {code} but ISO 3166-1 says {iso}" if iso else ""
         return f"{code!r} is not an ISO 3166-1 country code{extra}"
     return None
 
@@ -132,9 +133,15 @@ class _Checker:
         for i, lang in enumerate(langs):
             try:
                 Locale.parse(str(lang).replace("-", "_"))
-                good.append(str(lang))
             except (UnknownLocaleError, ValueError):
                 self.add(("languages", i), f"unknown language code {lang!r} (e.g. fr, pt_PT, fa)")
+                continue
+            good.append(str(lang))
+            missing = missing_campaign_strings(str(lang))
+            if missing:
+                self.add(("languages", i), f"the template catalog of {lang!r} lacks what campaign "
+                         f"messages need: {'; '.join(missing[:3])}"
+                         + (f" and {len(missing) - 3} more" if len(missing) > 3 else ""))  # fmt: skip
         return good
 
     def audience(self, languages: list[str]) -> None:

@@ -1,0 +1,236 @@
+"""A campaign step rendered like an edition: one message per language, with the same brand
+header, footer and unsubscribe placeholders, the same plain-text rules, social posts and lint.
+
+A language the campaign file leaves out is translated from the source language by the configured
+machine translator (marked as such in the message); :mod:`~hrc_outreach.campaigns.validate`
+refuses a campaign where no translation path exists.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from hrc_outreach.campaigns.model import Campaign, Step
+from hrc_outreach.config import Settings
+from hrc_outreach.errors import RenderError
+from hrc_outreach.i18n.catalog import html_lang, text_direction
+from hrc_outreach.i18n.formatting import country_name
+from hrc_outreach.models import RenderedMessage, SocialPlatform, SocialPost, placeholder
+from hrc_outreach.render.email import compile_mjml
+from hrc_outreach.render.environment import environment
+from hrc_outreach.render.inert import neutralise_html, neutralise_text, new_nonce, settle_nonce
+from hrc_outreach.render.lint import lint_message
+from hrc_outreach.render.safe import html_to_text, markdown_html, safe_url
+from hrc_outreach.render.social import RULES, add_utm, truncate
+from hrc_outreach.render.text import _rtl_lines, wrap
+from hrc_outreach.render.view import ARABIC_FONTS, SYSTEM_FONTS, Footnotes, _social_links
+
+EMAIL_TEMPLATE = "email/campaign.mjml.j2"
+TEXT_TEMPLATE = "text/campaign.txt.j2"
+ARABIC_SCRIPT = frozenset({"ar", "fa", "ur"})
+_BLANKS = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True)
+class StepTexts:
+    """What staff wrote for one step in one language (or what the translator made of it)."""
+
+    subject: str
+    preheader: str
+    body_markdown: str
+    cta_label: str
+    machine_translated: bool = False
+
+
+@dataclass(frozen=True)
+class StepView:
+    key: str
+    lang: str
+    html_lang: str
+    dir: str
+    align: str
+    fonts: str
+    subject: str
+    body_html: Markup
+    body_text: str
+    cta_label: str
+    cta_url: str | None
+    cta_countries: tuple[tuple[str, str], ...]  # (country named in the reader's language, url)
+    machine_translated: bool
+    organisation: str
+    address: str
+    website: str
+    logo_url: str | None
+    social: tuple[tuple[str, str], ...]
+    unsubscribe_url: str
+    preferences_url: str
+    brand_color: str
+    nonce: str
+    footnotes: Footnotes
+
+    @property
+    def rtl(self) -> bool:
+        return self.dir == "rtl"
+
+
+def step_texts(
+    campaign: Campaign, step: Step, directory: Path, translator: Any = None
+) -> dict[str, StepTexts]:
+    """Every campaign language's texts for ``step``: as written, else machine translated from the
+    source language; RenderError naming the step and language when neither is possible."""
+    out: dict[str, StepTexts] = {}
+    src = campaign.source_language
+    for lang in campaign.languages:
+        written = _written(step, directory, lang)
+        if written is not None:
+            out[lang] = written
+            continue
+        source = _written(step, directory, src)
+        if source is None or translator is None or not translator.supports(lang):
+            raise RenderError(
+                f"campaign {campaign.name!r} step {step.name!r} has no text in {lang!r} and no "
+                f"machine translator for it; write {lang} texts or configure i18n.translator"
+            )
+        parts = [source.subject, source.preheader, source.body_markdown, source.cta_label]
+        done = translator.translate_batch(parts, source=src, target=lang, html=False)
+        out[lang] = StepTexts(
+            subject=done[0], preheader=done[1], body_markdown=done[2], cta_label=done[3],
+            machine_translated=True,
+        )  # fmt: skip
+    return out
+
+
+def _written(step: Step, directory: Path, lang: str) -> StepTexts | None:
+    if not step.subject.get(lang) or not step.body.get(lang):
+        return None
+    path = directory / step.body[lang]
+    try:
+        body = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RenderError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    label = (step.cta.label.get(lang) or "") if step.cta else ""
+    return StepTexts(
+        subject=step.subject[lang].strip(),
+        preheader=(step.preheader.get(lang) or "").strip(),
+        body_markdown=body,
+        cta_label=label.strip(),
+    )
+
+
+def build_step_view(
+    campaign: Campaign, step: Step, lang: str, texts: StepTexts, settings: Settings
+) -> StepView:
+    nonce = new_nonce()
+    nl = settings.newsletter
+    direction = text_direction(lang)
+    notes = Footnotes()
+    body_html = markdown_html(texts.body_markdown)
+    countries: tuple[tuple[str, str], ...] = ()
+    if step.cta is not None:
+        countries = tuple(
+            sorted(
+                ((country_name(code, lang), url) for code, url in step.cta.countries.items()),
+                key=lambda c: c[0],
+            )
+        )
+    return StepView(
+        key=campaign.key(step.name),
+        lang=lang,
+        html_lang=html_lang(lang),
+        dir=direction,
+        align="right" if direction == "rtl" else "left",
+        fonts=ARABIC_FONTS if lang.split("_")[0] in ARABIC_SCRIPT else SYSTEM_FONTS,
+        subject=texts.subject,
+        body_html=body_html,
+        body_text=html_to_text(str(body_html), notes.ref),
+        cta_label=texts.cta_label,
+        cta_url=safe_url(step.cta.url) if step.cta else None,
+        cta_countries=countries,
+        machine_translated=texts.machine_translated,
+        organisation=nl.organisation,
+        address=nl.address,
+        website=safe_url(nl.website) or "",
+        logo_url=safe_url(nl.logo_url),
+        social=_social_links(nl.social),
+        unsubscribe_url=placeholder("unsubscribe_url", nonce),
+        preferences_url=placeholder("preferences_url", nonce),
+        brand_color=nl.brand_color,
+        nonce=nonce,
+        footnotes=notes,
+    )
+
+
+def _preheader(texts: StepTexts, view: StepView) -> str:
+    if texts.preheader:
+        return texts.preheader
+    first = view.body_text.strip().split("\n\n", 1)[0]
+    return truncate(" ".join(first.split()), 140, len)
+
+
+def _text(view: StepView) -> str:
+    text = environment(view.lang).get_template(TEXT_TEMPLATE).render(view=view, wrap=wrap)
+    text = "\n".join(line.rstrip() if line != "-- " else line for line in text.split("\n"))
+    text = _BLANKS.sub("\n\n", text).strip("\n") + "\n"
+    if view.rtl:
+        text = _rtl_lines(text)
+    return text
+
+
+def _social(campaign: Campaign, step: Step, view: StepView) -> tuple[SocialPost, ...]:
+    """One post per platform: the subject, the body's first paragraph, the call to action."""
+    if not step.social:
+        return ()
+    first = " ".join(view.body_text.strip().split("\n\n", 1)[0].split())
+    posts = []
+    for platform, rules in RULES.items():
+        link = add_utm(view.cta_url, platform.value, campaign.name) if view.cta_url else None
+        tail = f"\n\n{view.cta_label}: {link}" if link and rules.link_in_text else ""
+        head = f"{view.subject}\n\n"
+        budget = rules.limit - rules.measure(head) - rules.measure(tail)
+        body = truncate(first, min(budget, rules.summary_chars), rules.measure)
+        posts.append(
+            SocialPost(
+                platform=SocialPlatform(platform), lang=view.lang, text=f"{head}{body}{tail}",
+                link=link,
+            )
+        )  # fmt: skip
+    return tuple(posts)
+
+
+def render_step_message(
+    campaign: Campaign, step: Step, lang: str, texts: StepTexts, settings: Settings
+) -> RenderedMessage:
+    """One language of a step: HTML, text, subject, preheader, social posts and lint."""
+    view = build_step_view(campaign, step, lang, texts, settings)
+    subject = neutralise_text(" ".join(view.subject.split()), view.nonce)
+    preheader = neutralise_text(_preheader(texts, view), view.nonce)
+    source = environment(lang).get_template(EMAIL_TEMPLATE).render(view=view, preheader=preheader)
+    html = compile_mjml(source, lang=view.html_lang, dir=view.dir, where=f"{view.key}/{lang}")
+    html = neutralise_html(html, view.nonce)
+    text = neutralise_text(_text(view), view.nonce)
+    nonce, (subject, preheader, html, text) = settle_nonce(
+        view.nonce, subject, preheader, html, text
+    )
+    social = _social(campaign, step, view)
+    lint = tuple(lint_message(html, text, lang, nonce=nonce, subject=subject, preheader=preheader))
+    return RenderedMessage(
+        edition_key=view.key, lang=lang, dir=view.dir, subject=subject, preheader=preheader,
+        html=html, text=text, social=social, lint=lint,
+        provenance_counts={"machine" if texts.machine_translated else "human": 1}, nonce=nonce,
+    )  # fmt: skip
+
+
+def render_step(
+    settings: Settings, campaign: Campaign, step: Step, directory: Path, translator: Any = None
+) -> dict[str, RenderedMessage]:
+    """Every campaign language of ``step``, rendered."""
+    texts = step_texts(campaign, step, directory, translator)
+    return {
+        lang: render_step_message(campaign, step, lang, texts[lang], settings)
+        for lang in campaign.languages
+    }

@@ -1,0 +1,122 @@
+"""Campaign steps through preview, approval and launch (issue 14), on the sample campaign and the
+example subscribers, through the outbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from hrc_outreach.audience.consent import subscribe, unsubscribe
+from hrc_outreach.audience.tokens import make_token
+from hrc_outreach.campaigns.steps import approve_step, draft_step, launch_step, step_reports
+from hrc_outreach.config import Settings
+from hrc_outreach.errors import ApprovalError
+from hrc_outreach.store import open_store
+from hrc_outreach.store.tables import SubscriberRow
+from tests.campaigns.conftest import outbox_recipients
+
+VOTERS = {  # first-time voters of the example list living in the campaign's countries, confirmed
+    "amira.haddad@example.org": "ar",
+    "olena.kovalenko@example.net": "uk",
+    "mehmet.yilmaz@example.org": "de",
+    "fatima.zahra.benali@example.net": "fr",
+    "ahmad.karimi@example.net": "fr",
+}
+KEY1 = "campaign:eu-elections:announcement"
+KEY2 = "campaign:eu-elections:registration-reminder"
+
+
+def _unsubscribe(settings: Settings, email: str) -> None:
+    from hrc_outreach.audience.links import links_for
+
+    store = open_store(settings)
+    try:
+        with store.session() as s:
+            sid = s.scalar(select(SubscriberRow.id).where(SubscriberRow.email == email))
+            assert sid is not None
+            unsubscribe(s, settings, make_token(links_for(settings).secret, "unsubscribe", sid))
+    finally:
+        store.dispose()
+
+
+def _join(settings: Settings, email: str, country: str) -> None:
+    """Someone signs up and confirms after the first step: a first-time voter living in ``country``."""
+    from hrc_outreach.audience.consent import confirm
+
+    store = open_store(settings)
+    try:
+        with store.session() as s:
+            sub, token = subscribe(s, settings, email, name="New Voter", language="nl")
+            assert sub is not None and token is not None
+            confirm(s, settings, token)
+            row = s.get(SubscriberRow, sub.id)
+            assert row is not None
+            row.segments, row.country = ["first-time-voter"], country
+    finally:
+        store.dispose()
+
+
+def test_steps_reach_the_audience_once_and_only_while_subscribed(
+    settings: Settings, campaign_dir: Path
+) -> None:
+    for step in ("announcement", "registration-reminder"):
+        drafted = draft_step(settings, campaign_dir, step)
+        assert drafted.errors == 0 and len(drafted.hashes) == 13
+    with pytest.raises(ApprovalError, match="never approved"):
+        launch_step(settings, campaign_dir, "announcement")
+    assert outbox_recipients(settings, KEY1) == {}
+
+    approve_step(settings, campaign_dir, "announcement", by="Ana")
+    first = launch_step(settings, campaign_dir, "announcement")
+    assert first.report is not None and first.report.totals.accepted == len(VOTERS)
+    assert outbox_recipients(settings, KEY1) == VOTERS
+
+    # between the steps: one voter unsubscribes, one joins
+    _unsubscribe(settings, "mehmet.yilmaz@example.org")
+    _join(settings, "new.voter@example.org", "NL")
+
+    again = launch_step(settings, campaign_dir, "announcement")  # relaunch: nobody new
+    assert again.already and again.report is not None
+    assert again.report.totals.accepted == len(VOTERS)
+    assert outbox_recipients(settings, KEY1) == VOTERS
+
+    approve_step(settings, campaign_dir, "registration-reminder", by="Ana")
+    second = launch_step(settings, campaign_dir, "registration-reminder")
+    expected = {k: v for k, v in VOTERS.items() if not k.startswith("mehmet")}
+    expected["new.voter@example.org"] = "nl"
+    assert outbox_recipients(settings, KEY2) == expected
+    assert second.report is not None and second.report.totals.accepted == len(expected)
+
+    report = step_reports(settings, campaign_dir)
+    by_step = {s["step"]: s for s in report["steps"]}
+    assert by_step["announcement"]["jobs"][0]["totals"]["accepted"] == len(VOTERS)
+    assert by_step["election-day"]["jobs"] == [] and by_step["election-day"]["decision"] is None
+
+
+def test_a_change_after_approval_is_refused(settings: Settings, campaign_dir: Path) -> None:
+    draft_step(settings, campaign_dir, "announcement")
+    approve_step(settings, campaign_dir, "announcement", by="Ana")
+    body = campaign_dir / "announcement" / "fr.md"
+    body.write_text(body.read_text(encoding="utf-8") + "\nUne phrase ajoutée.\n", encoding="utf-8")
+    with pytest.raises(ApprovalError, match=r"changed since it was previewed \(changed: fr\)"):
+        launch_step(settings, campaign_dir, "announcement")
+    assert outbox_recipients(settings, KEY1) == {}
+    draft_step(settings, campaign_dir, "announcement")  # previewed again: not approved
+    with pytest.raises(ApprovalError, match="changed since Ana approved"):
+        launch_step(settings, campaign_dir, "announcement")
+
+
+def test_dry_run_counts_and_sends_nothing(settings: Settings, campaign_dir: Path) -> None:
+    draft_step(settings, campaign_dir, "election-day")
+    out = launch_step(settings, campaign_dir, "election-day", dry_run=True)
+    assert out.dry_run is not None and out.dry_run["recipients"] == len(VOTERS)
+    assert out.job_id is None and outbox_recipients(settings, KEY1) == {}
+
+
+def test_a_rejected_step_is_not_sent(settings: Settings, campaign_dir: Path) -> None:
+    draft_step(settings, campaign_dir, "announcement")
+    approve_step(settings, campaign_dir, "announcement", by="Ana", reject=True, notes="typo")
+    with pytest.raises(ApprovalError, match="rejected by Ana"):
+        launch_step(settings, campaign_dir, "announcement")
