@@ -7,14 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from typer.testing import CliRunner
 
 from hrc_outreach.cli import app
 from hrc_outreach.store import Store
-from tests.deliver.test_partial_failures import DroppingRelay
-from tests.deliver.test_provider_smtp import free_port
 from tests.support.ledger_data import add_edition, add_subscribers, email_of, messages, write_draft
+from tests.support.smtp_relay import FaultyRelay, start_relay
 
 KEY = "2026-12"
 N = 12
@@ -22,15 +20,14 @@ ENV = {"HRC_TOKEN_SECRET": "cli-exit-codes-secret-0123456789"}
 
 
 @pytest.fixture
-def relay() -> DroppingRelay:
-    return DroppingRelay(after=4, keep=False)
+def relay() -> FaultyRelay:
+    return FaultyRelay(drop_after=4)
 
 
 @pytest.fixture
-def config(tmp_path: Path, relay: DroppingRelay) -> object:
-    port = free_port()
-    controller = Controller(relay, hostname="127.0.0.1", port=port)
-    controller.start()
+def config(tmp_path: Path, relay: FaultyRelay) -> object:
+    controller = start_relay(relay)
+    port = controller.port
     cfg = tmp_path / "outreach.toml"
     db = tmp_path / "store.db"
     cfg.write_text(
@@ -61,7 +58,7 @@ def approve(config: object) -> None:
 
 
 def test_send_exits_2_naming_who_waits_then_0_after_a_persons_decision(
-    config: object, relay: DroppingRelay
+    config: object, relay: FaultyRelay
 ) -> None:
     approve(config)
     r = run(config, "edition", "send", KEY, "--json")
@@ -74,7 +71,7 @@ def test_send_exits_2_naming_who_waits_then_0_after_a_persons_decision(
     assert not waiting & set(relay.received)
     # running again sends nobody: they wait for a person
     assert run(config, "edition", "send", KEY).exit_code == 2  # type: ignore[attr-defined]
-    relay.after = 10_000
+    relay.drop_after = None
     r = run(config, "edition", "send", KEY, "--resend-in-doubt", "--by", "Ana")
     assert r.exit_code == 0, r.output  # type: ignore[attr-defined]
     assert f"{len(waiting)} in-doubt recipient(s): resend" in r.stderr  # type: ignore[attr-defined]

@@ -24,7 +24,6 @@ from urllib.parse import unquote
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from hrc_outreach.audience.consent import confirm, subscribe, unsubscribe_by_mail
@@ -45,6 +44,7 @@ from hrc_outreach.store.tables import SubscriberRow
 from tests.render.conftest import fixed_edition, fixed_items
 from tests.support.provider_data import run
 from tests.support.provider_http import ProviderServer, brevo_api, postmark_api, sendgrid_api
+from tests.support.smtp_relay import Inbox, relay, smtp_table
 
 SECRET = "inert-content-test-secret-0123456789"
 GUESSED = "0123456789abcdef"  # a nonce an attacker might try
@@ -203,39 +203,19 @@ def test_outbox(tmp_path: Path) -> None:
     check([parsed(f.read_bytes()) for f in files], rs)
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.raw: list[bytes] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.raw.append(envelope.original_content)
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp_server() -> Iterator[tuple[_Inbox, int]]:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+def smtp_server() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    with relay(inbox) as controller:
+        yield inbox, controller.port
 
 
-def test_smtp(smtp_server: tuple[_Inbox, int]) -> None:
+def test_smtp(smtp_server: tuple[Inbox, int]) -> None:
     inbox, port = smtp_server
-    settings = hostile_settings(
-        delivery={"smtp": {"host": "127.0.0.1", "port": port, "timeout_seconds": 5}}
-    )
+    settings = hostile_settings(delivery={"smtp": smtp_table(port)})
     rs = recipients(settings)
     run(SmtpProvider(settings, password="").send(make_batch(hostile_message(settings), rs)))
-    check([parsed(raw) for raw in inbox.raw], rs)
+    check([parsed(raw) for _, raw in inbox.messages], rs)
 
 
 def _http(provider_cls: Any, handler: Any, key: str, settings: Settings, b: Batch) -> Any:

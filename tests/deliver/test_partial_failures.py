@@ -6,7 +6,6 @@ failed ones exactly once."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections import Counter
@@ -25,70 +24,43 @@ from hrc_outreach.deliver.ledger import (
     resolve_in_doubt,
     retry_failed,
 )
-from hrc_outreach.deliver.providers import provider_for
-from hrc_outreach.deliver.runner import arun_job
 from hrc_outreach.store import Store
 from tests.support.ledger_data import add_subscribers, approved, email_of, messages
-from tests.support.ledger_helpers import KEY, make_settings, token_secret  # noqa: F401 - fixture
+from tests.support.ledger_helpers import (  # noqa: F401 - token_secret: autouse fixture
+    KEY,
+    make_settings,
+    send_job,
+    token_secret,
+)
 from tests.support.provider_http import ProviderServer, Recorded, Reply, brevo_api
+from tests.support.smtp_relay import FaultyRelay, smtp_table, start_relay
 
 API = "key-123"
 
 
 def _send(store: Store, settings: Settings, job_id: int, name: str, env: dict[str, str]) -> Any:
-    async def go() -> Any:
-        prov = provider_for(settings, name=name, env=env)
-        try:
-            return await arun_job(
-                store, settings, job_id, prov, messages=messages(KEY, ("en",)),
-                rate_per_second=1000, concurrency=2,
-            )  # fmt: skip
-        finally:
-            await prov.aclose()
+    return send_job(store, settings, job_id, name, env, messages=messages(KEY, ("en",)))
 
-    return asyncio.run(go())
+
+def _planned(store: Store, settings: Settings, provider: str, **kw: Any) -> int:
+    """The job of the approved edition (English) for the subscribers in the store."""
+    return plan_job(
+        store, settings, KEY, approved(store, KEY, messages(KEY, ("en",))), provider, **kw
+    )
 
 
 def _everyone_once(got: Counter[str], n: int) -> None:
-    assert got == Counter({email_of(i): 1 for i in range(n)}), {e: c for e, c in got.items() if c != 1}
+    assert got == Counter({email_of(i): 1 for i in range(n)}), {
+        e: c for e, c in got.items() if c != 1
+    }
 
 
 # ------------------------------------------------------------------------------------- SMTP
 
 
-class DroppingRelay:
-    """An SMTP relay that drops the connection on the (N+1)th message of every session: it keeps
-    that message (``keep=True``: delivered, answer lost) or not, and never answers."""
-
-    def __init__(self, after: int, *, keep: bool) -> None:
-        self.after = after
-        self.keep = keep
-        self.received: Counter[str] = Counter()
-        self.per_session: Counter[int] = Counter()
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        with self.lock:
-            self.per_session[id(session)] += 1
-            drop = self.per_session[id(session)] > self.after
-            if not drop or self.keep:
-                for rcpt in envelope.rcpt_tos:
-                    self.received[rcpt] += 1
-        if drop:
-            server.transport.close()
-        return "250 OK"
-
-
-def _smtp(tmp_path: Path, relay: DroppingRelay) -> tuple[Controller, Settings]:
-    from tests.deliver.test_provider_smtp import free_port
-
-    port = free_port()
-    c = Controller(relay, hostname="127.0.0.1", port=port)
-    c.start()
-    settings = make_settings(
-        tmp_path, provider="smtp", smtp={"host": "127.0.0.1", "port": port, "timeout_seconds": 5}
-    )
-    return c, settings
+def _smtp(tmp_path: Path, relay: FaultyRelay) -> tuple[Controller, Settings]:
+    c = start_relay(relay)
+    return c, make_settings(tmp_path, provider="smtp", smtp=smtp_table(c.port))
 
 
 @pytest.mark.parametrize("keep", [True, False], ids=["delivered-then-dropped", "dropped"])
@@ -97,11 +69,11 @@ def test_smtp_relay_dropping_the_connection_loses_no_one(
 ) -> None:
     store = sqlite_store
     n = 25
-    relay = DroppingRelay(after=3, keep=keep)
+    relay = FaultyRelay(drop_after=3, keep=keep)
     controller, settings = _smtp(tmp_path, relay)
     try:
         add_subscribers(store, n, ("en",))
-        job_id = plan_job(store, settings, KEY, approved(store, KEY, messages(KEY, ("en",))), "smtp", max_recipients=10)
+        job_id = _planned(store, settings, "smtp", max_recipients=10)
         report = _send(store, settings, job_id, "smtp", {})
         # The people after a drop were never handed over: they went in new batches, and out.
         doubt = {m.email for m in report.missed if m.state == "in_doubt"}
@@ -115,9 +87,11 @@ def test_smtp_relay_dropping_the_connection_loses_no_one(
         again = _send(store, settings, job_id, "smtp", {})
         assert again.state == "needs_attention" and max(relay.received.values()) == 1
         if keep:  # the relay's log shows they got it
-            assert resolve_in_doubt(store, job_id, InDoubtDecision.MARK_SENT, by="Ana") == len(doubt)
+            assert resolve_in_doubt(store, job_id, InDoubtDecision.MARK_SENT, by="Ana") == len(
+                doubt
+            )
         else:  # they did not: send them again (now to a relay that no longer drops)
-            relay.after = 10_000
+            relay.drop_after = None
             assert resolve_in_doubt(store, job_id, InDoubtDecision.RESEND, by="Ana") == len(doubt)
             final = _send(store, settings, job_id, "smtp", {})
             assert final.state == "done"
@@ -153,7 +127,9 @@ class PostmarkLog:
                 for m in req.json:
                     to = m["To"].split("<")[-1].rstrip(">")
                     if to in self.refuse:
-                        answers.append({"ErrorCode": 406, "Message": "Inactive recipient", "To": to})
+                        answers.append(
+                            {"ErrorCode": 406, "Message": "Inactive recipient", "To": to}
+                        )
                         continue
                     mid = f"pm-{len(self.outbound)}"
                     self.outbound.append({"To": to, "MessageID": mid, "Metadata": m["Metadata"]})
@@ -183,7 +159,7 @@ def test_postmark_refusing_some_messages_leaves_them_failed_then_retried_once(
     api = PostmarkLog()
     api.refuse = {email_of(3), email_of(17)}
     add_subscribers(store, 30, ("en",))
-    job_id = plan_job(store, settings, KEY, approved(store, KEY, messages(KEY, ("en",))), "postmark", max_recipients=10)
+    job_id = _planned(store, settings, "postmark", max_recipients=10)
     with ProviderServer(api) as server:
         report = _send(store, settings, job_id, "postmark", _postmark_env(server))
         assert report.state == "needs_attention" and report.totals.failed == 2
@@ -208,7 +184,7 @@ def test_postmark_502_after_recording_is_reconciled_through_its_message_search(
     api = PostmarkLog()
     api.fail_after_recording = 2
     add_subscribers(store, 30, ("en",))
-    job_id = plan_job(store, settings, KEY, approved(store, KEY, messages(KEY, ("en",))), "postmark", max_recipients=10)
+    job_id = _planned(store, settings, "postmark", max_recipients=10)
     with ProviderServer(api) as server:
         report = _send(store, settings, job_id, "postmark", _postmark_env(server))
         posts = [r for r in server.requests if r.method == "POST"]
@@ -226,7 +202,7 @@ def test_give_up_on_failed_recipients_is_a_persons_final_word(
     api = PostmarkLog()
     api.refuse = {email_of(1)}
     add_subscribers(store, 5, ("en",))
-    job_id = plan_job(store, settings, KEY, approved(store, KEY, messages(KEY, ("en",))), "postmark")
+    job_id = _planned(store, settings, "postmark")
     with ProviderServer(api) as server:
         assert _send(store, settings, job_id, "postmark", _postmark_env(server)).state == (
             "needs_attention"
@@ -281,7 +257,7 @@ def test_sendgrid_502_after_recording_is_never_resent_blindly(
     settings = make_settings(tmp_path, provider="sendgrid", sendgrid={"email_activity": activity})
     api = SendGridLog(fail_after_recording=1, activity=activity)
     add_subscribers(store, 20, ("en",))
-    job_id = plan_job(store, settings, KEY, approved(store, KEY, messages(KEY, ("en",))), "sendgrid", max_recipients=10)
+    job_id = _planned(store, settings, "sendgrid", max_recipients=10)
     with ProviderServer(api) as server:
         env = {"HRC_SENDGRID_API_KEY": API, "HRC_SENDGRID_BASE_URL": server.base_url}
         report = _send(store, settings, job_id, "sendgrid", env)
@@ -312,7 +288,7 @@ def test_brevo_split_batch_whose_second_request_fails_keeps_the_first_part(
     add_subscribers(store, n, ("en",))
     with store.session() as s:
         s.execute(update(SubscriberRow).values(name="Reader " + "é" * 190))
-    job_id = plan_job(store, settings, KEY, approved(store, KEY, messages(KEY, ("en",))), "brevo")
+    job_id = _planned(store, settings, "brevo")
     api = brevo_api(API)
     calls: list[int] = []
     got: Counter[str] = Counter()

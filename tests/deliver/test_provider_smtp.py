@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import ipaddress
-import socket
 import ssl
 from collections.abc import Iterator
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -22,42 +18,7 @@ from hrc_outreach.deliver.providers import provider_for
 from hrc_outreach.deliver.providers.smtp import SmtpProvider
 from hrc_outreach.errors import ProviderError
 from tests.support.provider_data import batch, recipient, run
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives and refuses what a test asks it to."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-        self.refuse: dict[str, str] = {}  # rcpt -> SMTP answer
-        self.data_answers: list[str] = []  # answers to the next DATA commands, then 250
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: Any) -> str:  # fmt: skip
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.data_answers:
-            return self.data_answers.pop(0)
-        self.messages.append((list(envelope.rcpt_tos), envelope.original_content))
-        return "250 Message accepted"
-
-    def parsed(self) -> list[EmailMessage]:
-        out = []
-        for _, raw in self.messages:
-            m = email.message_from_bytes(raw, policy=email.policy.default)
-            assert isinstance(m, EmailMessage)
-            out.append(m)
-        return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support.smtp_relay import Inbox, free_port, smtp_table, start_relay
 
 
 def authenticator(
@@ -72,23 +33,15 @@ def inbox() -> Inbox:
     return Inbox()
 
 
-def serve(inbox: Inbox, **kwargs: Any) -> Controller:
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, **kwargs)
-    controller.start()
-    return controller
-
-
 @pytest.fixture
 def plain(inbox: Inbox) -> Iterator[Controller]:
-    c = serve(inbox)
+    c = start_relay(inbox)
     yield c
     c.stop()
 
 
 def smtp_settings(port: int, **smtp: Any) -> Settings:
-    return Settings(delivery={"smtp": {"host": "127.0.0.1", "port": port,
-                                       "timeout_seconds": 5, **smtp}})  # fmt: skip
+    return Settings(delivery={"smtp": smtp_table(port, **smtp)})
 
 
 def test_one_message_per_recipient_parses_with_everything(inbox: Inbox, plain: Controller) -> None:
@@ -145,7 +98,7 @@ def test_nobody_listening_is_retryable() -> None:
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 def test_auth(inbox: Inbox) -> None:
-    c = serve(inbox, authenticator=authenticator, auth_require_tls=False, auth_required=True)
+    c = start_relay(inbox, authenticator=authenticator, auth_require_tls=False, auth_required=True)
     try:
         settings = smtp_settings(c.port, username="hrc")
         good = provider_for(settings, name="smtp", env={"HRC_SMTP_PASSWORD": "s3cret"})
@@ -203,7 +156,7 @@ def test_starttls_and_auth(inbox: Inbox, tmp_path: Path) -> None:
     cert, key = self_signed(tmp_path)
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_ctx.load_cert_chain(cert, key)
-    c = serve(inbox, tls_context=server_ctx, require_starttls=True,
+    c = start_relay(inbox, tls_context=server_ctx, require_starttls=True,
               authenticator=authenticator, auth_required=True)  # fmt: skip
     try:
         client_ctx = ssl.create_default_context(cafile=str(cert))

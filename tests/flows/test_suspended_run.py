@@ -30,7 +30,7 @@ from hrc_outreach.paths import PROJECT_ROOT, SUBSCRIBERS_DIR
 from hrc_outreach.sources.gather import gather_sync
 from hrc_outreach.store import open_store
 from hrc_outreach.store.tables import ApprovalRow, SubscriberRow
-from tests.deliver.test_provider_smtp import free_port
+from tests.support.smtp_relay import free_port
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 

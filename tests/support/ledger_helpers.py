@@ -1,5 +1,5 @@
 """Helpers for the send ledger's tests: settings, the token secret, a Brevo provider on the simulator,
-sending a job, and a provider without idempotency keys.
+sending a job (with any provider, or on the simulator), and a provider without idempotency keys.
 
 In a test module, import the autouse fixture with the helpers it needs::
 
@@ -42,22 +42,43 @@ def token_secret(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def brevo(settings: Settings, sim: BrevoSim) -> Any:
-    env = {"HRC_BREVO_API_KEY": "sim-key", "HRC_BREVO_BASE_URL": sim.base_url}
-    return provider_for(settings, name="brevo", env=env)
+    return provider_for(settings, name="brevo", env=_brevo_env(sim))
 
 
-async def _run(store: Store, settings: Settings, job_id: int, sim: BrevoSim, **kw: Any) -> Any:
-    prov = brevo(settings, sim)
-    try:
-        return await arun_job(store, settings, job_id, prov, **kw)
-    finally:
-        await prov.aclose()
+def _brevo_env(sim: BrevoSim) -> dict[str, str]:
+    return {"HRC_BREVO_API_KEY": "sim-key", "HRC_BREVO_BASE_URL": sim.base_url}
+
+
+def send_job(
+    store: Store,
+    settings: Settings,
+    job_id: int,
+    provider: str,
+    env: dict[str, str] | None = None,
+    *,
+    within: float | None = None,
+    **kw: Any,
+) -> Any:
+    """Run job ``job_id`` with ``provider`` (its secrets from ``env``) until it settles, within
+    ``within`` seconds if given; ``kw`` goes to ``arun_job`` (no throttle, concurrency 2)."""
+    kw.setdefault("rate_per_second", 1000)
+    kw.setdefault("concurrency", 2)
+
+    async def go() -> Any:
+        prov = provider_for(settings, name=provider, env=env or {})
+        try:
+            job = arun_job(store, settings, job_id, prov, **kw)
+            return await (asyncio.wait_for(job, within) if within else job)
+        finally:
+            await prov.aclose()
+
+    return asyncio.run(go())
 
 
 def send(store: Store, settings: Settings, job_id: int, sim: BrevoSim, **kw: Any) -> Any:
-    kw.setdefault("rate_per_second", 1000)
+    """Run the job on the Brevo simulator (concurrency 4)."""
     kw.setdefault("concurrency", 4)
-    return asyncio.run(_run(store, settings, job_id, sim, **kw))
+    return send_job(store, settings, job_id, "brevo", _brevo_env(sim), **kw)
 
 
 class NoKeyProvider:
