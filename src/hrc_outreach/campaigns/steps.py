@@ -265,7 +265,6 @@ def launch_step(
 ) -> StepOutcome:
     """Send the approved step now: plan its job from the campaign's audience (or resume the job
     planned before), send its batches, settle it. ``dry_run``: the counts only, nothing written."""
-    from hrc_outreach import pipeline
     from hrc_outreach.deliver.planner import _Batcher, find_job, plan_job, provider_max
     from hrc_outreach.deliver.runner import finish_job
 
@@ -297,7 +296,7 @@ def launch_step(
         )  # fmt: skip
     finally:
         store.dispose()
-    pipeline.send_share(settings, job_id, name, messages=messages)
+    _send(settings, job_id, name, messages)
     store = open_store(settings)
     try:
         report = finish_job(store, job_id, lease=settings.delivery.claim_lease_seconds)
@@ -307,6 +306,27 @@ def launch_step(
         key=key, step=step.name, job_id=job_id, provider=name, report=report,
         already=existing is not None,
     )  # fmt: skip
+
+
+def _send(
+    settings: Settings, job_id: int, provider: str, messages: dict[str, RenderedMessage]
+) -> None:
+    """Claim and send the job's batches in this process (other senders may claim beside it)."""
+    import asyncio
+
+    from hrc_outreach.deliver.providers import open_provider
+    from hrc_outreach.deliver.runner import arun_job
+
+    store = open_store(settings)
+
+    async def go() -> None:
+        async with open_provider(settings, name=provider) as prov:
+            await arun_job(store, settings, job_id, prov, messages=messages)
+
+    try:
+        asyncio.run(go())
+    finally:
+        store.dispose()
 
 
 def due_steps(campaign: Campaign, now: datetime | None = None) -> list[Step]:
