@@ -138,6 +138,7 @@ def overview(request: Request, key: str, viewer: Viewer = Depends(editor)) -> Re
     except OutreachError as exc:
         holds, why = False, str(exc)
     from hrc_outreach.pipeline import waiting_flow_run
+    from hrc_outreach.social.publishing import social_states
 
     return page(
         request,
@@ -151,6 +152,7 @@ def overview(request: Request, key: str, viewer: Viewer = Depends(editor)) -> Re
         holds=holds,
         why=why,
         waiting=waiting_flow_run(settings, key),
+        social=social_states(store, key),  # the publishing ledger (issue 15)
         done=request.query_params.get("done", ""),
         detail=request.query_params.get("detail", ""),
     )
