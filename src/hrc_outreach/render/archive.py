@@ -7,6 +7,7 @@ Layout::
 
     out/archive/index.html             languages
     out/archive/<lang>/<key>.html      the web version of an edition
+    out/archive/<lang>/<key>.png       its image card (1200×630), the page's og:image
     out/archive/<lang>/<key>.json      what the index and feed need about it
     out/archive/<lang>/index.html      every edition in that language, newest first
     out/archive/<lang>/feed.atom       the same as an Atom feed
@@ -14,6 +15,9 @@ Layout::
 Drafts write the same layout under ``out/preview/archive/`` (staff previews); an edition's pages
 reach the public ``out/archive/`` only once it was sent (:func:`publish_pages`, called by
 :func:`hrc_outreach.publish.publish_archive`).
+
+An edition's page carries Open Graph and Twitter card tags (title, description, URL, and the
+edition's image card with its alt text when the draft drew one), so a shared link shows the card.
 
 Nothing here reads the clock: an entry's ``updated`` is the edition's date (09:00 in the
 newsletter's time zone), so the archive is reproducible.
@@ -32,7 +36,9 @@ from hrc_outreach.curate.keys import edition_date
 from hrc_outreach.errors import RenderError
 from hrc_outreach.i18n.catalog import html_lang, text_direction
 from hrc_outreach.render.brand import publish_brand
+from hrc_outreach.render.cards import LANDSCAPE, card_file_name
 from hrc_outreach.render.environment import environment
+from hrc_outreach.render.social import card_alt
 from hrc_outreach.render.view import ARABIC_FONTS, SYSTEM_FONTS, EditionView, language_name
 from hrc_outreach.storage import PublishedFiles
 
@@ -58,9 +64,53 @@ def archive_dir(out_dir: Path) -> Path:
     return out_dir / ARCHIVE
 
 
-def render_page(view: EditionView) -> str:
+@dataclass(frozen=True)
+class OpenGraph:
+    """What a shared link to an edition's page shows (Open Graph and Twitter card tags)."""
+
+    url: str
+    description: str
+    locale: str
+    image: str | None = None  # the absolute URL of the published card
+    image_alt: str = ""
+    image_size: tuple[int, int] = LANDSCAPE
+
+
+def render_page(view: EditionView, og: OpenGraph | None = None) -> str:
     """The web version of one edition in one language."""
-    return environment(view.lang).get_template("web/edition.html.j2").render(view=view)
+    og = og or OpenGraph(url=view.archive_url, description="", locale=_og_locale(view.html_lang))
+    return environment(view.lang).get_template("web/edition.html.j2").render(view=view, og=og)
+
+
+def _og_locale(html_lang: str) -> str:
+    return html_lang.replace("-", "_")
+
+
+def card_path(root: str, lang: str, key: str) -> str:
+    """Where an edition's card is in the archive (beside its page)."""
+    return f"{root}/{lang}/{key}.png"
+
+
+def _publish_card(files: PublishedFiles, root: str, view: EditionView) -> bool:
+    """Copy the edition's landscape card, drawn with its social posts into
+    ``editions/<key>/<lang>/`` of the published files, beside its archive page; False when the
+    draft drew none."""
+    drawn = (
+        f"editions/{view.key}/{view.lang}/{card_file_name(view.key, view.lang, None, LANDSCAPE)}"
+    )
+    if not files.exists(drawn):
+        return False
+    files.copy(drawn, card_path(root, view.lang, view.key))
+    return True
+
+
+def open_graph(view: EditionView, description: str, settings: Settings, card: bool) -> OpenGraph:
+    """The page's link preview: the published card's absolute URL (where the public archive has
+    it once the edition is sent), with the same alt text as the social posts' card."""
+    base = settings.web.base_url.rstrip("/")
+    image = f"{base}/{card_path(ARCHIVE, view.lang, view.key)}" if card else None
+    alt = card_alt(view.lang, settings, view.name, view.month, view.organisation) if card else ""
+    return OpenGraph(view.archive_url, description, _og_locale(view.html_lang), image, alt)
 
 
 def _fonts(lang: str) -> str:
@@ -118,7 +168,8 @@ def write_archive(
     """
     files = _files(files)
     lang_dir = f"{root}/{view.lang}"
-    page = files.write_text(f"{lang_dir}/{view.key}.html", render_page(view))
+    og = open_graph(view, preheader, settings, _publish_card(files, root, view))
+    page = files.write_text(f"{lang_dir}/{view.key}.html", render_page(view, og))
     tz = ZoneInfo(settings.newsletter.time_zone)
     when = edition_date(view.key)
     meta = {
@@ -158,10 +209,11 @@ def publish_pages(
     out = []
     for lang in langs:
         page = ""
-        for suffix in (".html", ".json"):
-            dst = files.copy(
-                f"{PREVIEW_ARCHIVE}/{lang}/{key}{suffix}", f"{ARCHIVE}/{lang}/{key}{suffix}"
-            )
+        for suffix in (".html", ".json", ".png"):
+            src = f"{PREVIEW_ARCHIVE}/{lang}/{key}{suffix}"
+            if suffix == ".png" and not files.exists(src):
+                continue  # drafted without cards: the page names no og:image
+            dst = files.copy(src, f"{ARCHIVE}/{lang}/{key}{suffix}")
             page = page or dst
         meta = json.loads(files.read_text(f"{ARCHIVE}/{lang}/{key}.json"))
         out.append(ArchivePaths(page, *_rebuild(files, ARCHIVE, lang, settings, meta["chrome"])))

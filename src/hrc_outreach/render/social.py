@@ -538,16 +538,31 @@ def _card(
 def _alt(
     w: _Writer, li: LocalizedItem | None, title: str, place: str, edition: str, photo: bool
 ) -> str:
-    """What the card shows, read aloud: the logo and the photo when it has them, the title, the
-    place, the edition; and what the photo shows when its source says so."""
+    described = li.item.image_alt if li and photo else None
+    return card_alt(w.lang, w.settings, title, place, edition, photo=photo, photo_alt=described)
+
+
+def card_alt(
+    lang: str,
+    settings: Settings,
+    title: str,
+    place: str,
+    edition: str,
+    *,
+    photo: bool = False,
+    photo_alt: str | None = None,
+) -> str:
+    """What a card shows, read aloud (its alt text, also the archive page's ``og:image:alt``): the
+    logo and the photo when it has them, the title, the place, the edition; and what the photo
+    shows when its source says so.
+
+    >>> card_alt("en", Settings(), "Leuven joins", "Leuven, Belgium", "The Readers")[:40]
+    'Image card with the Human Rights Cities '
+    """
+    t = translations_for(lang)
     title = truncate(drawable(title) or title, 300, len)  # read aloud whole: keep it short
-    shown = f"{title}. {place}" if place else title
-    values = {
-        "title": shown,
-        "edition": edition,
-        "organisation": w.settings.newsletter.organisation,
-    }
-    t = w.t
+    shown = f"{title}. {visible_text(place)}" if place else title
+    values = {"title": shown, "edition": edition, "organisation": settings.newsletter.organisation}
     if card_logo() is not None and photo:
         alt = t.gettext(
             "Image card with the %(organisation)s logo and a photo: %(title)s. %(edition)s"
@@ -559,9 +574,9 @@ def _alt(
     else:
         alt = t.gettext("Image card: %(title)s. %(edition)s")
     alt %= values
-    described = visible_text(li.item.image_alt or "").strip() if li and photo else ""
+    described = " ".join(visible_text(photo_alt or "").split()) if photo else ""
     if described:
         alt += " " + t.gettext("Photo: %(description)s") % {
-            "description": truncate(" ".join(described.split()), 200, len)
+            "description": truncate(described, 200, len)
         }
     return alt
