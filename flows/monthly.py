@@ -293,6 +293,23 @@ def _first_draft(run: _Run) -> DraftSummary:
     return summary
 
 
+def _started_note(run: _Run, doing: str) -> str:
+    """Events of the edition that will have started by the time it is sent: a warning in the log,
+    and as Markdown for the approval artifact ("" when there are none). Never stops the run."""
+    from hrc_outreach.curate.events import started_in_store
+
+    store = open_store(run.settings)
+    try:
+        with store.session() as session:
+            note = started_in_store(session, run.settings, run.key, doing)
+    finally:
+        store.dispose()
+    if not note:
+        return ""
+    get_run_logger().warning(note)
+    return f"**Warning:** {note}\n\n"
+
+
 def _approved(run: _Run, summary: DraftSummary, auto_approve: bool) -> DraftSummary | State[Any]:
     """Ask until a person approves drafts shown to them (returned), or the run's final state.
 
@@ -303,7 +320,9 @@ def _approved(run: _Run, summary: DraftSummary, auto_approve: bool) -> DraftSumm
     while True:
         create_markdown_artifact(
             key=f"edition-{run.key}",
-            markdown=refused + preview_markdown(summary, run.settings),
+            markdown=refused
+            + _started_note(run, "approving")
+            + preview_markdown(summary, run.settings),
             description=f"edition {run.key}: review and approve",
         )
         if auto_approve:
@@ -404,6 +423,7 @@ def _decide(run: _Run, summary: DraftSummary, form: ApprovalForm) -> State[Any] 
 def _sent(run: _Run, summary: DraftSummary) -> State[Any] | dict[str, Any]:
     """The approved drafts sent by the senders, the archive published, and what was sent."""
     key = run.key
+    _started_note(run, "sending")
     try:
         sent = _send(run.config, run.settings, key, summary.hashes)
     except EditionChangedError as exc:  # drafted again between approval and send

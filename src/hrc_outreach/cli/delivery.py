@@ -74,6 +74,8 @@ def approve_cmd(
         _show_drafts(key, messages, as_json=as_json)
         return
     name = _reviewer(key, by, hashes, messages, reject=reject)
+    if not reject:
+        _warn_started(key, "approving")
     # the drafts are those the reviewer named: hand their full hashes on
     handed = _resume_waiting_flow(
         key, approve=not reject, by=name, notes=notes, hashes={} if reject else current
@@ -109,6 +111,20 @@ def approve_cmd(
             + (f"; send with `hrc-outreach edition send {key}`" if not reject else ""),
             highlight=False, markup=False,
         )
+
+
+def _warn_started(key: str, doing: str) -> None:
+    """Warn (not fail) about the edition's events that will have started by the time it is sent."""
+    from hrc_outreach.curate.events import started_in_store
+
+    store = _store()
+    try:
+        with store.session() as session:
+            note = started_in_store(session, settings(), key, doing)
+    finally:
+        store.dispose()
+    if note:
+        err_console.print(f"warning: {note}", highlight=False, markup=False)
 
 
 def _reviewer(
@@ -335,6 +351,7 @@ def send_cmd(
     except OutreachError as exc:
         fail(str(exc))
     messages = _drafts(key)
+    _warn_started(key, "sending")
     if dry_run:
         _dry_run(key, messages, name, as_json=as_json, fallback_source=fallback_source)
         return

@@ -233,6 +233,14 @@ def _shown(
     return shown_item(item, settings, headline=headline, summary=summary)
 
 
+def as_shown(settings: Settings, key: str, items: Sequence[ContentItem]) -> list[ContentItem]:
+    """Stored ``items`` of edition ``key`` as the edition shows them (staff headlines and
+    summaries, cut summaries, zones; see :func:`_shown`): for readers of a drafted edition's items
+    (PO export, translation review) to see the text the edition renders."""
+    choices = load_choices(editions_dir(settings) / f"{key}.yaml")
+    return [_shown(i, settings, choices, {}) for i in items]
+
+
 def _check_texts(choices: Choices, stored: dict[str, ContentItem], by_key: dict[str, str]) -> None:
     """A headline or summary naming no stored item is a mistake to report, like a bad pin."""
     for what, texts in (("headline", choices.headlines), ("summary", choices.summaries)):

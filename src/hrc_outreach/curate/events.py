@@ -9,10 +9,15 @@ series, ``recurrence`` holds its RRULE); the edition keeps the first occurrence 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from hrc_outreach.models import ContentItem, Edition, ItemKind
+from sqlalchemy.orm import Session
+
+from hrc_outreach.config import Settings
+from hrc_outreach.models import ContentItem, Edition, ItemKind, Section, SectionKind
+from hrc_outreach.store.items import get_item
+from hrc_outreach.store.tables import EditionRow
 
 
 def series_key(item: ContentItem) -> tuple[str, str] | None:
@@ -109,11 +114,43 @@ def started_warning(edition: Edition, moment: datetime, time_zone: str, doing: s
     if not started:
         return None
     zone = ZoneInfo(time_zone)
-    named = "; ".join(
-        f"{i.title!r} ({(i.start or moment).astimezone(zone):%Y-%m-%d %H:%M %Z})" for i in started
-    )
+
+    def when(i: ContentItem) -> str:
+        start = i.start or moment
+        return f"{start:%Y-%m-%d}" if i.all_day else f"{start.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+
+    named = "; ".join(f"{i.title!r} ({when(i)})" for i in started)
     return (
         f"edition {edition.key}: {len(started)} event(s) will have started by the time of "
-        f"{doing} ({moment.astimezone(zone):%Y-%m-%d %H:%M %Z}): {named}; "
-        "exclude them in the edition's YAML and draft again, or send as is"
+        f"{doing} ({moment.astimezone(zone):%Y-%m-%d %H:%M %Z}): {named}. Exclude them "
+        f"(editions/{edition.key}.yaml, or drop them on the preview page) and draft again, or go "
+        "on as is"
     )
+
+
+def started_in_store(
+    session: Session, settings: Settings, key: str, doing: str, now: datetime | None = None
+) -> str | None:
+    """The warning of :func:`started_warning` for edition ``key`` as last drafted (its recorded
+    items): "approving" looks at when it will be sent (its date, or now if later), "sending" at
+    now. None when no event has started by then, or the edition was never drafted."""
+    row = session.get(EditionRow, key)
+    if row is None:
+        return None
+    zone = ZoneInfo(settings.newsletter.time_zone)
+    moment = now or datetime.now(UTC)
+    if doing == "approving":
+        day = datetime.combine(datetime.fromisoformat(row.edition_date).date(), time.min, zone)
+        moment = max(moment, day)
+    items = [i for i in (get_item(session, str(x)) for x in row.item_ids) if i is not None]
+    events = tuple(i for i in items if i.kind is ItemKind.EVENT)
+    if not events:
+        return None
+    edition = Edition(
+        key=key,
+        title=row.title,
+        issue_number=row.issue_number,
+        date=moment.date(),
+        sections=(Section(kind=SectionKind.EVENTS, items=events),),
+    )
+    return started_warning(edition, moment, settings.newsletter.time_zone, doing)

@@ -43,7 +43,10 @@ def clean_cut(text: str, limit: int) -> str:
             break
         kept += grapheme
     rest = text[len(kept) :]
-    sentences = [m.end() for m in _SENTENCE_END.finditer(kept + (" " if rest[:1] == " " else ""))]
+    # where sentences end (before the space after them) inside what fits
+    sentences = [
+        m.end() - 1 for m in _SENTENCE_END.finditer(kept + (" " if rest[:1] == " " else ""))
+    ]
     if sentences and sentences[-1] >= room // 2:
         return kept[: sentences[-1]].rstrip()  # a whole sentence needs no ellipsis
     if rest[:1] not in ("", " "):  # cut inside a word: go back to the word's start

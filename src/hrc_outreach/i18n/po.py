@@ -261,6 +261,9 @@ def load_edition(store: Any, settings: Any, key: str) -> Edition:
 
             return curate_edition(session, settings, key)
         items = [i for i in (get_item(session, str(x)) for x in row.item_ids) if i is not None]
+        from hrc_outreach.curate.edition import as_shown
+
+        items = as_shown(settings, key, items)  # staff headlines and summaries, as rendered
         sections = []
         for kind in dict.fromkeys(SECTION_OF_KIND[i.kind] for i in items):
             sections.append(Section(kind=kind, items=tuple(

@@ -50,11 +50,14 @@ class Phrases:
 
 
 _EN = Phrases(
-    weekly=tuple(f"every {d}" for d in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-                                        "Saturday", "Sunday")),
-    nth=tuple(f"every {{o}} {d} of the month" for d in ("Monday", "Tuesday", "Wednesday",
-                                                        "Thursday", "Friday", "Saturday",
-                                                        "Sunday")),
+    weekly=tuple(
+        f"every {d}"
+        for d in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    ),
+    nth=tuple(
+        f"every {{o}} {d} of the month"
+        for d in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    ),
     ordinals=(("first", "second", "third", "fourth", "fifth", "last"),),
     gender=(0,) * 7,
     daily="every day",
@@ -72,10 +75,14 @@ _EN = Phrases(
 _PHRASES: dict[str, Phrases] = {
     "en": _EN,
     "fr": Phrases(
-        weekly=tuple(f"chaque {d}" for d in ("lundi", "mardi", "mercredi", "jeudi", "vendredi",
-                                            "samedi", "dimanche")),
-        nth=tuple(f"le {{o}} {d} de chaque mois" for d in ("lundi", "mardi", "mercredi", "jeudi",
-                                                          "vendredi", "samedi", "dimanche")),
+        weekly=tuple(
+            f"chaque {d}"
+            for d in ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+        ),
+        nth=tuple(
+            f"le {{o}} {d} de chaque mois"
+            for d in ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+        ),
         ordinals=(("premier", "deuxième", "troisième", "quatrième", "cinquième", "dernier"),),
         gender=(0,) * 7,
         daily="tous les jours",
@@ -90,11 +97,30 @@ _PHRASES: dict[str, Phrases] = {
         until="{r} jusqu’au {x}",
     ),
     "nl": Phrases(
-        weekly=tuple(f"elke {d}" for d in ("maandag", "dinsdag", "woensdag", "donderdag",
-                                          "vrijdag", "zaterdag", "zondag")),
-        nth=tuple(f"elke {{o}} {d} van de maand" for d in ("maandag", "dinsdag", "woensdag",
-                                                          "donderdag", "vrijdag", "zaterdag",
-                                                          "zondag")),
+        weekly=tuple(
+            f"elke {d}"
+            for d in (
+                "maandag",
+                "dinsdag",
+                "woensdag",
+                "donderdag",
+                "vrijdag",
+                "zaterdag",
+                "zondag",
+            )
+        ),
+        nth=tuple(
+            f"elke {{o}} {d} van de maand"
+            for d in (
+                "maandag",
+                "dinsdag",
+                "woensdag",
+                "donderdag",
+                "vrijdag",
+                "zaterdag",
+                "zondag",
+            )
+        ),
         ordinals=(("eerste", "tweede", "derde", "vierde", "vijfde", "laatste"),),
         gender=(0,) * 7,
         daily="elke dag",
@@ -109,11 +135,30 @@ _PHRASES: dict[str, Phrases] = {
         until="{r} tot {x}",
     ),
     "de": Phrases(
-        weekly=tuple(f"jeden {d}" for d in ("Montag", "Dienstag", "Mittwoch", "Donnerstag",
-                                           "Freitag", "Samstag", "Sonntag")),
-        nth=tuple(f"jeden {{o}} {d} im Monat" for d in ("Montag", "Dienstag", "Mittwoch",
-                                                       "Donnerstag", "Freitag", "Samstag",
-                                                       "Sonntag")),
+        weekly=tuple(
+            f"jeden {d}"
+            for d in (
+                "Montag",
+                "Dienstag",
+                "Mittwoch",
+                "Donnerstag",
+                "Freitag",
+                "Samstag",
+                "Sonntag",
+            )
+        ),
+        nth=tuple(
+            f"jeden {{o}} {d} im Monat"
+            for d in (
+                "Montag",
+                "Dienstag",
+                "Mittwoch",
+                "Donnerstag",
+                "Freitag",
+                "Samstag",
+                "Sonntag",
+            )
+        ),
         ordinals=(("ersten", "zweiten", "dritten", "vierten", "fünften", "letzten"),),
         gender=(0,) * 7,
         daily="täglich",
@@ -128,10 +173,14 @@ _PHRASES: dict[str, Phrases] = {
         until="{r} bis {x}",
     ),
     "es": Phrases(
-        weekly=tuple(f"cada {d}" for d in ("lunes", "martes", "miércoles", "jueves", "viernes",
-                                          "sábado", "domingo")),
-        nth=tuple(f"el {{o}} {d} de cada mes" for d in ("lunes", "martes", "miércoles", "jueves",
-                                                       "viernes", "sábado", "domingo")),
+        weekly=tuple(
+            f"cada {d}"
+            for d in ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+        ),
+        nth=tuple(
+            f"el {{o}} {d} de cada mes"
+            for d in ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+        ),
         ordinals=(("primer", "segundo", "tercer", "cuarto", "quinto", "último"),),
         gender=(0,) * 7,
         daily="todos los días",
@@ -146,11 +195,14 @@ _PHRASES: dict[str, Phrases] = {
         until="{r} hasta el {x}",
     ),
     "it": Phrases(
-        weekly=tuple(f"ogni {d}" for d in ("lunedì", "martedì", "mercoledì", "giovedì",
-                                          "venerdì", "sabato", "domenica")),
-        nth=tuple(f"ogni {{o}} {d} del mese" for d in ("lunedì", "martedì", "mercoledì",
-                                                      "giovedì", "venerdì", "sabato",
-                                                      "domenica")),
+        weekly=tuple(
+            f"ogni {d}"
+            for d in ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica")
+        ),
+        nth=tuple(
+            f"ogni {{o}} {d} del mese"
+            for d in ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica")
+        ),
         ordinals=(
             ("primo", "secondo", "terzo", "quarto", "quinto", "ultimo"),
             ("prima", "seconda", "terza", "quarta", "quinta", "ultima"),
@@ -168,13 +220,30 @@ _PHRASES: dict[str, Phrases] = {
         until="{r} fino al {x}",
     ),
     "pt_PT": Phrases(
-        weekly=tuple(f"{a} {d}" for a, d in (
-            ("todas as", "segundas-feiras"), ("todas as", "terças-feiras"),
-            ("todas as", "quartas-feiras"), ("todas as", "quintas-feiras"),
-            ("todas as", "sextas-feiras"), ("todos os", "sábados"), ("todos os", "domingos"))),
-        nth=tuple(f"{a} {{o}} {d} de cada mês" for a, d in (
-            ("a", "segunda-feira"), ("a", "terça-feira"), ("a", "quarta-feira"),
-            ("a", "quinta-feira"), ("a", "sexta-feira"), ("o", "sábado"), ("o", "domingo"))),
+        weekly=tuple(
+            f"{a} {d}"
+            for a, d in (
+                ("todas as", "segundas-feiras"),
+                ("todas as", "terças-feiras"),
+                ("todas as", "quartas-feiras"),
+                ("todas as", "quintas-feiras"),
+                ("todas as", "sextas-feiras"),
+                ("todos os", "sábados"),
+                ("todos os", "domingos"),
+            )
+        ),
+        nth=tuple(
+            f"{a} {{o}} {d} de cada mês"
+            for a, d in (
+                ("a", "segunda-feira"),
+                ("a", "terça-feira"),
+                ("a", "quarta-feira"),
+                ("a", "quinta-feira"),
+                ("a", "sexta-feira"),
+                ("o", "sábado"),
+                ("o", "domingo"),
+            )
+        ),
         ordinals=(
             ("primeira", "segunda", "terceira", "quarta", "quinta", "última"),
             ("primeiro", "segundo", "terceiro", "quarto", "quinto", "último"),
@@ -192,12 +261,24 @@ _PHRASES: dict[str, Phrases] = {
         until="{r} até {x}",
     ),
     "pl": Phrases(
-        weekly=("w każdy poniedziałek", "w każdy wtorek", "w każdą środę", "w każdy czwartek",
-                "w każdy piątek", "w każdą sobotę", "w każdą niedzielę"),
-        nth=("w każdy {o} poniedziałek miesiąca", "w każdy {o} wtorek miesiąca",
-             "w każdą {o} środę miesiąca", "w każdy {o} czwartek miesiąca",
-             "w każdy {o} piątek miesiąca", "w każdą {o} sobotę miesiąca",
-             "w każdą {o} niedzielę miesiąca"),
+        weekly=(
+            "w każdy poniedziałek",
+            "w każdy wtorek",
+            "w każdą środę",
+            "w każdy czwartek",
+            "w każdy piątek",
+            "w każdą sobotę",
+            "w każdą niedzielę",
+        ),
+        nth=(
+            "w każdy {o} poniedziałek miesiąca",
+            "w każdy {o} wtorek miesiąca",
+            "w każdą {o} środę miesiąca",
+            "w każdy {o} czwartek miesiąca",
+            "w każdy {o} piątek miesiąca",
+            "w każdą {o} sobotę miesiąca",
+            "w każdą {o} niedzielę miesiąca",
+        ),
         ordinals=(
             ("pierwszy", "drugi", "trzeci", "czwarty", "piąty", "ostatni"),
             ("pierwszą", "drugą", "trzecią", "czwartą", "piątą", "ostatnią"),
@@ -215,11 +296,24 @@ _PHRASES: dict[str, Phrases] = {
         until="{r} do {x}",
     ),
     "hu": Phrases(
-        weekly=("minden hétfőn", "minden kedden", "minden szerdán", "minden csütörtökön",
-                "minden pénteken", "minden szombaton", "minden vasárnap"),
-        nth=("minden hónap {o} hétfőjén", "minden hónap {o} keddjén", "minden hónap {o} szerdáján",
-             "minden hónap {o} csütörtökén", "minden hónap {o} péntekén",
-             "minden hónap {o} szombatján", "minden hónap {o} vasárnapján"),
+        weekly=(
+            "minden hétfőn",
+            "minden kedden",
+            "minden szerdán",
+            "minden csütörtökön",
+            "minden pénteken",
+            "minden szombaton",
+            "minden vasárnap",
+        ),
+        nth=(
+            "minden hónap {o} hétfőjén",
+            "minden hónap {o} keddjén",
+            "minden hónap {o} szerdáján",
+            "minden hónap {o} csütörtökén",
+            "minden hónap {o} péntekén",
+            "minden hónap {o} szombatján",
+            "minden hónap {o} vasárnapján",
+        ),
         ordinals=(("első", "második", "harmadik", "negyedik", "ötödik", "utolsó"),),
         gender=(0,) * 7,
         daily="minden nap",
@@ -234,11 +328,24 @@ _PHRASES: dict[str, Phrases] = {
         until="{r}, utoljára: {x}",
     ),
     "uk": Phrases(
-        weekly=("щопонеділка", "щовівторка", "щосереди", "щочетверга", "щоп’ятниці",
-                "щосуботи", "щонеділі"),
-        nth=("кожен {o} понеділок місяця", "кожен {o} вівторок місяця", "кожну {o} середу місяця",
-             "кожен {o} четвер місяця", "кожну {o} п’ятницю місяця", "кожну {o} суботу місяця",
-             "кожну {o} неділю місяця"),
+        weekly=(
+            "щопонеділка",
+            "щовівторка",
+            "щосереди",
+            "щочетверга",
+            "щоп’ятниці",
+            "щосуботи",
+            "щонеділі",
+        ),
+        nth=(
+            "кожен {o} понеділок місяця",
+            "кожен {o} вівторок місяця",
+            "кожну {o} середу місяця",
+            "кожен {o} четвер місяця",
+            "кожну {o} п’ятницю місяця",
+            "кожну {o} суботу місяця",
+            "кожну {o} неділю місяця",
+        ),
         ordinals=(
             ("перший", "другий", "третій", "четвертий", "п’ятий", "останній"),
             ("першу", "другу", "третю", "четверту", "п’яту", "останню"),
@@ -256,11 +363,24 @@ _PHRASES: dict[str, Phrases] = {
         until="{r} до {x}",
     ),
     "ar": Phrases(
-        weekly=("كل يوم اثنين", "كل يوم ثلاثاء", "كل يوم أربعاء", "كل يوم خميس", "كل يوم جمعة",
-                "كل يوم سبت", "كل يوم أحد"),
-        nth=("الاثنين {o} من كل شهر", "الثلاثاء {o} من كل شهر", "الأربعاء {o} من كل شهر",
-             "الخميس {o} من كل شهر", "الجمعة {o} من كل شهر", "السبت {o} من كل شهر",
-             "الأحد {o} من كل شهر"),
+        weekly=(
+            "كل يوم اثنين",
+            "كل يوم ثلاثاء",
+            "كل يوم أربعاء",
+            "كل يوم خميس",
+            "كل يوم جمعة",
+            "كل يوم سبت",
+            "كل يوم أحد",
+        ),
+        nth=(
+            "الاثنين {o} من كل شهر",
+            "الثلاثاء {o} من كل شهر",
+            "الأربعاء {o} من كل شهر",
+            "الخميس {o} من كل شهر",
+            "الجمعة {o} من كل شهر",
+            "السبت {o} من كل شهر",
+            "الأحد {o} من كل شهر",
+        ),
         ordinals=(("الأول", "الثاني", "الثالث", "الرابع", "الخامس", "الأخير"),),
         gender=(0,) * 7,
         daily="يوميًا",

@@ -31,6 +31,7 @@ from hrc_outreach.models import (
 )
 from hrc_outreach.render.archive import PREVIEW_ARCHIVE, ArchivePaths, write_archive
 from hrc_outreach.render.brand import publish_brand
+from hrc_outreach.render.content_lint import content_findings
 from hrc_outreach.render.email import render_email, render_preheader, render_subject
 from hrc_outreach.render.inert import settle_nonce
 from hrc_outreach.render.lint import lint_message, published_images
@@ -92,7 +93,7 @@ def render_message(
     lint: tuple[LintFinding, ...] = tuple(
         lint_message(html, text, loc.lang, nonce=nonce, subject=subject, preheader=preheader,
                      published=published_images(settings, files) if files else None)
-    )
+    ) + tuple(content_findings(loc))  # generated headlines, for staff to check
     msg = RenderedMessage(
         edition_key=loc.edition.key, lang=loc.lang, dir=view.dir, subject=subject,
         preheader=preheader, html=html, text=text, social=social, lint=lint,

@@ -303,4 +303,8 @@ def city_as_written(city: str | None, aliases: Mapping[str, str]) -> str | None:
 
 @lru_cache(maxsize=8)
 def _alias_table(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    return {_norm(typed): written.strip() for typed, written in pairs if _norm(typed) and written.strip()}
+    return {
+        _norm(typed): written.strip()
+        for typed, written in pairs
+        if _norm(typed) and written.strip()
+    }

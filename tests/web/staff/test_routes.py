@@ -27,6 +27,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/staff/editions/{key}/cards/{lang}/{name}"): "editor",
     ("POST", "/staff/editions/{key}/test"): "editor",
     ("POST", "/staff/editions/{key}/drop"): "editor",
+    ("POST", "/staff/editions/{key}/items/{item}/text"): "editor",
     ("POST", "/staff/editions/{key}/decision"): "approver",
     ("GET", "/staff/editions/{key}/translations/{lang}"): "editor",
     ("POST", "/staff/editions/{key}/translations/{lang}"): "editor",
@@ -47,6 +48,7 @@ PUBLIC = {("GET", "/staff/login"), ("POST", "/staff/login")}
 FORMS = {
     "/staff/editions/{key}/decision": {"decision": "approve", "hashes": "", "notes": "x"},
     "/staff/editions/{key}/drop": {"item": "nope"},
+    "/staff/editions/{key}/items/{item}/text": {"headline": "x", "summary": "y"},
     "/staff/editions/{key}/translations/{lang}": {},
     "/staff/accounts/add": {
         "email": "new@example.org",

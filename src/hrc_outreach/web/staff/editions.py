@@ -88,6 +88,9 @@ class ItemLine:
     title: str
     origins: dict[str, str]  # field -> origin
     url: str | None
+    title_generated: bool = False  # made from the text's first clause: staff may set a headline
+    headline: str = ""  # the staff's headline and summary for this edition (editions/<key>.yaml)
+    summary: str = ""
 
     @property
     def origin(self) -> str:
@@ -98,11 +101,17 @@ class ItemLine:
 
 def item_lines(settings: Settings, store: Store, key: str, lang: str) -> list[ItemLine]:
     """The edition's items in ``lang`` with where each field's text came from."""
+    from hrc_outreach.curate.edition import editions_dir
+    from hrc_outreach.curate.pins import load_choices
     from hrc_outreach.i18n.po import load_edition
     from hrc_outreach.i18n.policy import FIELDS, resolve_strings
 
     edition = load_edition(store, settings, key)
     found = resolve_strings(edition, lang, settings=settings, store=store)
+    try:
+        choices = load_choices(editions_dir(settings) / f"{key}.yaml")
+    except OutreachError:
+        choices = None  # the draft already reported it; the page still shows the items
     lines = []
     for item in edition.items:
         origins = {f: origin(found.get((item.id, f))) for f in FIELDS if getattr(item, f)}
@@ -115,6 +124,9 @@ def item_lines(settings: Settings, store: Store, key: str, lang: str) -> list[It
                 title=t.text if t is not None else item.title,
                 origins=origins,
                 url=item.url,
+                title_generated=item.title_generated,
+                headline=choices.headlines.get(item.id, "") if choices else "",
+                summary=choices.summaries.get(item.id, "") if choices else "",
             )
         )
     return lines
@@ -360,3 +372,45 @@ def decide(
     except OutreachError as exc:
         return page(request, "refused.html.j2", viewer=viewer, key=key, error=str(exc), status=409)
     return _done(key, "approved" if approve else "rejected")
+
+
+@router.post("/editions/{key}/items/{item}/text")
+def set_item_text(
+    request: Request,
+    key: str,
+    item: str,
+    headline: str = Form(""),
+    summary: str = Form(""),
+    lang: str = Form(""),
+    viewer: Viewer = Depends(editor),
+) -> Response:
+    """Set (or clear, with empty fields) an item's headline and summary for this edition, in
+    ``editions/<key>.yaml`` beside the pins and excludes; the source is not touched. The edition is
+    drafted again (any approval no longer holds)."""
+    from hrc_outreach.curate.edition import editions_dir
+    from hrc_outreach.curate.pins import save_item_text
+    from hrc_outreach.pipeline import draft
+
+    settings = settings_of(request)
+    messages = drafts(store_of(request), key)
+    if not ITEM.match(item) or item not in {i.id for i in _edition_items(request, key)}:
+        raise HTTPException(status_code=404, detail=f"edition {key} has no item {item}")
+    back = lang if lang in messages else ""
+    try:
+        save_item_text(
+            editions_dir(settings) / f"{key}.yaml", item, headline=headline, summary=summary
+        )
+        summary_of = draft(settings, key, sorted(messages))
+    except OutreachError as exc:
+        return _done(key, "failed", lang=back, detail=str(exc))
+    void_wait(key, summary_of.voided_run, summary_of.voided_languages)
+    return _done(key, "saved", lang=back)
+
+
+ITEM = re.compile(r"^[0-9a-f]{24}$")
+
+
+def _edition_items(request: Request, key: str) -> list[Any]:
+    from hrc_outreach.i18n.po import load_edition
+
+    return list(load_edition(store_of(request), settings_of(request), key).items)
