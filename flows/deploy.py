@@ -19,6 +19,7 @@ SUPPRESSIONS_CRON = "15 * * * *"
 
 def deployments(config: str | None = None) -> list[Any]:
     """The runner deployments of every flow (schedules, parameters, one run at a time)."""
+    from flows.campaign import campaign
     from flows.gather import gather
     from flows.monthly import monthly_edition
     from flows.preview import preview
@@ -52,6 +53,13 @@ def deployments(config: str | None = None) -> list[Any]:
             name="on-demand",
             parameters=params,
             concurrency_limit=1,
+            tags=["hrc-outreach"],
+        ),
+        # no schedule: staff run it from the Prefect UI; approved steps schedule runs of it
+        campaign.to_deployment(
+            name="campaign",
+            parameters=params,
+            description="A campaign launched by hand (campaign, step or all, dry_run).",
             tags=["hrc-outreach"],
         ),
     ]

@@ -389,3 +389,20 @@ def campaign_list(settings: Settings, root: Path) -> list[dict[str, Any]]:
             "steps": steps, "problems": len(problems),
         })  # fmt: skip
     return out
+
+
+def step_approved(settings: Settings, directory: Path, step_name: str) -> dict[str, str] | None:
+    """The hashes of the step's approved drafts when its approval holds for the files as they are
+    now; None otherwise (never previewed, not approved, rejected, or changed since)."""
+    try:
+        campaign, step, messages = _current(settings, directory, step_name)
+    except ApprovalError:
+        return None
+    store = open_store(settings)
+    try:
+        approval.require_approval(store, campaign.key(step.name), messages)
+    except ApprovalError:
+        return None
+    finally:
+        store.dispose()
+    return approval.content_hashes(messages)

@@ -97,10 +97,20 @@ def approve_cmd(
     by: str = typer.Option(..., "--by", help="Your name (recorded with the decision)."),
     reject: bool = typer.Option(False, "--reject", help="Reject instead of approving."),
     notes: str = typer.Option("", "--notes", help="What to change (with --reject)."),
+    schedule: bool | None = typer.Option(
+        None,
+        "--schedule/--no-schedule",
+        help="Schedule a future step as a run of the `campaign` deployment at its send time "
+        "(default: when PREFECT_API_URL is set).",
+    ),
 ) -> None:
-    """Approve (or reject) the step's drafts as previewed; refused when the files changed since."""
+    """Approve (or reject) the step's drafts as previewed; refused when the files changed since.
+    A future step is then scheduled on Prefect at its send time (cancel that run to stop it)."""
+    import os
+
     from hrc_outreach.approval import format_hashes
     from hrc_outreach.campaigns.steps import approve_step
+    from hrc_outreach.campaigns.validate import load_campaign
 
     cfg = settings()
     _directory(directory)
@@ -111,6 +121,26 @@ def approve_cmd(
         return
     verb = "rejected" if reject else "approved"
     console.print(f"{step}: {verb} by {by.strip()} ({format_hashes(hashes)})", highlight=False)
+    if reject or not (
+        schedule if schedule is not None else bool(os.environ.get("PREFECT_API_URL"))
+    ):
+        return
+    from hrc_outreach.campaigns.schedule import schedule_step
+
+    spec = load_campaign(cfg, directory)
+    try:
+        done = schedule_step(spec, spec.step(step), str(directory.resolve()), hashes)
+    except Exception as exc:  # noqa: BLE001 - Prefect unreachable or not deployed: say so, go on
+        err_console.print(
+            f"[yellow]{step}: not scheduled[/] ({escape(str(exc))}); deploy the `campaign` "
+            f"flow (`hrc-outreach deploy`) or launch it at its time with `campaign launch`",
+            highlight=False,
+        )
+        return
+    if "flow_run" in done:
+        console.print(f"{step}: scheduled for {done['at']} (flow run {done['flow_run']})")
+    else:
+        console.print(f"{step}: not scheduled: {done['skipped']}", highlight=False)
 
 
 @campaign_app.command("launch")
