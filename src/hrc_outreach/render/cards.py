@@ -104,6 +104,12 @@ def _font_path(text: str, bold: bool) -> Path | None:
     return best
 
 
+@lru_cache(maxsize=1)
+def _covered() -> frozenset[int]:
+    """Every code point some card font has a glyph for."""
+    return frozenset().union(*(_cmap(p) for b in FONTS for p in FONTS[b] if p.is_file()))
+
+
 def drawable(text: str) -> str:
     """``text`` without the symbols no card font has (emoji, dingbats): they would print as
     boxes, or as a stray part of an emoji sequence. Letters stay, whatever the fonts: a missing
@@ -112,7 +118,7 @@ def drawable(text: str) -> str:
     >>> drawable("Pride 👩🏽‍⚖️ week")
     'Pride week'
     """
-    covered = frozenset().union(*(_cmap(p) for b in FONTS for p in FONTS[b] if p.is_file()))
+    covered = _covered()
 
     def keep(cluster: str) -> bool:
         if "\u200d" in cluster or "\ufe0f" in cluster:  # an emoji sequence or presentation

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
 MAX_PIXELS = 40_000_000  # declared width × height; a larger photo is refused before decoding
 MAX_SIDE = 1600  # a card is at most 1200 px wide: more is memory for nothing
+DRAFT_SIDE = 1200  # a JPEG is decoded at 1/2, 1/4, 1/8 scale while both sides stay above this
 PHOTO_RETRIES = 1  # a photo is decoration: one retry, not the sources' patience
 PHOTO_DEADLINE_SECONDS = 30.0  # at most, for all the photos of one draft language together
 REMEMBER_SECONDS = 600.0  # an edition drafted in every language fetches each photo once
@@ -58,7 +59,7 @@ def load_photo(data: bytes, where: str) -> Image.Image:
                 raise PhotoError(
                     f"{where} is {w}×{h} pixels, over the {MAX_PIXELS:,} a card photo may have"
                 )
-            img.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at a reduced scale
+            img.draft("RGB", (DRAFT_SIDE, DRAFT_SIDE))  # JPEG: decode at a reduced scale
             photo = ImageOps.exif_transpose(img.convert("RGB"))
             photo.thumbnail((MAX_SIDE, MAX_SIDE))
             return photo
@@ -82,6 +83,26 @@ def read_local_photo(path: Path, settings: Settings) -> Image.Image:
         return load_photo(path.read_bytes(), str(path))
     except OSError as exc:
         raise PhotoError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _remembered_local(path: Path, settings: Settings) -> Image.Image:
+    """:func:`read_local_photo`, decoded once while the file is unchanged (every draft language)."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise PhotoError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    key = f"file:{path.resolve()}:{st.st_mtime_ns}:{st.st_size}"
+    now = time.monotonic()
+    known = _recent.get(key)
+    if known is None or now - known[0] > REMEMBER_SECONDS:
+        try:
+            known = (now, read_local_photo(path, settings))
+        except PhotoError as exc:
+            known = (now, str(exc))
+        _recent[key] = known
+    if isinstance(known[1], str):
+        raise PhotoError(known[1])
+    return known[1]
 
 
 async def _fetch_all(urls: list[str], settings: Settings) -> dict[str, Image.Image | str]:
@@ -133,7 +154,7 @@ def photos_for(
     failed: dict[str, str] = {}
     for key, path in local.items():
         try:
-            out[key] = read_local_photo(path, settings)
+            out[key] = _remembered_local(path, settings)
         except PhotoError as exc:
             failed[key] = str(exc)
     remote = {k: u for k, u in urls.items() if k not in local}
