@@ -88,6 +88,21 @@ def draft_task(
     return draft(load_settings(config), key, languages, today=today)
 
 
+@task(cache_policy=NO_CACHE, task_run_name="social-{key}")
+def social_task(config: str | None, key: str) -> dict[str, str]:
+    """The approved edition's social posts (issue 15): the export bundle, then what is due to
+    every account the environment names; one line per platform."""
+    from hrc_outreach.social.publishing import publish_due
+
+    settings = load_settings(config)
+    store = open_store(settings)
+    try:
+        lines: dict[str, str] = publish_due(store, settings, key)
+    finally:
+        store.dispose()
+    return lines
+
+
 @task(cache_policy=NO_CACHE, task_run_name="send-{key}-sender-{share}")
 def send_share_task(config: str | None, key: str, job_id: int, provider: str, share: int) -> str:
     """One sender of the job: claims batches beside the others until none is left."""
@@ -431,6 +446,11 @@ def _sent(run: _Run, summary: DraftSummary) -> State[Any] | dict[str, Any]:
     if sent.archive_error:
         get_run_logger().warning("edition %s: archive not published: %s", key, sent.archive_error)
     result = sent.as_flow_result()
+    try:  # social posts never hold up or undo the send: their ledger reports what needs a person
+        social = social_task(run.config, key)
+        get_run_logger().info("edition %s: social posts: %s", key, social)
+    except Exception as exc:  # noqa: BLE001
+        get_run_logger().warning("edition %s: social posts not published: %s", key, exc)
     create_table_artifact(
         key=f"send-{key}",
         table=send_summary_rows(summary, result),

@@ -149,6 +149,6 @@ def report_cmd(
     table = Table(box=box.SIMPLE, title=f"social posts of {key}")
     for col in ("platform", "post", "state", "link / note"):
         table.add_column(col)
-    for d in data:
-        table.add_row(d["platform"], d["post"], d["state"], d["url"] or d["note"] or "")
+    for r in rows:
+        table.add_row(r.platform, r.post_key, r.state, r.url or r.error or "")
     console.print(table)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -319,3 +320,56 @@ def _one(
 def social_states(store: Store, key: str) -> list[SocialPublicationRow]:
     """Every ledger row of edition ``key`` (for reports and the staff page)."""
     return ledger.rows(store, key)
+
+
+# which variable says an account is set up for the flow to publish to (tokens: secrets)
+ACCOUNT_VARIABLES = {
+    "mastodon": "HRC_MASTODON_BASE_URL",
+    "bluesky": "HRC_BLUESKY_HANDLE",
+    "facebook": "HRC_FACEBOOK_PAGE_ID",
+    "instagram": "HRC_INSTAGRAM_USER_ID",
+    "linkedin": "HRC_LINKEDIN_ORGANIZATION",
+}
+
+
+def publish_due(
+    store: Store,
+    settings: Settings,
+    key: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> dict[str, str]:
+    """The flow's step after approval: the export bundle, then the due posts to every platform
+    whose account the environment names; one line per platform (one platform's failure is its
+    line, never the others' end). ApprovalError when the edition's approval does not hold."""
+    import httpx
+
+    from hrc_outreach.errors import ApprovalError, OutreachError
+    from hrc_outreach.social.accounts import languages_for, publisher_for
+
+    env = os.environ if env is None else env
+    out_dir = settings.resolve(settings.out_dir)
+    bundle = export_edition(store, settings, key, languages_for("export", settings, env), out_dir)
+    lines = {"export": f"{bundle.rows} posts in {bundle.folder}"}
+    with httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0)) as client:
+        for platform, variable in ACCOUNT_VARIABLES.items():
+            if not env.get(variable):
+                continue
+            try:
+                report = publish_edition(
+                    store,
+                    settings,
+                    key,
+                    publisher_for(platform, client, env),
+                    languages=languages_for(platform, settings, env),
+                    now=now,
+                )
+            except ApprovalError:
+                raise
+            except OutreachError as exc:
+                lines[platform] = f"not published: {exc}"
+                continue
+            counts = {s: report.count(s) for s in ("published", "failed", "in_doubt", "not due")}
+            lines[platform] = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "nothing"
+    return lines
