@@ -53,25 +53,19 @@ def _run(tmp_path: Path, broken: str, *args: str) -> subprocess.CompletedProcess
     )
 
 
+def _draft(tmp_path: Path, broken: str, config: Path) -> subprocess.CompletedProcess[str]:
+    """``edition draft`` of 2026-12 in English, with module ``broken`` made to fail at import."""
+    return _run(tmp_path, broken, "--config", str(config), "edition", "draft", "-e", "2026-12",
+                "-l", "en", "--json")  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "broken",
     ["hrc_outreach.render.lint", "hrc_outreach.render.social", "hrc_outreach.cli.translations"],
 )
 def test_a_broken_module_fails_the_draft_loudly(tmp_path: Path, broken: str) -> None:
     config = _setup(tmp_path)
-    done = _run(
-        tmp_path,
-        broken,
-        "--config",
-        str(config),
-        "edition",
-        "draft",
-        "-e",
-        "2026-12",
-        "-l",
-        "en",
-        "--json",
-    )
+    done = _draft(tmp_path, broken, config)
     assert done.returncode not in (0, 2), done.stdout  # 2 would be "lint errors", 0 a pass
     assert f"simulated broken install: {broken}" in done.stderr
     assert not (tmp_path / "out" / "editions" / "2026-12" / "en" / "email.html").exists()
@@ -80,19 +74,7 @@ def test_a_broken_module_fails_the_draft_loudly(tmp_path: Path, broken: str) -> 
 def test_the_same_runner_drafts_when_nothing_is_broken(tmp_path: Path) -> None:
     """The control: the runner itself is sound, so the failures above come from the broken module."""
     config = _setup(tmp_path)
-    done = _run(
-        tmp_path,
-        "no.such.module",
-        "--config",
-        str(config),
-        "edition",
-        "draft",
-        "-e",
-        "2026-12",
-        "-l",
-        "en",
-        "--json",
-    )
+    done = _draft(tmp_path, "no.such.module", config)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out" / "editions" / "2026-12" / "en" / "email.html").is_file()
 
