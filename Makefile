@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint golden migration bench clean catalogs
+.PHONY: install run test lint golden screenshots migration bench clean catalogs
 
 $(STAMP): pyproject.toml package.json package-lock.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: $(STAMP)
 
 golden: $(STAMP)
 	HRC_REGENERATE_GOLDEN=1 $(BIN)/python -m pytest tests/render -k golden -q
+
+# The sample edition's email (en, fr, ar, uk at 375 and 1280 px) in tests/artifacts/screenshots/
+screenshots: $(STAMP)
+	HRC_SAVE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_screenshots.py -q
 
 migration: $(STAMP)
 	$(BIN)/python scripts/make_migration.py

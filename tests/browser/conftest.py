@@ -49,6 +49,7 @@ class Drafted:
     languages: tuple[str, ...]
     dirs: dict[str, str]
     shots: Path
+    archive_base: str = ""  # the public URL of the published archive (the logo is under it)
 
     def email(self, lang: str) -> Path:
         return self.out / "editions" / EDITION / lang / "email.html"
@@ -62,6 +63,14 @@ class Drafted:
 
     def page(self, kind: str, lang: str) -> Path:
         return self.email(lang) if kind == "email" else self.archive(lang)
+
+    def published(self, url: str) -> Path | None:
+        """The published file behind an archive URL (the logo), if ``url`` is one."""
+        if not self.archive_base or not url.startswith(self.archive_base):
+            return None
+        path = (self.out / "archive" / url[len(self.archive_base):].split("?")[0]).resolve()
+        inside = path.is_relative_to((self.out / "archive").resolve())
+        return path if inside and path.is_file() else None
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -77,6 +86,7 @@ def browser_tools() -> None:
 def drafted(browser_tools: None, tmp_path_factory: pytest.TempPathFactory) -> Drafted:
     """Gather samples/ into a fresh SQLite store and draft edition 2026-12 in all languages, once."""
     from hrc_outreach.config import load_settings
+    from hrc_outreach.render.brand import archive_base
     from hrc_outreach.render.draft import draft_edition
     from hrc_outreach.sources.gather import gather_sync
     from hrc_outreach.store import Store
@@ -104,6 +114,7 @@ def drafted(browser_tools: None, tmp_path_factory: pytest.TempPathFactory) -> Dr
     return Drafted(
         out=out, languages=tuple(result.messages), shots=shots,
         dirs={lang: m.dir for lang, m in result.messages.items()},
+        archive_base=archive_base(settings),
     )
 
 
@@ -134,15 +145,19 @@ def browser(drafted: Drafted) -> Iterator[object]:
 
 
 @pytest.fixture(scope="package")
-def page(browser: object) -> Iterator[object]:
-    """One reused page; remote images answer with a placeholder, any other remote request fails."""
+def page(browser: object, drafted: Drafted) -> Iterator[object]:
+    """One reused page; the published archive's files (the logo) answer from the drafted output,
+    other remote images with a placeholder, any other remote request fails."""
     png = _placeholder_png()
     context = browser.new_context(viewport={"width": WIDTHS[-1], "height": 900})  # type: ignore[attr-defined]
 
     def route(r: object) -> None:
         req = r.request  # type: ignore[attr-defined]
         if req.url.startswith(("http://", "https://")):
-            if req.resource_type == "image":
+            published = drafted.published(req.url)
+            if published is not None:
+                r.fulfill(status=200, content_type="image/png", body=published.read_bytes())  # type: ignore[attr-defined]
+            elif req.resource_type == "image":
                 r.fulfill(status=200, content_type="image/png", body=png)  # type: ignore[attr-defined]
             else:
                 r.abort()  # type: ignore[attr-defined]

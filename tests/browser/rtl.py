@@ -40,11 +40,12 @@ _COLUMNS_JS = """
 })
 """
 
-# Card columns with a 4 px accent bar: on which side the bar is.
-_BARS_JS = """
-() => [...document.querySelectorAll('td')].map(td => getComputedStyle(td)).filter(
-  cs => cs.borderLeftWidth === '4px' || cs.borderRightWidth === '4px').map(
-  cs => cs.borderRightWidth === '4px' ? 'right' : 'left')
+# Event rows: on which side of its row each date badge sits.
+_BADGES_JS = """
+() => [...document.querySelectorAll('.hrc-date')].map(b => {
+  const r = b.getBoundingClientRect(), row = b.closest('table').getBoundingClientRect();
+  return (r.left + r.right) / 2 > (row.left + row.right) / 2 ? 'right' : 'left';
+})
 """
 
 # The horizontal extent of the content column (the 600 px wide sections of the email).
@@ -68,8 +69,9 @@ def columns(page: Any) -> list[dict[str, Any]]:
     return page.evaluate(_COLUMNS_JS)  # type: ignore[no-any-return]
 
 
-def accent_bars(page: Any) -> list[str]:
-    return page.evaluate(_BARS_JS)  # type: ignore[no-any-return]
+def date_badges(page: Any) -> list[str]:
+    """For each event's date badge, the side of its row it is on ("left" or "right")."""
+    return page.evaluate(_BADGES_JS)  # type: ignore[no-any-return]
 
 
 def content_extent(page: Any) -> tuple[float, float]:
@@ -90,7 +92,7 @@ def ink_right_share(
         rgb = np.asarray(img.convert("RGB"), dtype=np.int16)
     cols = rgb[:, int(left):int(right)]
     hi, lo = cols.max(axis=2), cols.min(axis=2)
-    ink = (hi < 120) & (hi - lo < 30)  # dark grey text (#1f1f1f, #333, #4a4a4a) and its edges
+    ink = (hi < 120) & (hi - lo < 30)  # dark grey text (#1f2933, #3e4c59, #52606d) and its edges
     rows = np.zeros(ink.shape[0], dtype=bool)
     for top, bottom in bands:
         rows[max(0, int(top)):int(bottom) + 1] = True

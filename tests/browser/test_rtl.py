@@ -12,7 +12,7 @@ import pytest
 
 from .checks import RESULTS
 from .conftest import Drafted
-from .rtl import accent_bars, columns, content_extent, ink_right_share, short_lines, text_geometry
+from .rtl import columns, content_extent, date_badges, ink_right_share, short_lines, text_geometry
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SIDE = {"ar": "right", "en": "left"}
@@ -73,7 +73,7 @@ def test_embedded_english_keeps_its_own_direction(page: Any, drafted: Drafted) -
 @pytest.mark.parametrize("lang", ["ar", "en"])
 def test_columns_run_in_reading_order(page: Any, drafted: Drafted, lang: str) -> None:
     """Desktop: the first column in source order is on the reading side; phone: it comes first on
-    top. The cards' accent bar is on the start side."""
+    top. The events' date badges are on the start side of their rows."""
     _load(page, drafted, "email", lang, 1280)
     wide = columns(page)
     assert len(wide) == 2, f"expected the footer's two columns: {wide}"
@@ -83,15 +83,15 @@ def test_columns_run_in_reading_order(page: Any, drafted: Drafted, lang: str) ->
         assert first["left"] >= second["right"] - 1, f"first column not on the right: {wide}"
     else:
         assert first["right"] <= second["left"] + 1, f"first column not on the left: {wide}"
-    bars = accent_bars(page)
-    assert bars and set(bars) == {SIDE[lang]}, bars
+    badges = date_badges(page)
+    assert badges and set(badges) == {SIDE[lang]}, badges
     _load(page, drafted, "email", lang, 375)
     narrow = columns(page)
     assert narrow[0]["top"] < narrow[1]["top"], f"phone columns should stack, first on top: {narrow}"
     assert all(c["right"] - c["left"] > 300 for c in narrow), narrow
     RESULTS["rtl"][f"email-{lang}-columns"] = {
         "1280 first x": (first["left"], first["right"]),
-        "1280 second x": (second["left"], second["right"]), "bars": f"{len(bars)} {SIDE[lang]}",
+        "1280 second x": (second["left"], second["right"]), "badges": f"{len(badges)} {SIDE[lang]}",
     }
 
 
