@@ -21,6 +21,7 @@ from hrc_outreach.errors import RenderError
 from hrc_outreach.i18n.catalog import html_lang, text_direction
 from hrc_outreach.i18n.formatting import country_name
 from hrc_outreach.models import RenderedMessage, SocialPlatform, SocialPost, placeholder
+from hrc_outreach.render.brand import logo_url
 from hrc_outreach.render.email import compile_mjml
 from hrc_outreach.render.environment import environment
 from hrc_outreach.render.inert import neutralise_html, neutralise_text, new_nonce, settle_nonce
@@ -155,7 +156,7 @@ def build_step_view(
         organisation=nl.organisation,
         address=nl.address,
         website=safe_url(nl.website) or "",
-        logo_url=safe_url(nl.logo_url),
+        logo_url=safe_url(logo_url(settings)),  # the shipped logo, published with the archive
         social=_social_links(nl.social),
         unsubscribe_url=placeholder("unsubscribe_url", nonce),
         preferences_url=placeholder("preferences_url", nonce),
