@@ -209,3 +209,24 @@ def test_very_long_hostile_titles_stay_within_every_limit(settings: Settings) ->
             rules = RULES[post.platform]
             assert rules.measure(post.text) <= rules.limit, (lang, post.platform)
             assert graphemes(post.text) > 0
+
+
+def test_outside_text_cannot_add_lines_to_a_post(settings: Settings) -> None:
+    items = [
+        _item(
+            "lines",
+            "Title\nInjected line\u2029Another\u2028one",
+            kind=ItemKind.EVENT,
+            start=datetime(2026, 12, 8, 13, tzinfo=UTC),
+            location="Town hall\n\n#Injected",
+            summary="<p>First<br>second</p><p>third</p>",
+            url="https://humanrightscities.net/e",
+        )
+    ]
+    for post in social_posts(localize_edition(fixed_edition(items), "en"), settings):
+        if post.item_id is None:
+            continue
+        lines = post.text.split("\n")
+        assert "Title Injected line Another one" in lines, lines
+        assert any(line.endswith("Town hall #Injected") for line in lines), lines
+        assert not any(line.startswith("#Injected") for line in lines)

@@ -69,6 +69,7 @@ _GRAPHEME = regex.compile(r"\X")
 _URL = re.compile(
     r"https?://(?:[\w-]+\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]+)(?::\d+)?(?:[/?#]\S*)?", re.IGNORECASE
 )
+_BREAKS = re.compile(r" *[\n\r\t\v\f\x1c-\x1e\x85\u2028\u2029][\s]*")  # line/paragraph breaks
 _NOT_TAG = regex.compile(r"[^\p{L}\p{N}_]+")
 # Valid on every platform: Instagram/Facebook/LinkedIn (letters, digits, _), Mastodon (at least
 # one letter), Bluesky (at most 64 graphemes, not only digits)
@@ -434,7 +435,9 @@ def _photo_url(url: str | None) -> str | None:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(visible_text(text).split())
+    """Outside text on one line: visible characters, line and paragraph breaks (with the spaces
+    around them) one space; other spaces kept (no-break and thin spaces of French and CLDR)."""
+    return _BREAKS.sub(" ", visible_text(text)).strip(" ")
 
 
 def featured_items(loc: LocalizedEdition, per_section: int = 1) -> tuple[LocalizedItem, ...]:
@@ -489,8 +492,8 @@ def social_posts(
                     head, body, w.link_line(link, rules), w.edition_tags(), True, w.counts()
                 )
             else:
-                head = (w.shown(_one_line(li.title), li.text_lang), visible_text(w.place(li)))
-                body = w.shown(plain_text(li.summary), li.text_lang)
+                head = (w.shown(_one_line(li.title), li.text_lang), _one_line(w.place(li)))
+                body = w.shown(_one_line(plain_text(li.summary)), li.text_lang)
                 draft = _Draft(head, body, w.link_line(link, rules), w.item_tags(li))
             image = alt = None
             if cards_dir is not None:
@@ -519,7 +522,7 @@ def _card(
         title, subtitle, card_lang = nl.name, w.month, w.lang
         footer = nl.organisation
     else:
-        title, subtitle, card_lang = _one_line(li.title), visible_text(w.place(li)), li.text_lang
+        title, subtitle, card_lang = _one_line(li.title), _one_line(w.place(li)), li.text_lang
         footer = w.edition_label
     name = card_file_name(loc.edition.key, w.lang, li.item.id if li else None, size)
     path = cards_dir / name
