@@ -84,3 +84,8 @@ def test_wheel_drafts_the_samples_outside_a_checkout(tmp_path: Path) -> None:
     assert "décembre 2026" in langs["fr"]["subject"]  # the French catalog and CLDR data came along
     html = (work / "out" / "editions" / "2026-12" / "ar" / "email.html").read_text(encoding="utf-8")
     assert 'dir="rtl"' in html
+    # the network's logo came along (templates/brand/) and the draft published it beside the archive
+    assert Path(where["templates"], "brand", "logo.png").is_file()
+    published = work / "out" / "archive" / "logo.png"
+    assert published.read_bytes() == (ROOT / "templates" / "brand" / "logo.png").read_bytes()
+    assert "/archive/logo.png" in html
