@@ -181,9 +181,11 @@ def approve_step(
     method: str = "cli",
     notes: str = "",
     reject: bool = False,
+    shown: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Record ``by``'s decision on the step's drafts as previewed (their hashes); refused when the
-    files changed since the preview or (to approve) a language has lint errors."""
+    files changed since the preview, when ``shown`` (the hashes a page showed) are not those
+    drafts', or (to approve) a language has lint errors."""
     campaign, step, messages = _current(settings, directory, step_name)
     key = campaign.key(step.name)
     if not reject:
@@ -200,7 +202,7 @@ def approve_step(
         else:
             approval.approve(
                 store, key, messages, by=by, method=method, notes=notes,
-                provider=settings.delivery.provider,
+                provider=settings.delivery.provider, shown=shown,
             )  # fmt: skip
     finally:
         store.dispose()

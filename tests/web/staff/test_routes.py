@@ -39,6 +39,13 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/staff/subscribers/export"): "admin",
     ("POST", "/staff/subscribers/erase"): "admin",
     ("POST", "/staff/subscribers/import"): "admin",
+    ("GET", "/staff/campaigns"): "editor",
+    ("GET", "/staff/campaigns/{name}"): "editor",
+    ("GET", "/staff/campaigns/{name}/{step}/preview/{lang}"): "editor",
+    ("GET", "/staff/campaigns/{name}/{step}/frame/{lang}"): "editor",
+    ("POST", "/staff/campaigns/{name}/{step}/draft"): "editor",
+    ("POST", "/staff/campaigns/{name}/{step}/decision"): "approver",
+    ("POST", "/staff/campaigns/{name}/{step}/launch"): "approver",
     ("GET", "/staff/accounts"): "admin",
     ("POST", "/staff/accounts/add"): "admin",
     ("POST", "/staff/accounts/remove"): "admin",
@@ -62,6 +69,7 @@ FORMS = {
     "/staff/subscribers/erase": {"email": "a@example.org", "confirm": "yes"},
     "/staff/editions/{key}/delivery/{action}": {"confirm": "yes"},
     "/staff/editions/{key}/test": {"lang": "en"},
+    "/staff/campaigns/{name}/{step}/decision": {"decision": "approve", "hashes": "", "notes": "x"},
 }
 
 
@@ -71,6 +79,7 @@ def _url(path: str) -> str:
         .replace("{lang}", "fr")
         .replace("{name}", "card.png")
         .replace("{action}", "retry-failed")
+        .replace("{step}", "announcement")
     )
 
 

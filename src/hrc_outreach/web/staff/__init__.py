@@ -11,6 +11,7 @@ from __future__ import annotations
 # would hide them from a walk over ``router.routes``)
 from hrc_outreach.web.staff import (  # noqa: F401
     auth,
+    campaigns,
     dashboard,
     delivery,
     editions,

@@ -1,0 +1,195 @@
+"""Campaigns in the staff area: the list, a campaign's steps (send time, decision, delivery),
+each step's preview in every language, and the actions: draft a step's preview (editors), approve
+or reject it bound to the content hashes shown, launch it now (approvers).
+
+Routes are thin over :mod:`hrc_outreach.campaigns.steps`, the same functions as the CLI.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from hrc_outreach import approval
+from hrc_outreach.config import Settings
+from hrc_outreach.errors import OutreachError
+from hrc_outreach.models import RenderedMessage, Severity
+from hrc_outreach.web.staff.common import (
+    Viewer,
+    approver,
+    editor,
+    page,
+    settings_of,
+    staff_router,
+    store_of,
+)
+from hrc_outreach.web.staff.editions import FRAME_CSP
+
+router = staff_router
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def campaigns_root(settings: Settings) -> Path:
+    return settings.resolve("campaigns")
+
+
+def _dir(settings: Settings, name: str) -> Path:
+    d = campaigns_root(settings) / name
+    if not NAME.match(name) or not (d / "campaign.yaml").is_file():
+        raise HTTPException(status_code=404, detail="no such campaign")
+    return d
+
+
+def _drafts(request: Request, key: str) -> dict[str, RenderedMessage]:
+    from hrc_outreach.render.output import load_drafts
+
+    try:
+        return load_drafts(store_of(request), key)
+    except OutreachError:
+        return {}
+
+
+def _refused(request: Request, viewer: Viewer, name: str, error: str) -> Response:
+    return page(
+        request, "campaign_refused.html.j2", viewer=viewer, name=name, error=error, status=409
+    )
+
+
+def _done(name: str, what: str, detail: str = "") -> RedirectResponse:
+    extra = f"&detail={quote(detail[:300])}" if detail else ""
+    return RedirectResponse(f"/staff/campaigns/{name}?done={what}{extra}", status_code=303)
+
+
+@router.get("/campaigns")
+def campaigns(request: Request, viewer: Viewer = Depends(editor)) -> Response:
+    from hrc_outreach.campaigns.steps import campaign_list
+
+    rows = campaign_list(settings_of(request), campaigns_root(settings_of(request)))
+    for r in rows:
+        r["slug"] = Path(r["folder"]).name
+    return page(request, "campaigns.html.j2", viewer=viewer, rows=rows)
+
+
+@router.get("/campaigns/{name}")
+def campaign(request: Request, name: str, viewer: Viewer = Depends(editor)) -> Response:
+    from hrc_outreach.campaigns.steps import step_reports
+    from hrc_outreach.campaigns.validate import validate_campaign
+
+    settings = settings_of(request)
+    directory = _dir(settings, name)
+    problems = validate_campaign(settings, directory, times=False)
+    steps: list[dict[str, Any]] = []
+    report: dict[str, Any] = {"campaign": name, "title": "", "steps": []}
+    if not problems:
+        report = step_reports(settings, directory)
+        for s in report["steps"]:
+            messages = _drafts(request, s["key"])
+            hashes = approval.content_hashes(messages)
+            holds = False
+            if messages:
+                try:
+                    approval.require_approval(store_of(request), s["key"], messages)
+                    holds = True
+                except OutreachError:
+                    holds = False
+            steps.append(
+                {**s, "messages": messages, "hashes": hashes, "holds": holds,
+                 "hashes_field": approval.format_hashes(hashes, short=False),
+                 "totals": s["jobs"][0]["totals"] if s["jobs"] else None}
+            )  # fmt: skip
+    return page(
+        request, "campaign.html.j2", viewer=viewer, name=name, title=report["title"],
+        problems=problems, steps=steps, done=request.query_params.get("done", ""),
+        detail=request.query_params.get("detail", ""),
+    )  # fmt: skip
+
+
+@router.get("/campaigns/{name}/{step}/preview/{lang}")
+def preview(
+    request: Request, name: str, step: str, lang: str, viewer: Viewer = Depends(editor)
+) -> Response:
+    _dir(settings_of(request), name)
+    messages = _drafts(request, f"campaign:{name}:{step}")
+    if lang not in messages:
+        raise HTTPException(status_code=404, detail=f"step {step} has no draft in {lang}")
+    msg = messages[lang]
+    return page(
+        request, "campaign_preview.html.j2", viewer=viewer, name=name, step=step, lang=lang,
+        msg=msg, languages=sorted(messages),
+        findings=[f for f in msg.lint if f.severity is not Severity.INFO],
+    )  # fmt: skip
+
+
+@router.get("/campaigns/{name}/{step}/frame/{lang}")
+def frame(
+    request: Request, name: str, step: str, lang: str, viewer: Viewer = Depends(editor)
+) -> Response:
+    """The message's HTML as is, for the preview's sandboxed iframe."""
+    _dir(settings_of(request), name)
+    messages = _drafts(request, f"campaign:{name}:{step}")
+    if lang not in messages:
+        raise HTTPException(status_code=404, detail=f"step {step} has no draft in {lang}")
+    return Response(
+        messages[lang].html,
+        media_type="text/html; charset=utf-8",
+        headers={"Content-Security-Policy": FRAME_CSP, "X-Content-Type-Options": "nosniff",
+                 "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )  # fmt: skip
+
+
+@router.post("/campaigns/{name}/{step}/draft")
+def draft(request: Request, name: str, step: str, viewer: Viewer = Depends(editor)) -> Response:
+    """Render the step in every campaign language now (what an approval then binds to)."""
+    from hrc_outreach.campaigns.steps import draft_step
+
+    try:
+        drafted = draft_step(settings_of(request), _dir(settings_of(request), name), step)
+    except OutreachError as exc:
+        return _done(name, "draft-failed", str(exc))
+    return _done(name, "drafted", f"{step}: {len(drafted.hashes)}")
+
+
+@router.post("/campaigns/{name}/{step}/decision")
+def decide(
+    request: Request,
+    name: str,
+    step: str,
+    decision: str = Form(...),
+    hashes: str = Form(""),
+    notes: str = Form(""),
+    viewer: Viewer = Depends(approver),
+) -> Response:
+    """Approve (bound to the hashes the page showed) or reject, with the member's name."""
+    from hrc_outreach.campaigns.steps import approve_step
+
+    if decision not in ("approve", "reject"):
+        raise HTTPException(status_code=400, detail="decision must be approve or reject")
+    settings = settings_of(request)
+    try:
+        shown = approval.parse_hashes(hashes) if decision == "approve" else None
+        approve_step(
+            settings, _dir(settings, name), step, by=viewer.name, method="web", notes=notes,
+            reject=decision == "reject", shown=shown,
+        )  # fmt: skip
+    except OutreachError as exc:
+        return _refused(request, viewer, name, str(exc))
+    return _done(name, "approved" if decision == "approve" else "rejected")
+
+
+@router.post("/campaigns/{name}/{step}/launch")
+def launch(request: Request, name: str, step: str, viewer: Viewer = Depends(approver)) -> Response:
+    """Send the approved step now (a step already sent reaches nobody again)."""
+    from hrc_outreach.campaigns.steps import launch_step
+
+    settings = settings_of(request)
+    try:
+        out = launch_step(settings, _dir(settings, name), step)
+    except OutreachError as exc:
+        return _refused(request, viewer, name, str(exc))
+    accepted = out.report.totals.accepted if out.report is not None else 0
+    return _done(name, "launched", f"{step}: {accepted}")
