@@ -281,3 +281,39 @@ def test_every_configured_language_has_words(cfg: Settings) -> None:
         assert "16:00" in text and "2026" in text and "recurring" not in text
         seen.add(text)
     assert len(seen) == len(cfg.i18n.languages)
+
+
+def test_the_drafted_email_shows_a_series_once_and_a_reminder_in_one_line(
+    store: Store, cfg: Settings, tmp_path: Path
+) -> None:
+    from hrc_outreach.render.draft import draft_edition
+
+    _gather(
+        store,
+        tmp_path,
+        event(
+            "call@x",
+            f"SUMMARY:Monthly call\nDTSTART;TZID=Europe/Brussels:20261209T160000\nRRULE:{CALL}",
+        )
+        + event("forum@x", "SUMMARY:Forum\nDTSTART:20270120T090000Z"),
+    )
+    draft_edition(cfg, store, "2026-12", ["en"], tmp_path / "dec")
+    with store.session() as s:
+        record_sent(s, "2026-12", ["en"])
+    _gather(
+        store,
+        tmp_path,
+        event("new@x", "SUMMARY:New webinar\nDTSTART:20270115T090000Z")
+        + event(
+            "call@x",
+            f"SUMMARY:Monthly call\nDTSTART;TZID=Europe/Brussels:20261209T160000\nRRULE:{CALL}",
+        )
+        + event("forum@x", "SUMMARY:Forum\nDTSTART:20270120T090000Z"),
+    )
+    result = draft_edition(cfg, store, "2027-01", ["en", "fr"], tmp_path / "jan")
+    en, fr = result.messages["en"], result.messages["fr"]
+    assert en.html.count("Monthly call") == 1 and en.text.count("Monthly call") == 1
+    assert "every second Wednesday of the month, 16:00 CET, next on Wed, 13 Jan 2027" in en.html
+    assert "le deuxième mercredi de chaque mois" in fr.html
+    assert "Reminder" in en.html and "* Reminder: Forum" in en.text
+    assert "Rappel" in fr.html

@@ -241,3 +241,5 @@ def test_hostile_staff_headline_and_summary_stay_inert(
         assert "&lt;script&gt;" in msg.html or "&amp;lt;script" in msg.html
         assert "Mykolaiv" in msg.html and "Nikolaev" not in msg.html, lang
         assert "Mykolaiv" in msg.text, lang
+        posts = " ".join(p.text for p in msg.social)
+        assert "Mykolaiv" in posts and "Nikolaev" not in posts, lang

@@ -36,6 +36,7 @@ from hrc_outreach.i18n.formatting import (
     format_list,
     format_month_year,
 )
+from hrc_outreach.i18n.recurrence import series_words
 from hrc_outreach.models import (
     ItemKind,
     LocalizedEdition,
@@ -59,6 +60,7 @@ from hrc_outreach.render.htmldoc import parse_html
 from hrc_outreach.render.photos import photos_for
 from hrc_outreach.render.safe import clean_html, safe_url
 from hrc_outreach.render.view import archive_url
+from hrc_outreach.sources.places import city_as_written
 
 RLM, FSI, PDI = "\u200f", "\u2068", "\u2069"
 ELLIPSIS = "…"
@@ -387,13 +389,17 @@ class _Writer:
         item = li.item
         if item.kind is ItemKind.EVENT and item.start is not None:
             when = format_event_time(item.start, item.end, item.timezone, self.lang, item.all_day)
+            if item.recurrence:  # a series, shown once: its rule and next date
+                when = series_words(
+                    item.recurrence, item.start, item.timezone, self.lang, all_day=item.all_day
+                )
             return f"{when} · {item.location}" if item.location else when
         if item.project:
             return self.t.gettext("Project: %(project)s") % {"project": item.project}
         where = [
             p
             for p in (
-                item.city or item.region,
+                city_as_written(item.city, self.settings.curate.place_aliases) or item.region,
                 country_name(item.country, self.lang) if item.country else None,
             )
             if p
