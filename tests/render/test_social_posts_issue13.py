@@ -228,5 +228,26 @@ def test_outside_text_cannot_add_lines_to_a_post(settings: Settings) -> None:
             continue
         lines = post.text.split("\n")
         assert "Title Injected line Another one" in lines, lines
-        assert any(line.endswith("Town hall #Injected") for line in lines), lines
+        assert any(line.replace("\u200b", "").endswith("Town hall #Injected") for line in lines)
         assert not any(line.startswith("#Injected") for line in lines)
+
+
+def test_outside_text_cannot_add_hashtags_or_mentions(settings: Settings) -> None:
+    live = regex.compile(r"(?<![\p{L}\p{N}_&/])[#＃@＠][\p{L}\p{M}\p{N}_]+")
+    items = [
+        _item(
+            "tags",
+            "#MeToo in cities, with @ana@example.social and ＃Wide",
+            summary="<p>Write to info@example.org or see page#top; #Invented @someone</p>",
+            city="#Vienna",
+            country="AT",
+            url="https://humanrightscities.net/t#top",
+        )
+    ]
+    allowed = {f"#{t}" for t in load_hashtags().every_tag()}
+    for lang in ("en", "ar"):
+        for post in social_posts(localize_edition(fixed_edition(items), lang), settings):
+            found = {m.group() for m in live.finditer(post.text)}
+            assert found <= allowed, (lang, post.platform, found - allowed)
+            if post.item_id and post.platform is SocialPlatform.LINKEDIN:
+                assert "MeToo in cities" in post.text and "info@example.org" in post.text

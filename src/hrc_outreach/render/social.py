@@ -72,6 +72,9 @@ _URL = re.compile(
     r"https?://(?:[\w-]+\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]+)(?::\d+)?(?:[/?#]\S*)?", re.IGNORECASE
 )
 _BREAKS = re.compile(r" *[\n\r\t\v\f\x1c-\x1e\x85\u2028\u2029][\s]*")  # line/paragraph breaks
+ZWSP = "\u200b"
+# A # or @ (also fullwidth) where a platform would start a hashtag or a mention: not after a word
+_LIVE = regex.compile(r"(?<![\p{L}\p{N}_&/])[#＃@＠](?=[\p{L}\p{M}\p{N}_])")
 _NOT_TAG = regex.compile(r"[^\p{L}\p{N}_]+")
 # Valid on every platform: Instagram/Facebook/LinkedIn (letters, digits, _), Mastodon (at least
 # one letter), Bluesky (at most 64 graphemes, not only digits)
@@ -307,8 +310,9 @@ class _Writer:
         self.photos = dict(photos or {})
 
     def shown(self, text: str, text_lang: str) -> str:
-        """Item text, visible characters only, isolated when its direction differs from the post's."""
-        text = visible_text(text)
+        """Item text, visible characters only, no live hashtag or mention, isolated when its
+        direction differs from the post's."""
+        text = defuse(visible_text(text))
         if text and (text_direction(text_lang) == "rtl") != self.rtl:
             return FSI + text + PDI
         return text
@@ -440,6 +444,17 @@ def _photo_url(url: str | None) -> str | None:
     return safe if safe and urlsplit(safe).scheme in ("http", "https") else None
 
 
+def defuse(text: str) -> str:
+    """Outside text with its hashtags and mentions made plain text: a zero-width space after a
+    ``#`` or ``@`` that would start one, so no platform links a tag or notifies an account the
+    network did not choose (its hashtags come only from the curated list).
+
+    >>> defuse("#MeToo, thanks @ana@example.social (ana@example.org)")
+    '#\u200bMeToo, thanks @\u200bana@example.social (ana@example.org)'
+    """
+    return _LIVE.sub("\\g<0>" + ZWSP, text)
+
+
 def _one_line(text: str) -> str:
     """Outside text on one line: visible characters, line and paragraph breaks (with the spaces
     around them) one space; other spaces kept (no-break and thin spaces of French and CLDR)."""
@@ -498,7 +513,7 @@ def social_posts(
                     head, body, w.link_line(link, rules), w.edition_tags(), True, w.counts()
                 )
             else:
-                head = (w.shown(_one_line(li.title), li.text_lang), _one_line(w.place(li)))
+                head = (w.shown(_one_line(li.title), li.text_lang), defuse(_one_line(w.place(li))))
                 body = w.shown(_one_line(plain_text(li.summary)), li.text_lang)
                 draft = _Draft(head, body, w.link_line(link, rules), w.item_tags(li))
             image = alt = None
