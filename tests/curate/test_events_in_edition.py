@@ -317,3 +317,24 @@ def test_the_drafted_email_shows_a_series_once_and_a_reminder_in_one_line(
     assert "le deuxième mercredi de chaque mois" in fr.html
     assert "Reminder" in en.html and "* Reminder: Forum" in en.text
     assert "Rappel" in fr.html
+
+
+def test_a_series_is_excluded_or_retitled_by_its_own_id(
+    store: Store, cfg: Settings, tmp_path: Path
+) -> None:
+    _gather(
+        store,
+        tmp_path,
+        event("call@x", f"SUMMARY:Call\nDTSTART;TZID=Europe/Brussels:20261209T160000\nRRULE:{CALL}")
+        + event("n@x", "SUMMARY:Other\nDTSTART:20261215T090000Z"),
+    )
+    editions = cfg.resolve(cfg.newsletter.editions_dir)
+    # one occurrence excluded: the next one stands for the series
+    (editions / "2026-12.yaml").write_text("exclude:\n  - events:call@x/20261209T150000Z\n")
+    call = next(e for e in _events(_curate(store, cfg)) if e.title == "Call")
+    assert call.start == datetime(2027, 1, 13, 15, tzinfo=UTC)
+    # the series by its UID: all of it, and its headline whatever the next occurrence
+    (editions / "2026-12.yaml").write_text("exclude:\n  - events:call@x\n")
+    assert [e.title for e in _events(_curate(store, cfg))] == ["Other"]
+    (editions / "2026-12.yaml").write_text("headlines:\n  events:call@x: The monthly call\n")
+    assert {e.title for e in _events(_curate(store, cfg))} == {"The monthly call", "Other"}

@@ -243,3 +243,14 @@ def test_hostile_staff_headline_and_summary_stay_inert(
         assert "Mykolaiv" in msg.text, lang
         posts = " ".join(p.text for p in msg.social)
         assert "Mykolaiv" in posts and "Nikolaev" not in posts, lang
+
+
+def test_concurrent_saves_lose_no_change(cfg: Settings) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = _yaml(cfg, "pin:\n  - a:b\n")
+    refs = [f"src:item-{n}" for n in range(24)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda r: save_item_text(path, r, headline=f"H {r}", summary=""), refs))
+    saved = load_choices(path)
+    assert saved.headlines == {r: f"H {r}" for r in refs} and saved.pin == ("a:b",)

@@ -212,6 +212,12 @@ def _resolve_all(
     ids: list[str] = []
     for ref in refs:
         item_id = resolve(ref, stored, by_key)
+        if item_id is None and what == "exclude":
+            # a recurring series by its own id (source:UID): every occurrence of it
+            series = _series_ids(ref, stored)
+            ids.extend(i for i in series if i not in ids)
+            if series:
+                continue
         if item_id is None:
             raise CurateError(
                 f"{choices.path}: {what} {ref!r} names no stored item (use an item id or "
@@ -222,12 +228,20 @@ def _resolve_all(
     return ids
 
 
+def _series_ids(ref: str, stored: dict[str, ContentItem]) -> list[str]:
+    """The stored occurrences of the recurring series ``ref`` names (``source:UID``)."""
+    return [i.id for i in stored.values() if i.series and f"{i.source}:{i.series}" == ref]
+
+
 def _shown(
     item: ContentItem, settings: Settings, choices: Choices, by_key: dict[str, str]
 ) -> ContentItem:
     """The item as this edition shows it: the staff's headline and summary, when they set one
-    (by id or ``source:source_key``), and the edition's own presentation (see curate.shown)."""
+    (by id, ``source:source_key``, or for a series ``source:UID``), and the edition's own
+    presentation (see curate.shown)."""
     refs = (item.id, f"{item.source}:{item.source_key}")
+    if item.series:  # a series' next occurrence changes: staff may name the series itself
+        refs = (*refs, f"{item.source}:{item.series}")
     headline = next((choices.headlines[r] for r in refs if r in choices.headlines), "")
     summary = next((choices.summaries[r] for r in refs if r in choices.summaries), "")
     return shown_item(item, settings, headline=headline, summary=summary)
@@ -245,7 +259,7 @@ def _check_texts(choices: Choices, stored: dict[str, ContentItem], by_key: dict[
     """A headline or summary naming no stored item is a mistake to report, like a bad pin."""
     for what, texts in (("headline", choices.headlines), ("summary", choices.summaries)):
         for ref in texts:
-            if resolve(ref, stored, by_key) is None:
+            if resolve(ref, stored, by_key) is None and not _series_ids(ref, stored):
                 raise CurateError(
                     f"{choices.path}: {what} for {ref!r} names no stored item (use an item id "
                     "or source:source_key; see `hrc-outreach gather` output)"

@@ -17,6 +17,7 @@ Each entry is an item id or ``source:source_key``::
 
 from __future__ import annotations
 
+import fcntl
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +52,11 @@ def load_choices(path: Path) -> Choices:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CurateError(f"{path}: not readable YAML: {exc}; fix or remove the file") from exc
+    return choices_from(path, data)
+
+
+def choices_from(path: Path, data: object) -> Choices:
+    """The choices in ``data`` (a pins file's YAML); CurateError naming ``path`` when wrong."""
     if data is None:
         return Choices(path=path)
     if not isinstance(data, dict):
@@ -103,6 +109,14 @@ def save_item_text(path: Path, ref: str, *, headline: str, summary: str) -> Choi
     Raises CurateError when the file is not readable or the texts are too long. The file is
     written whole (comments in it are not kept).
     """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Two people saving at once: one after the other, neither change lost.
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _save_item_text(path, ref, headline=headline, summary=summary)
+
+
+def _save_item_text(path: Path, ref: str, *, headline: str, summary: str) -> Choices:
     load_choices(path)  # a broken file is reported, never overwritten
     data: dict[str, object] = {}
     if path.is_file():
@@ -116,23 +130,12 @@ def save_item_text(path: Path, ref: str, *, headline: str, summary: str) -> Choi
             data[name] = entries
         else:
             data.pop(name, None)
+    choices = choices_from(path, data)  # too long a text: refused before anything is written
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".tmp")
     partial.write_text(text, encoding="utf-8")
-    try:
-        choices = load_choices(partial)
-    except CurateError:
-        partial.unlink()
-        raise
-    partial.replace(path)
-    return Choices(
-        pin=choices.pin,
-        exclude=choices.exclude,
-        path=path,
-        headlines=choices.headlines,
-        summaries=choices.summaries,
-    )
+    partial.replace(path)  # whole or not at all
+    return choices
 
 
 def resolve(ref: str, items: dict[str, ContentItem], by_key: dict[str, str]) -> str | None:
