@@ -9,9 +9,11 @@ The work is :func:`hrc_outreach.sources.gather.gather_one`; this module only orc
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
@@ -104,7 +106,34 @@ def gather(config: str | None = None, source: str | None = None) -> dict[str, An
         f"{sum(s.status is GatherStatus.ERROR for s in report.sources)} sources failed",
     )
     print(f"gathered {len(reports)} sources: {report.new} new, {report.updated} updated")
+    daily_housekeeping(config=config)
     return summary
+
+
+@flow(name="daily-housekeeping", log_prints=True)
+def daily_housekeeping(config: str | None = None) -> dict[str, Any]:
+    """What the daily run does beside gathering, needing no process that waited: remind reviewers
+    of every wait for approval ending within a day (once each, claimed in the store), and delete
+    kept copies older than ``delivery.outbox_retention_days``. A failure is logged, never fatal."""
+    from hrc_outreach.audience.kept import purge_kept_copies
+    from hrc_outreach.deliver.reviewers import remind_reviewers
+
+    settings = load_checked_settings(config)
+    chores: dict[str, Callable[[], object]] = {
+        "reminded": partial(remind_reviewers, settings),
+        "kept_copies_purged": partial(purge_kept_copies, settings),
+    }
+    done: dict[str, Any] = {}
+    for name, chore in chores.items():
+        try:
+            done[name] = chore()
+        except Exception as exc:  # noqa: BLE001 - one chore failing never stops the other
+            done[name] = f"failed: {exc}"
+            get_run_logger().warning("daily housekeeping: %s failed: %s", name, exc)
+    print(
+        f"reviewers reminded about {done['reminded']}; kept copies purged: {done['kept_copies_purged']}"
+    )
+    return done
 
 
 if __name__ == "__main__":

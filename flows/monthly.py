@@ -26,7 +26,7 @@ concurrent tasks claiming batches of the same job, beside any `edition send` on 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -44,6 +44,7 @@ from flows.gather import gather as gather_flow
 from hrc_outreach import approval
 from hrc_outreach.approval import EditionChangedError, format_hashes
 from hrc_outreach.config import Settings, load_settings
+from hrc_outreach.deliver.reviewers import Wait, coverage_line, notify_waiting
 from hrc_outreach.errors import OutreachError
 from hrc_outreach.pipeline import (
     DraftSummary,
@@ -382,6 +383,7 @@ def _answer(run: _Run, summary: DraftSummary, round_: int) -> ApprovalForm | Sta
             f"edition {key} already has a monthly run waiting for approval "
             f"(flow run {holder}): this run ends without asking",
         )
+    _tell_reviewers(run, summary, round_)
     log = get_run_logger()
     log.info(
         "edition %s is waiting for approval (run %s; previews: %s; hashes: %s)",
@@ -400,6 +402,23 @@ def _answer(run: _Run, summary: DraftSummary, round_: int) -> ApprovalForm | Sta
         log.warning(message)
         return Failed(message=message, data={"edition": key, "status": "timed_out", "sent": False})
     return form
+
+
+def _tell_reviewers(run: _Run, summary: DraftSummary, round_: int) -> None:
+    """Email the reviewers that the edition waits (once per run and round: a rerun after a
+    suspension tells nobody again); the daily flow reminds them a day before the wait ends."""
+    wait = Wait(
+        key=run.key,
+        run=run.me,
+        round=round_,
+        deadline=datetime.now(UTC) + timedelta(days=run.settings.approval.timeout_days),
+        subjects={lang: d.subject for lang, d in summary.languages.items()},
+        coverage={
+            lang: coverage_line(d.provenance, d.untranslated)
+            for lang, d in summary.languages.items()
+        },
+    )
+    notify_waiting(run.settings, wait)  # a failure is logged and recorded, never fatal
 
 
 def _decide(run: _Run, summary: DraftSummary, form: ApprovalForm) -> State[Any] | str | None:

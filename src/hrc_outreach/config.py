@@ -272,6 +272,11 @@ class ApprovalSettings(_Section):
 
 
 class PublishSettings(_Section):
+    # who is told that an edition waits (and again a day before the wait times out): these
+    # addresses, or, when empty, every staff account that can approve (approver, admin)
+    notify: list[str] = Field(default_factory=list)
+    # the staff pages' public address, for the links in that email (empty: web.base_url)
+    review_base_url: str = ""
     """Where published files (archive pages, feeds, image cards) go: a folder or an fsspec URL
     (file:///srv/outreach, s3://bucket/prefix); empty: the out_dir folder."""
 
