@@ -15,10 +15,11 @@ Pillow's basic layout, left-aligned (and Arabic unshaped).
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import regex
@@ -39,6 +40,7 @@ FONTS = {
 }
 LOGO = TEMPLATES_DIR / "brand" / "logo.png"  # the network's logo, shipped with the project
 RAQM = bool(features.check("raqm"))
+log = logging.getLogger(__name__)
 _GRAPHEME = regex.compile(r"\X")
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
@@ -189,9 +191,23 @@ class _Layout:
 
 
 def _layout(lang: str) -> _Layout:
-    if RAQM and text_direction(lang) == "rtl":
+    if text_direction(lang) != "rtl":
+        return _Layout()
+    if RAQM:
         return _Layout("rtl", lang.split("_")[0])
+    _warn_no_raqm(lang)
     return _Layout()
+
+
+@cache
+def _warn_no_raqm(lang: str) -> None:
+    """Once per language: its cards are drawn left to right and unshaped."""
+    log.warning(
+        "image cards in %r are drawn left to right and unshaped: this Pillow has no libraqm "
+        "(PIL.features.check('raqm') is False; install libraqm/libfribidi, or a Pillow wheel that "
+        "bundles them)",
+        lang,
+    )
 
 
 def _ellipsis(font: Font) -> str:
