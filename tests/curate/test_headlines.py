@@ -254,3 +254,27 @@ def test_concurrent_saves_lose_no_change(cfg: Settings) -> None:
         list(pool.map(lambda r: save_item_text(path, r, headline=f"H {r}", summary=""), refs))
     saved = load_choices(path)
     assert saved.headlines == {r: f"H {r}" for r in refs} and saved.pin == ("a:b",)
+
+
+def test_staff_text_replaces_the_sources_own_translations_and_cuts_them_too(
+    store: Store, cfg: Settings
+) -> None:
+    from hrc_outreach.i18n.policy import localize_edition
+    from hrc_outreach.models import ItemText
+
+    long_fr = "<p>" + "Une phrase sur les soins pour tous. " * 40 + "</p>"
+    _put(
+        store, _practice(translations={"fr": ItemText(title="Titre de la source", summary=long_fr)})
+    )
+    with store.session() as s:
+        (item,) = curate_edition(s, cfg, "2026-12").items
+    assert item.translations["fr"].title == "Titre de la source"
+    fr = html_text = item.translations["fr"].summary
+    assert len(fr) < len(long_fr) and html_text.endswith(".</p>")
+
+    _yaml(cfg, f"headlines:\n  {KEY}: Gwangju cares for everyone\n")
+    with store.session() as s:
+        ed = curate_edition(s, cfg, "2026-12")
+    (li,) = localize_edition(ed, "fr").items
+    assert li.title == "Gwangju cares for everyone"  # not the stale "Titre de la source"
+    assert li.untranslated  # shown as written, labelled, until someone translates it

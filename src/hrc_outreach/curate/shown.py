@@ -13,7 +13,7 @@ import regex
 
 from hrc_outreach.config import Settings
 from hrc_outreach.htmltext import html_to_text
-from hrc_outreach.models import ContentItem, ItemKind
+from hrc_outreach.models import ContentItem, ItemKind, ItemText
 
 ELLIPSIS = "…"
 # A sentence ends at . ! ? (or their CJK/Arabic forms), maybe a closing quote or bracket, then space.
@@ -56,6 +56,14 @@ def clean_cut(text: str, limit: int) -> str:
     return kept.rstrip(_TRAILING) + ELLIPSIS
 
 
+def _cut(summary: str, limit: int) -> str | None:
+    """``summary`` (HTML) cut to ``limit`` characters of text, as inert HTML; None when it fits."""
+    plain = html_to_text(summary, loose=True)
+    if len(" ".join(plain.split())) <= limit:
+        return None
+    return text_html(clean_cut(plain, limit))
+
+
 def text_html(text: str) -> str:
     """Plain text (a staff summary, a cut summary) as inert HTML paragraphs."""
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
@@ -75,11 +83,20 @@ def shown_item(
         update.update(title=headline, title_generated=False)
     if summary:
         update["summary"] = text_html(summary)
-    current = str(update.get("summary", item.summary))
     limit = settings.curate.summary_max_chars
-    plain = html_to_text(current, loose=True)
-    if len(" ".join(plain.split())) > limit:
-        update["summary"] = text_html(clean_cut(plain, limit))
+    cut = _cut(str(update.get("summary", item.summary)), limit)
+    if cut is not None:
+        update["summary"] = cut
+    if item.translations:
+        # The source's own translations: of a text staff replaced they are stale (left to the
+        # translation policy: memory, machine, or the text as written), and they are cut alike.
+        update["translations"] = {
+            lang: ItemText(
+                title="" if headline else t.title,
+                summary="" if summary else (_cut(t.summary, limit) or t.summary),
+            )
+            for lang, t in item.translations.items()
+        }
     if item.kind is ItemKind.EVENT and not item.all_day and item.start and not item.timezone:
         # A calendar that gives only UTC: its times are shown in the newsletter's zone.
         update["timezone"] = settings.newsletter.time_zone
