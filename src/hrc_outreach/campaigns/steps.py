@@ -95,7 +95,12 @@ def render(
     """The campaign, its step, and the step rendered now in every campaign language."""
     campaign = load_campaign(settings, directory)
     step = _step(campaign, step_name)
-    return campaign, step, render_step(settings, campaign, step, directory, _translator(settings))
+    translator = _translator(settings)
+    try:
+        return campaign, step, render_step(settings, campaign, step, directory, translator)
+    finally:
+        if translator is not None:
+            translator.client.close()
 
 
 def write_copies(out: Path, messages: dict[str, RenderedMessage]) -> None:

@@ -344,6 +344,8 @@ def validate_campaign(
     langs = check.languages()
     check.audience(langs)
     check.steps(langs, zone)
+    if check._translator is not None:
+        check._translator.client.close()
     # one problem once, in file order
     unique = {(p.where, p.message): p for p in check.problems}
     return sorted(unique.values(), key=lambda p: _order(src, p.where))

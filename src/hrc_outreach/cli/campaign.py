@@ -177,6 +177,10 @@ def launch_cmd(
         data = out.model_dump(mode="json", exclude={"report"})
         if out.report is not None:
             data["report"] = out.report.as_json()
+        results.append(data)
+        if as_json:
+            continue
+        if out.report is not None:
             t = out.report.totals
             console.print(
                 f"{name}: job {out.job_id} via {out.provider}: {t.accepted} accepted, "
@@ -194,8 +198,7 @@ def launch_cmd(
                 ),
                 highlight=False,
             )
-        results.append(data)
-    if not names:
+    if not names and not as_json:
         console.print("no step is due; launch one now with --step NAME", highlight=False)
     if as_json:
         print_json({"steps": results})
