@@ -267,3 +267,52 @@ def test_posts_wait_for_their_time(
     assert [o.state for o in report.outcomes] == [PostState.PUBLISHED, PostState.PUBLISHED]
     scheduled = [r.json for r in platforms.requests if r.path == "/api/v1/statuses"][1]
     assert scheduled["scheduled_at"] == "2026-11-04T09:00:00Z"
+
+
+def test_instagram_publishes_a_container_only_once_it_is_finished(
+    sqlite_store: Store, tmp_path: Path, platforms: Platforms, client: httpx.Client
+) -> None:
+    approved_edition(sqlite_store, settings_for(tmp_path), langs=("en",))
+    platforms.ig_in_progress_polls = 2
+    sleeps: list[float] = []
+    report = publish_edition(
+        sqlite_store,
+        settings_for(tmp_path),
+        KEY,
+        _publisher("instagram", platforms, client, sleeps),
+        languages=["en"],
+        now=LATER,
+    )
+    assert [o.state for o in report.outcomes] == [PostState.PUBLISHED] * 2
+    assert sleeps == [2.0] * 4  # two IN_PROGRESS answers per container
+    order = [r.path.rsplit("/", 1)[-1] for r in platforms.requests if "/v21.0/" in r.path]
+    assert order[:4] == ["media", "c1", "c1", "c1"] and order[4] == "media_publish"
+
+
+def test_two_runs_at_once_publish_each_post_once(
+    sqlite_store: Store, tmp_path: Path, platforms: Platforms
+) -> None:
+    """Two runs in one process (threads of a flow, the web app) over the same edition: the claim
+    committed before each request lets one of them publish each post."""
+    import threading
+
+    approved_edition(sqlite_store, settings_for(tmp_path))
+    reports: list[object] = []
+
+    def run() -> None:
+        with httpx.Client(timeout=5) as c:
+            reports.append(_publish(sqlite_store, tmp_path, _publisher("facebook", platforms, c)))
+
+    platforms.create_delay = 0.4  # each post exists 0.4 s before its answer: the others see it
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:  # the later runs start while the first one's post is submitting
+        t.start()
+        time.sleep(0.15)
+    for t in threads:
+        t.join(60)
+    assert len(reports) == 3
+    assert len(platforms.posts["facebook"]) == 2 * len(LANGS), "a post was published twice"
+    notes = [o.note for r in reports for o in r.outcomes]  # type: ignore[attr-defined]
+    assert any(n.startswith("being published by ") for n in notes), notes
+    again = _publish(sqlite_store, tmp_path, _publisher("facebook", platforms, httpx.Client()))
+    assert [o.state for o in again.outcomes] == [PostState.PUBLISHED] * 2 * len(LANGS)

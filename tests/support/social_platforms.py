@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -81,6 +82,8 @@ class Platforms:
         self.requests: list[Req] = []
         self.posts: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.hang_after_accept: set[str] = set()
+        self.ig_in_progress_polls = 0  # how many status polls of a container say IN_PROGRESS
+        self.create_delay = 0.0  # seconds a post-creating request takes after the post exists
         self.accepted = threading.Event()
         self._release = threading.Event()
         self._script: dict[str, deque[Reply]] = defaultdict(deque)
@@ -191,6 +194,8 @@ class Platforms:
             if platform in self.hang_after_accept:
                 self.hang_after_accept.discard(platform)
                 return -1, None, {}
+        if self.create_delay:
+            time.sleep(self.create_delay)
         if scripted is not None:
             return scripted.status, scripted.json, scripted.headers
         return None
@@ -409,6 +414,12 @@ class Platforms:
             return self._create("instagram", post) or (200, {"id": mid}, {})
         if r.method == "GET" and path == f"/{IG_USER}/media":
             return 200, {"data": list(reversed(self.posts["instagram"]))}, {}
+        if r.method == "GET" and path.startswith("/c"):  # a container's status
+            if r.query.get("fields") != ["status_code"] or path[1:] not in self._keys:
+                raise Bad(400, {"error": {"message": "(#100) Unknown container", "code": 100}})
+            self._keys[path[1:]]["polls"] = self._keys[path[1:]].get("polls", 0) + 1
+            done = self._keys[path[1:]]["polls"] > self.ig_in_progress_polls
+            return 200, {"id": path[1:], "status_code": "FINISHED" if done else "IN_PROGRESS"}, {}
         if r.method == "GET" and path.startswith("/m"):
             return (
                 200,

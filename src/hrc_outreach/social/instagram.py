@@ -14,11 +14,14 @@ import httpx
 from hrc_outreach.social.base import (
     Http,
     OutgoingPost,
+    PublishDeferred,
     Published,
     PublishInDoubt,
     PublishRefused,
     is_ours,
 )
+
+STATUS_POLLS = 30  # two seconds apart: a minute for Instagram to fetch the card
 
 
 class InstagramPublisher:
@@ -43,6 +46,7 @@ class InstagramPublisher:
         if post.image_alt:
             data["alt_text"] = post.image_alt
         container = self.http.json("POST", f"/{self.user_id}/media", data=data)
+        self._wait_until_ready(str(container["id"]))
         answer = self.http.json(
             "POST",
             f"/{self.user_id}/media_publish",
@@ -53,6 +57,19 @@ class InstagramPublisher:
         if not media_id:
             raise PublishInDoubt(f"instagram: no media id in the answer {answer!r}")
         return Published(media_id, self._permalink(media_id))
+
+    def _wait_until_ready(self, container: str) -> None:
+        """Instagram fetches the image in the background: publishing a container before its
+        ``status_code`` is FINISHED fails ("Media ID is not available")."""
+        for _ in range(STATUS_POLLS):
+            status = self.http.json("GET", f"/{container}", params={"fields": "status_code"})
+            code = status.get("status_code")
+            if code in (None, "FINISHED", "PUBLISHED"):
+                return
+            if code in ("ERROR", "EXPIRED"):
+                raise PublishRefused(f"instagram: the media container {container} is {code}")
+            self.http.sleep(2.0)
+        raise PublishDeferred(f"instagram: the media container {container} is still not ready")
 
     def _permalink(self, media_id: str) -> str:
         try:

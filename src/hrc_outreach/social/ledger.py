@@ -12,13 +12,17 @@ transaction; none talks to a platform.
 from __future__ import annotations
 
 import os
+import secrets
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from hrc_outreach.store import Store
 from hrc_outreach.store.tables import SocialPublicationRow, utcnow
@@ -46,19 +50,35 @@ class Planned:
     due_at: datetime
 
 
-def me() -> str:
-    """This process, as claims name it: ``host:pid``."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+# the runs publishing in this process now (threads of a flow, the web app): their claims are live
+_ACTIVE: set[str] = set()
+
+
+def me(run: str = "") -> str:
+    """A run of this process, as claims name it: ``host:pid:run``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{run}"
+
+
+@contextmanager
+def active_run() -> Iterator[str]:
+    """A name for one publishing run, live while the block runs (claims made under it count as
+    being worked on by this process; once the block ends they are a dead run's)."""
+    run = secrets.token_hex(6)
+    _ACTIVE.add(run)
+    try:
+        yield run
+    finally:
+        _ACTIVE.discard(run)
 
 
 def _alive(claimed_by: str | None, claimed_at: datetime | None) -> bool:
-    """Is the process that claimed a row still at work on it?"""
+    """Is the run that claimed a row still at work on it?"""
     if not claimed_by or claimed_at is None:
         return False
-    host, _, pid = claimed_by.rpartition(":")
+    host, pid, run = (claimed_by.split(":") + ["", ""])[:3]
     if host == socket.gethostname() and pid.isdigit():
         if int(pid) == os.getpid():
-            return False  # ours, from an earlier run in this process: nothing is in flight
+            return run in _ACTIVE  # a run of this process: live while it runs
         try:
             os.kill(int(pid), 0)
         except ProcessLookupError:
@@ -72,7 +92,22 @@ def _alive(claimed_by: str | None, claimed_at: datetime | None) -> bool:
 def plan(
     store: Store, edition_key: str, platform: str, account: str, posts: list[Planned]
 ) -> list[SocialPublicationRow]:
-    """Every post of ``posts`` in the ledger (rows already there kept as they are), by post key."""
+    """Every post of ``posts`` in the ledger (rows already there kept as they are), by post key.
+
+    Two runs planning at once: the unique constraint refuses the second insert of a row, and the
+    loser reads the rows again (the winner's)."""
+    for attempt in range(5):
+        try:
+            return _plan(store, edition_key, platform, account, posts)
+        except IntegrityError:
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _plan(
+    store: Store, edition_key: str, platform: str, account: str, posts: list[Planned]
+) -> list[SocialPublicationRow]:
     with store.session() as s:
         have = {
             r.post_key: r
@@ -141,7 +176,7 @@ def held_elsewhere(row: SocialPublicationRow) -> bool:
     return row.state == PostState.SUBMITTING and _alive(row.claimed_by, row.claimed_at)
 
 
-def claim(store: Store, row_id: int, from_states: tuple[PostState, ...]) -> bool:
+def claim(store: Store, row_id: int, from_states: tuple[PostState, ...], run: str = "") -> bool:
     """``submitting``, committed before the request; False when another run took it first."""
     with store.session() as s:
         done = s.execute(
@@ -152,7 +187,7 @@ def claim(store: Store, row_id: int, from_states: tuple[PostState, ...]) -> bool
             )
             .values(
                 state=PostState.SUBMITTING.value,
-                claimed_by=me(),
+                claimed_by=me(run),
                 claimed_at=utcnow(),
                 attempts=SocialPublicationRow.attempts + 1,
                 error=None,

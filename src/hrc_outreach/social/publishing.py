@@ -245,8 +245,9 @@ def publish_edition(
         for p in prepared
     ]
     rows = ledger.plan(store, key, platform, account, planned)
-    for p, row in zip(prepared, rows, strict=True):
-        report.outcomes.append(_one(store, publisher, p, row, now, schedule))
+    with ledger.active_run() as run:
+        for p, row in zip(prepared, rows, strict=True):
+            report.outcomes.append(_one(store, publisher, p, row, now, schedule, run))
     return report
 
 
@@ -261,6 +262,7 @@ def _one(
     row: SocialPublicationRow,
     now: datetime,
     schedule: bool,
+    run: str,
 ) -> Outcome:
     """One post through the ledger; every answer recorded before the next post."""
     state = PostState(row.state)
@@ -274,7 +276,7 @@ def _one(
         try:
             found = publisher.find(post)
         except PublishError as exc:
-            ledger.claim(store, row.id, (PostState.SUBMITTING, PostState.IN_DOUBT))
+            ledger.claim(store, row.id, (PostState.SUBMITTING, PostState.IN_DOUBT), run)
             ledger.record_in_doubt(store, row.id, f"could not look it up: {exc}")
             return _outcome(p, PostState.IN_DOUBT, note=str(exc))
         if found is not None:
@@ -294,7 +296,7 @@ def _one(
         if not (schedule and lead is not None and post.due_at - now >= lead):
             return _outcome(p, "not due", note=f"due {post.due_at:%Y-%m-%d %H:%M} UTC")
         post = OutgoingPost(**{**post.__dict__, "schedule_at": post.due_at})
-    if not ledger.claim(store, row.id, from_states):
+    if not ledger.claim(store, row.id, from_states, run):
         return _outcome(p, state, note="taken by another run")
     if p.problem:
         ledger.record_failed(store, row.id, p.problem)
