@@ -175,6 +175,15 @@ def _print_drafts(
                 err_console.print(
                     f"[red]lint error[/] {lang} {f.rule}: {f.message}", highlight=False
                 )
+    # headlines made from the text: once per item, whatever the number of languages
+    generated = {
+        f.where: f.message
+        for msg in result.messages.values()
+        for f in msg.lint
+        if f.rule == "generated-headline"
+    }
+    for message in generated.values():
+        err_console.print(f"generated-headline: {message}", highlight=False, markup=False)
     if approve_hint:
         console.print(
             "after review, approve these drafts with: hrc-outreach edition approve "

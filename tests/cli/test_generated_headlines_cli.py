@@ -1,0 +1,69 @@
+"""``edition draft`` flags a headline made from the text (issue 13): the lint finding
+``generated-headline`` in its output, naming the item and where to set one; a staff headline in
+editions/<key>.yaml makes it go away."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from hrc_outreach.cli import app
+from hrc_outreach.models import ContentItem, ItemKind, item_id
+from hrc_outreach.store import Store
+from hrc_outreach.store.items import upsert_items
+
+
+def _setup(tmp_path: Path) -> Path:
+    config = tmp_path / "outreach.toml"
+    db = tmp_path / "store.db"
+    (tmp_path / "editions").mkdir()
+    config.write_text(
+        f'out_dir = "out"\n[store]\nurl = "sqlite:///{db}"\n'
+        '[i18n]\nlanguages = ["en", "fr"]\n[newsletter]\neditions_dir = "editions"\n',
+        encoding="utf-8",
+    )
+    store = Store(f"sqlite:///{db}")
+    with store.session() as s:
+        upsert_items(
+            s,
+            [
+                ContentItem(
+                    id=item_id("digest", "warsaw"),
+                    source="digest",
+                    source_key="warsaw",
+                    kind=ItemKind.PRACTICE,
+                    title="The city of Warsaw has established a system",
+                    title_generated=True,
+                    summary="<p>The city of Warsaw has established a system, with a market.</p>",
+                    language="en",
+                    published_at=datetime(2026, 11, 15, tzinfo=UTC),
+                )
+            ],
+        )
+    store.dispose()
+    return config
+
+
+def test_draft_flags_a_generated_headline_until_staff_set_one(tmp_path: Path) -> None:
+    config = _setup(tmp_path)
+    args = ["--config", str(config), "edition", "draft", "-e", "2026-12", "-l", "en,fr"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    out = " ".join(r.output.split())
+    assert "generated-headline" in out and "digest:warsaw" in out
+    assert "editions/2026-12.yaml" in out
+
+    (tmp_path / "editions" / "2026-12.yaml").write_text(
+        "headlines:\n  digest:warsaw: Warsaw's market for everyone\n", encoding="utf-8"
+    )
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert "generated-headline" not in r.output
+    html = (tmp_path / "out" / "editions" / "2026-12" / "en" / "email.html").read_text()
+    assert (
+        "Warsaw&#39;s market for everyone" in html
+        or "Warsaw’s market" in html
+        or ("Warsaw's market for everyone" in html)
+    )
