@@ -337,8 +337,8 @@ class Platforms:
             if problems:
                 raise Bad(400, {"error": "InvalidRequest", "message": "; ".join(problems)})
             uri = f"at://{DID}/app.bsky.feed.post/{b['rkey']}"
-            if any(p["uri"] == uri for p in self.posts["bluesky"]):
-                raise Bad(400, {"error": "InvalidRequest", "message": "Record already exists"})
+            if any(p["uri"] == uri for p in self.posts["bluesky"]):  # the PDS's MST throws
+                raise Bad(500, {"error": "InternalServerError", "message": "Internal Server Error"})
             post = {"uri": uri, "cid": "bafyrei" + self._id(), "value": rec, "rkey": b["rkey"]}
             return self._create("bluesky", post) or (200, {"uri": uri, "cid": post["cid"]}, {})
         if nsid == "com.atproto.repo.getRecord":

@@ -16,10 +16,10 @@ from urllib.parse import quote
 import httpx
 import regex
 
-from hrc_outreach.social.base import Http, OutgoingPost, Published, PublishRefused
+from hrc_outreach.social.base import Http, OutgoingPost, Published, PublishInDoubt, PublishRefused
 
 COLLECTION = "app.bsky.feed.post"
-MAX_BLOB = 1_000_000  # app.bsky.embed.images#image: maxSize
+MAX_BLOB = 2_000_000  # app.bsky.embed.images#image: maxSize (2 MB, formerly 1 MB)
 _B32 = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable, the TID alphabet
 _URL = re.compile(r"https?://[^\s]+")
 _TAG = regex.compile(r"(?<![\p{L}\p{N}_&])#([\p{L}\p{N}_]{1,64})")
@@ -139,8 +139,9 @@ class BlueskyPublisher:
             answer = self.http.json(
                 "POST", "/xrpc/com.atproto.repo.createRecord", json=body, creates=True
             )
-        except PublishRefused:
-            # the record key is taken: by our own earlier try (then it is this post) or not
+        except (PublishRefused, PublishInDoubt):
+            # A taken record key answers 500 ("There is already a value at key", the PDS's
+            # repository) or 400: by our own earlier try, it is this post.
             if (already := self.find(post)) is not None:
                 return already
             raise
