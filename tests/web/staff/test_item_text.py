@@ -91,3 +91,42 @@ def test_generated_titles_are_flagged_and_staff_set_a_headline_and_summary(serve
         assert r.status_code == 303
         left = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         assert "headlines" not in left and "summaries" not in left
+
+
+def test_the_edition_page_warns_approvers_about_events_under_way(served: Served) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from hrc_outreach.models import ContentItem, ItemKind, item_id
+    from hrc_outreach.store import Store
+    from hrc_outreach.store.items import upsert_items
+    from hrc_outreach.store.tables import EditionRow
+
+    started = ContentItem(
+        id=item_id("manual", "under-way"),
+        source="manual",
+        source_key="under-way",
+        kind=ItemKind.EVENT,
+        title="A <b>webinar</b> under way",
+        start=datetime.now(UTC) - timedelta(hours=1),
+        language="en",
+    )
+    store = Store(served.settings.database_url)
+    try:
+        with store.session() as s:
+            upsert_items(s, [started])
+            row = s.get(EditionRow, EDITION)
+            assert row is not None
+            before = list(row.item_ids)
+            row.item_ids = [*before, started.id]
+        with closing(login(served.url, "approver")) as ap:
+            page = ap.get(f"/staff/editions/{EDITION}").text
+        assert 'class="warning started-events"' in page
+        assert "will have started" in page and "A &lt;b&gt;webinar&lt;/b&gt; under way" in page
+        with store.session() as s:
+            row = s.get(EditionRow, EDITION)
+            assert row is not None
+            row.item_ids = before
+        with closing(login(served.url, "approver")) as ap:
+            assert "webinar&lt;/b&gt; under way" not in ap.get(f"/staff/editions/{EDITION}").text
+    finally:
+        store.dispose()

@@ -157,6 +157,7 @@ def overview(request: Request, key: str, viewer: Viewer = Depends(editor)) -> Re
         "edition.html.j2",
         viewer=viewer,
         key=key,
+        started=_started(store, settings, key),  # events under way by the time it is sent
         messages=messages,
         hashes=hashes,
         hashes_field=approval.format_hashes(hashes, short=False),
@@ -168,6 +169,13 @@ def overview(request: Request, key: str, viewer: Viewer = Depends(editor)) -> Re
         done=request.query_params.get("done", ""),
         detail=request.query_params.get("detail", ""),
     )
+
+
+def _started(store: Store, settings: Settings, key: str) -> str | None:
+    from hrc_outreach.curate.events import started_in_store
+
+    with store.session() as session:
+        return started_in_store(session, settings, key, "approving")
 
 
 @router.get("/editions/{key}/preview/{lang}")
