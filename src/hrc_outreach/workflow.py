@@ -344,3 +344,89 @@ def recent_runs(limit: int = 10) -> list[RunInfo]:
         )
         for r in runs
     ]
+
+
+@dataclass(frozen=True)
+class MonthlyRun:
+    """A monthly-edition run as ``status`` shows it."""
+
+    name: str
+    edition: str | None
+    kind: str  # waiting | running | failed | rejected | cancelled | sent | scheduled
+    state: str
+    when: datetime | None  # started, or (scheduled) expected to start
+    message: str = ""
+
+
+# The order `status` shows them in: what needs a person first, what happened next, then the future.
+MONTHLY_KINDS = ("waiting", "running", "failed", "rejected", "cancelled", "sent", "scheduled")
+
+
+def prefect_api() -> str:
+    """The Prefect API this process talks to: ``PREFECT_API_URL`` (environment or profile), or a
+    description of the temporary local server Prefect starts without one."""
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    return str(url) if url else "no PREFECT_API_URL: a temporary local server (~/.prefect)"
+
+
+def _kind(state_type: str, message: str) -> str:
+    kinds = {"PAUSED": "waiting", "RUNNING": "running", "PENDING": "running",
+             "FAILED": "failed", "CRASHED": "failed", "COMPLETED": "sent",
+             "SCHEDULED": "scheduled", "CANCELLING": "cancelled"}  # fmt: skip
+    if state_type == "CANCELLED":
+        return "rejected" if " rejected by " in message else "cancelled"
+    return kinds.get(state_type, "cancelled")
+
+
+def monthly_runs(*, past: int = 20, scheduled: int = 3) -> list[MonthlyRun]:
+    """The monthly runs that matter, in :data:`MONTHLY_KINDS` order (newest first within a kind),
+    then the next ``scheduled`` ones (soonest first): however many runs a schedule has queued,
+    a waiting or failed run is never pushed off the list."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    monthly = FlowFilter(name=FlowFilterName(any_=[MONTHLY_FLOW_NAME]))
+    future = [StateType.SCHEDULED]
+    with get_client(sync_client=True) as client:
+        done = client.read_flow_runs(
+            flow_filter=monthly,
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(not_any_=future))
+            ),
+            sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+            limit=past,
+        )
+        queued = client.read_flow_runs(
+            flow_filter=monthly,
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=future))
+            ),
+            sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+            limit=scheduled,
+        )
+    out = []
+    for r in [*done, *queued]:
+        kind_of = r.state.type.value if r.state else "?"
+        message = (r.state.message or "") if r.state else ""
+        out.append(
+            MonthlyRun(
+                name=r.name,
+                edition=(r.parameters or {}).get("edition") or _tag_edition(r.tags or []),
+                kind=_kind(kind_of, message),
+                state=(r.state.name or kind_of) if r.state else "?",
+                when=r.start_time or r.expected_start_time,
+                message=message,
+            )
+        )
+    order = {k: i for i, k in enumerate(MONTHLY_KINDS)}
+    return sorted(out, key=lambda m: order[m.kind])  # stable: each kind keeps its query order
