@@ -452,7 +452,7 @@ def defuse(text: str) -> str:
     >>> defuse("#MeToo, thanks @ana@example.social (ana@example.org)")
     '#\u200bMeToo, thanks @\u200bana@example.social (ana@example.org)'
     """
-    return _LIVE.sub("\\g<0>" + ZWSP, text)
+    return str(_LIVE.sub("\\g<0>" + ZWSP, text))
 
 
 def _one_line(text: str) -> str:
