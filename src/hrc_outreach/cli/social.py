@@ -107,6 +107,11 @@ def publish_cmd(
     for o in report.outcomes:
         table.add_row(o.post_key, f"{o.due_at:%Y-%m-%d %H:%M}", o.state, o.url or o.note)
     console.print(table)
+    for o in report.outcomes:  # what needs a person, whole (the table cuts long lines)
+        if o.state in ("failed", "in_doubt") and o.note:
+            console.print(
+                f"{o.post_key} {o.state}: {o.note}", markup=False, highlight=False, soft_wrap=True
+            )
     if report.needs_attention and not dry_run:
         raise typer.Exit(EXIT_NEEDS_ATTENTION)
 
