@@ -338,3 +338,23 @@ def test_a_series_is_excluded_or_retitled_by_its_own_id(
     assert [e.title for e in _events(_curate(store, cfg))] == ["Other"]
     (editions / "2026-12.yaml").write_text("headlines:\n  events:call@x: The monthly call\n")
     assert {e.title for e in _events(_curate(store, cfg))} == {"The monthly call", "Other"}
+
+
+def test_a_featured_event_cancelled_since_is_no_reminder(
+    store: Store, cfg: Settings, tmp_path: Path
+) -> None:
+    from hrc_outreach.store.items import withdraw_items
+
+    _gather(
+        store,
+        tmp_path,
+        event("forum@x", "SUMMARY:Forum\nDTSTART:20270120T090000Z")
+        + event("kept@x", "SUMMARY:Kept\nDTSTART:20270121T090000Z"),
+    )
+    _curate(store, cfg, "2026-12")
+    with store.session() as s:
+        record_sent(s, "2026-12", ["en"])
+        withdraw_items(s, "events", present={"kept@x"}, cancelled=["forum@x"])
+    assert [(e.title, e.reminder) for e in _events(_curate(store, cfg, "2027-01"))] == [
+        ("Kept", True)
+    ]
