@@ -28,8 +28,10 @@ from hrc_outreach.social.base import OutgoingPost
 # Buffer: "Bulk upload posts with a CSV" (support.buffer.com): these four columns, in this order;
 # Posting Time as YYYY-MM-DD HH:mm in the channel's time zone.
 BUFFER_HEADERS = ("Text", "Image URL", "Tags", "Posting Time")
-# Meta Business Suite, Planner > Bulk upload posts: the columns of its CSV template (text, when,
-# which media file, link), plus the placement (Facebook or Instagram) of each row.
+# Meta Business Suite, Planner > Bulk upload posts: text, when, which media file, link, plus the
+# placement (Facebook or Instagram) of each row. Meta's template is downloaded from inside the
+# Planner and no copy was reachable when this was written: check these names against it (one
+# constant to change; tests/social/test_export.py reads it).
 META_HEADERS = ("Text", "Scheduling date", "Media file name", "Link", "Placement")
 META_PLATFORMS = ("facebook", "instagram")
 
