@@ -111,7 +111,13 @@ def send_share_task(config: str | None, key: str, job_id: int, provider: str, sh
     return f"sender {share}: job {job_id} {report.state}"
 
 
-def _send(config: str | None, settings: Settings, key: str, approved: dict[str, str]) -> Any:
+def _send(
+    config: str | None,
+    settings: Settings,
+    key: str,
+    approved: dict[str, str],
+    fallback_source: bool = False,
+) -> Any:
     def run_shares(job_id: int, provider: str, n: int) -> None:
         futures = [
             send_share_task.submit(config, key, job_id, provider, i) for i in range(1, n + 1)
@@ -126,6 +132,7 @@ def _send(config: str | None, settings: Settings, key: str, approved: dict[str, 
         approved=approved,
         senders=settings.delivery.sender_tasks,
         share_runner=run_shares,
+        fallback_source=fallback_source,
     )
 
 
@@ -255,8 +262,12 @@ def monthly_edition(
     auto_approve: bool = False,
     gather: bool = True,
     today: date | None = None,
+    fallback_source: bool = False,
 ) -> Any:
-    """The monthly newsletter, from sources to inboxes, with a person approving in between."""
+    """The monthly newsletter, from sources to inboxes, with a person approving in between.
+
+    ``fallback_source``: subscribers of configured languages not drafted (``languages`` names
+    fewer) get the source-language edition; without it such a run ends before approval."""
     run = _start(edition, languages, config, today)
     # a rerun after a suspension: gathering and drafting are not done again
     replay = flow_run.get_run_count() > 1 or waiting_flow_run(run.settings, run.key) == run.me
@@ -269,10 +280,28 @@ def monthly_edition(
     if gather and not replay:
         gather_flow(config=config)
 
-    approved = _approved(run, _first_draft(run), auto_approve)
+    summary = _first_draft(run)
+    undrafted = _undrafted(run, fallback_source)
+    if undrafted is not None:
+        return undrafted
+    approved = _approved(run, summary, auto_approve)
     if isinstance(approved, State):
         return approved
-    return _sent(run, approved)
+    return _sent(run, approved, fallback_source)
+
+
+def _undrafted(run: _Run, fallback_source: bool) -> State[Any] | None:
+    """The run's end, before anyone is asked, when languages that subscribers read have no draft
+    and ``fallback_source`` was not given: sending would refuse them anyway."""
+    why = send_refusal(run.settings, run.key, fallback_source=fallback_source)
+    if why is None:
+        return None
+    message = f"{why} (in a flow run: the parameter fallback_source); nothing was sent"
+    get_run_logger().warning(message)
+    return Failed(
+        message=message,
+        data={"edition": run.key, "status": "undrafted", "sent": False, "message": message},
+    )
 
 
 def _start(
@@ -454,12 +483,14 @@ def _decide(run: _Run, summary: DraftSummary, form: ApprovalForm) -> State[Any] 
     )
 
 
-def _sent(run: _Run, summary: DraftSummary) -> State[Any] | dict[str, Any]:
+def _sent(
+    run: _Run, summary: DraftSummary, fallback_source: bool = False
+) -> State[Any] | dict[str, Any]:
     """The approved drafts sent by the senders, the archive published, and what was sent."""
     key = run.key
     _started_note(run, "sending")
     try:
-        sent = _send(run.config, run.settings, key, summary.hashes)
+        sent = _send(run.config, run.settings, key, summary.hashes, fallback_source)
     except EditionChangedError as exc:  # drafted again between approval and send
         return _changed_result(key, list(exc.languages), "it was drafted again after approval")
     if sent.archive_error:

@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     monthly.add_argument("--languages")
     monthly.add_argument("--no-gather", action="store_true")
     monthly.add_argument("--auto-approve", action="store_true")
+    monthly.add_argument("--fallback-source", action="store_true")
     preview = sub.add_parser("preview")
     preview.add_argument("--edition")
     sub.add_parser("deploy")
@@ -85,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         config=args.config,
         auto_approve=args.auto_approve,
         gather=not args.no_gather,
+        fallback_source=args.fallback_source,
     )
     _write(args.result_json, {**data, "state": state, "state_message": message})
     print(

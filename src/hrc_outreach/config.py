@@ -162,6 +162,9 @@ class I18nSettings(_Section):
     languages: list[str] = Field(default_factory=lambda: list(DEFAULT_LANGUAGES))
     source_language: str = "en"
     untranslated: Literal["source", "omit"] = "source"
+    # a language with a smaller share of its strings translated is held back: its subscribers
+    # get the source-language edition (i18n.coverage); 0 holds back none
+    min_coverage: float = Field(default=0.0, ge=0.0, le=1.0)
     translator: Literal["none", "deepl", "libretranslate"] = "none"
     formality: Literal["default", "more", "less", "prefer_more", "prefer_less"] = "prefer_more"
     detect_threshold: float = 0.9

@@ -196,6 +196,8 @@ class Edition(Frozen):
     issue_number: int
     date: date
     intro_markdown: str = ""
+    # staff's own intro per language (``editions/<key>.<lang>.md``): lang -> Markdown
+    intro_translations: dict[str, str] = Field(default_factory=dict)
     sections: tuple[Section, ...] = ()
     pinned: tuple[str, ...] = ()  # ids of the items staff pinned, in their order (the lead first)
 
@@ -320,6 +322,8 @@ class RenderedMessage(Frozen):
     social: tuple[SocialPost, ...] = ()
     lint: tuple[LintFinding, ...] = ()
     provenance_counts: dict[str, int] = Field(default_factory=dict)
+    # strings (item titles and summaries, the intro) by provenance: the language's coverage
+    string_counts: dict[str, int] = Field(default_factory=dict)
     # The render's random placeholder marker (see :func:`placeholder`); "" for the legacy form.
     nonce: str = ""
 
@@ -565,6 +569,8 @@ class LocalizedEdition(Frozen):
     lang: str
     sections: tuple[LocalizedSection, ...]
     intro_markdown: str = ""
+    intro_provenance: Provenance | None = None  # None: no intro; SOURCE: shown untranslated
+    string_counts: dict[str, int] = Field(default_factory=dict)  # strings by provenance
     untranslated: tuple[str, ...] = ()  # "item_id:field" strings that fell back to the source text
     translation_errors: tuple[str, ...] = ()  # why machine translation stopped or failed, if it did
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from hrc_outreach.approval import format_hashes
 from hrc_outreach.config import Settings
 from hrc_outreach.deliver.report import JobReport
+from hrc_outreach.errors import OutreachError
 from hrc_outreach.models import EditionStatus, JobState, RenderedMessage, Severity
 from hrc_outreach.render.output import edition_dir, load_drafts
 from hrc_outreach.store import open_store
@@ -58,6 +59,9 @@ class LanguageDraft(BaseModel):
     provenance: dict[str, int]
     untranslated: int = 0
     sha256: str = ""  # the content hash an approval binds to
+    strings: dict[str, int] = {}  # item titles, summaries and the intro by provenance
+    coverage: float = 1.0  # the share of those strings shown translated
+    held_back: str = ""  # why its subscribers get the source-language edition, or ""
 
 
 class DraftSummary(BaseModel):
@@ -90,6 +94,7 @@ def draft(
     settings: Settings, key: str, languages: Sequence[str], *, today: date | None = None
 ) -> DraftSummary:
     """Curate, translate and render edition ``key`` in ``languages`` into the out folder."""
+    from hrc_outreach.i18n.coverage import coverage
     from hrc_outreach.i18n.translators import translator_from_settings
     from hrc_outreach.render.draft import draft_edition
 
@@ -102,6 +107,7 @@ def draft(
         )
     finally:
         store.dispose()
+    covered = coverage(result.messages, settings)
     langs = {
         lang: LanguageDraft(
             lang=lang,
@@ -113,6 +119,9 @@ def draft(
             provenance=dict(m.provenance_counts),
             untranslated=len(result.untranslated.get(lang, ())),
             sha256=m.content_hash(),
+            strings=covered[lang].strings,
+            coverage=covered[lang].share,
+            held_back=covered[lang].held_back,
         )
         for lang, m in result.messages.items()
     }
@@ -259,6 +268,34 @@ def edition_taken(settings: Settings, key: str) -> str | None:
     return None
 
 
+def drafts_coverage(settings: Settings, keys: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+    """Coverage per language (i18n.coverage.LanguageCoverage) of the drafts of editions ``keys``
+    and of the newest drafted edition not sent yet: edition -> language -> coverage."""
+    from sqlalchemy import select
+
+    from hrc_outreach.i18n.coverage import coverage
+    from hrc_outreach.store.tables import EditionRow
+
+    store = open_store(settings)
+    try:
+        with store.session() as s:
+            newest = s.scalars(
+                select(EditionRow.key)
+                .where(EditionRow.status != EditionStatus.SENT)
+                .order_by(EditionRow.key.desc())
+                .limit(1)
+            ).first()
+        out: dict[str, dict[str, Any]] = {}
+        for key in dict.fromkeys([*keys, *([newest] if newest else [])]):
+            try:
+                out[key] = coverage(load_drafts(store, key), settings)
+            except OutreachError:
+                continue  # not drafted (yet): nothing to show
+        return out
+    finally:
+        store.dispose()
+
+
 def drafted_messages(settings: Settings, key: str) -> dict[str, RenderedMessage]:
     """The drafted edition as it is in the store (what is approved and sent)."""
     store = open_store(settings)
@@ -328,6 +365,7 @@ class SendOutcome(BaseModel):
     decided: list[str] = []  # "3 in-doubt recipient(s): resend", ...
     archive_pages: list[str] = []
     archive_error: str = ""
+    held_back: dict[str, str] = {}  # languages whose subscribers got the source edition: why
 
     def as_flow_result(self) -> dict[str, Any]:
         """The flow's result: figures per language, but not who was missed (that stays in the
@@ -336,6 +374,7 @@ class SendOutcome(BaseModel):
         return {
             "job": self.job_id,
             "provider": self.provider,
+            "held_back": self.held_back,
             "missed": len(self.report.missed),
             **figures,
             "archive_pages": self.archive_pages,
@@ -365,7 +404,11 @@ def send_edition(
     unless ``fallback_source``: then they get the source language's edition.
     """
     from hrc_outreach import approval
-    from hrc_outreach.deliver.languages import check_drafted
+    from hrc_outreach.deliver.languages import (
+        audience_with_held_back,
+        check_drafted,
+        without_held_back,
+    )
     from hrc_outreach.deliver.runner import finish_job
 
     decisions = decisions or SendDecisions()
@@ -377,8 +420,15 @@ def send_edition(
     store = open_store(settings)
     try:
         row = approval.require_approval(store, key, messages, provider=name)
-        check_drafted(store, settings, key, messages, name, fallback_source=fallback_source)
-        job_id, decided = _planned_job(store, settings, key, messages, name, row.id, decisions)
+        # held-back languages: approved with the rest, their subscribers get the source edition
+        to_send, held = without_held_back(messages, settings)
+        check_drafted(
+            store, settings, key, to_send, name, fallback_source=fallback_source, held_back=held
+        )
+        job_id, decided = _planned_job(
+            store, settings, key, messages, name, row.id, decisions,
+            audience=audience_with_held_back(settings, held) if held else None,
+        )
         pending = finish_job(store, job_id).totals.pending  # also settles an idle job
         if progress is not None and pending:
             progress.start(pending)
@@ -405,6 +455,7 @@ def send_edition(
         decided=decided,
         archive_pages=pages,
         archive_error=error,
+        held_back=held,
     )
 
 
@@ -440,13 +491,16 @@ def _planned_job(
     provider: str,
     approval_id: int,
     decisions: SendDecisions,
+    audience: Any = None,
 ) -> tuple[int, list[str]]:
     """The edition's send job, planned now or the one planned resumed, with a person's decisions
     on its in-doubt and failed recipients applied: its id and what was decided."""
     from hrc_outreach.deliver import ledger
     from hrc_outreach.deliver.planner import plan_job
 
-    job_id = plan_job(store, settings, key, messages, provider, approval_id=approval_id)
+    job_id = plan_job(
+        store, settings, key, messages, provider, approval_id=approval_id, audience=audience
+    )
     decided: list[str] = []
     if decisions.resend_in_doubt or decisions.mark_in_doubt_sent:
         choice = (
@@ -550,16 +604,25 @@ def preview_markdown(summary: DraftSummary, settings: Settings) -> str:
         f"Edition `{summary.key}`: {summary.items} items "
         + ", ".join(f"{n} {k}" for k, n in summary.sections.items()),
         "",
-        "| language | subject | human | memory | machine | source | lint warnings | preview |",
-        "|---|---|---|---|---|---|---|---|",
+        "Items and strings (titles, summaries, the intro) by provenance: human / memory / "
+        "machine / source (untranslated).",
+        "",
+        "| language | subject | items | strings | translated | lint warnings | preview |",
+        "|---|---|---|---|---|---|---|",
     ]
     for lang, d in summary.languages.items():
-        p = d.provenance
+        p, st = d.provenance, d.strings
+        kinds = ("human", "memory", "machine", "source")
         out.append(
-            f"| {lang} | {d.subject} | {p.get('human', 0)} | {p.get('memory', 0)} | "
-            f"{p.get('machine', 0)} | {p.get('source', 0)} | {d.lint_warnings} | "
+            f"| {lang} | {d.subject} | {' / '.join(str(p.get(k, 0)) for k in kinds)} | "
+            f"{' / '.join(str(st.get(k, 0)) for k in kinds)} | {d.coverage:.0%}"
+            f"{' **held back**' if d.held_back else ''} | {d.lint_warnings} | "
             f"[email.html](file://{d.path}) |"
         )
+    held = {lang: d.held_back for lang, d in summary.languages.items() if d.held_back}
+    if held:
+        out += ["", "## Held back", ""]
+        out += [f"- **{lang}**: {why}" for lang, why in held.items()]
     warnings = {
         lang: [f for f in fs if f.startswith("warning")] for lang, fs in summary.findings.items()
     }

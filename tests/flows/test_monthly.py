@@ -207,7 +207,8 @@ def test_monthly_pauses_sends_once_after_approval_and_never_twice(demo: Settings
 
 def test_rejection_sends_nothing_and_keeps_the_notes(demo: Settings) -> None:
     thread, box = _run_in_thread(
-        edition=EDITION, config=str(demo.config_path), languages=["en", "fr"], gather=True
+        edition=EDITION, config=str(demo.config_path), languages=["en", "fr"], gather=True,
+        fallback_source=True,  # subscribers of other languages get English, on purpose
     )
     _wait_until(lambda: _paused(EDITION), "the approval pause", box)
     _answer(demo, approve=False, reviewer="Bo", notes="the Leipzig title is wrong")
@@ -228,7 +229,8 @@ def test_resuming_with_no_input_sends_nothing(demo: Settings) -> None:
     from hrc_outreach.workflow import waiting_runs
 
     thread, box = _run_in_thread(
-        edition=EDITION, config=str(demo.config_path), languages=["en"], gather=True
+        edition=EDITION, config=str(demo.config_path), languages=["en"], gather=True,
+        fallback_source=True,
     )
     _wait_until(lambda: _paused(EDITION), "the approval pause", box)
     resume_flow_run(waiting_runs(EDITION)[0].id)
@@ -293,7 +295,9 @@ def test_a_lint_error_stops_the_run_before_approval(demo: Settings) -> None:
 
 def test_a_redraft_while_the_run_waits_voids_it_and_old_hashes_send_nothing(demo: Settings) -> None:
     config = str(demo.config_path)
-    thread, box = _run_in_thread(edition=EDITION, config=config, languages=["en", "fr"])
+    thread, box = _run_in_thread(
+        edition=EDITION, config=config, languages=["en", "fr"], fallback_source=True
+    )
     _wait_until(lambda: _paused(EDITION), "the approval pause", box)
     seen = _shown(config)  # what the reviewer was shown
     _late_edit(demo)
@@ -324,7 +328,9 @@ def test_old_hashes_answered_to_the_waiting_run_after_a_redraft_send_nothing(
     from hrc_outreach.approval import content_hashes
     from hrc_outreach.pipeline import draft, drafted_messages
 
-    thread, box = _run_in_thread(edition=EDITION, config=str(demo.config_path), languages=["en"])
+    thread, box = _run_in_thread(
+        edition=EDITION, config=str(demo.config_path), languages=["en"], fallback_source=True
+    )
     _wait_until(lambda: _paused(EDITION), "the approval pause", box)
     seen = content_hashes(drafted_messages(demo, EDITION))
     _late_edit(demo)
@@ -352,7 +358,9 @@ def test_an_approval_without_a_name_or_with_other_hashes_is_refused_and_asked_ag
     from hrc_outreach.pipeline import drafted_messages
     from hrc_outreach.workflow import waiting_runs
 
-    thread, box = _run_in_thread(edition=EDITION, config=str(demo.config_path), languages=["en"])
+    thread, box = _run_in_thread(
+        edition=EDITION, config=str(demo.config_path), languages=["en"], fallback_source=True
+    )
     _wait_until(lambda: _paused(EDITION), "the approval pause", box)
     shown = content_hashes(drafted_messages(demo, EDITION))
     run_id = waiting_runs(EDITION)[0].id

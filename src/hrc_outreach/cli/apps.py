@@ -59,8 +59,9 @@ def settings() -> Settings:
             _state["settings"] = loaded
         except OutreachError as exc:
             fail(str(exc))
-        if loaded.config_path is None:
-            err_console.print(_defaults_note(loaded), highlight=False, markup=False, soft_wrap=True)
+        if _state["settings"].config_path is None:
+            note = _defaults_note(_state["settings"])
+            err_console.print(note, highlight=False, markup=False, soft_wrap=True)
     return _state["settings"]  # type: ignore[no-any-return]
 
 

@@ -385,16 +385,18 @@ def _dry_run(
     """The send planned and its counts printed; nothing sent, nothing written. Says whether the
     edition was sent already and whether the send would be refused for undrafted languages."""
     from hrc_outreach.deliver import planner
-    from hrc_outreach.deliver.languages import check_drafted
+    from hrc_outreach.deliver.languages import check_drafted, without_held_back
     from hrc_outreach.pipeline import edition_taken
 
     sent = edition_taken(settings(), key)
     store = _store()
     try:
         approved = _approval_of(store, key, messages, name)
-        plan = planner.dry_run(store, settings(), messages, name)
+        to_send, held = without_held_back(messages, settings())
+        plan = planner.dry_run(store, settings(), to_send, name)
         try:
-            check_drafted(store, settings(), key, messages, name, fallback_source=fallback_source)
+            check_drafted(store, settings(), key, to_send, name, fallback_source=fallback_source,
+                          held_back=held)
             refused = ""
         except OutreachError as exc:
             refused = str(exc)
@@ -406,10 +408,12 @@ def _dry_run(
         err_console.print(sent, highlight=False, markup=False)
     if refused:
         err_console.print(f"send refuses: {refused}", highlight=False, markup=False)
+    for lang, why in held.items():
+        err_console.print(f"{lang} held back: {why}", highlight=False, markup=False)
     if as_json:
         print_json({"edition": key, "provider": name, "dry_run": True, "approval": approved,
                     "sent": sent is not None, "sent_note": sent or "", "refused": refused,
-                    **plan.summary()})
+                    "held_back": held, **plan.summary()})
         return
     _print_dry_run(key, name, approved, plan, as_json=False)
 
@@ -418,6 +422,8 @@ def _print_outcome(outcome: SendOutcome, *, as_json: bool) -> None:
     """What a send did: the decisions applied, the archive published, the job's report."""
     for line in outcome.decided:
         err_console.print(line, highlight=False, markup=False)
+    for lang, why in outcome.held_back.items():
+        err_console.print(f"{lang} held back: {why}", highlight=False, markup=False)
     if outcome.archive_error:
         err_console.print(
             f"archive not published: {outcome.archive_error}", highlight=False, markup=False

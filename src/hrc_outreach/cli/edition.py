@@ -72,6 +72,7 @@ def draft_command(
 ) -> None:
     """Curate an edition from the store and render every language; exit 2 on any lint error."""
     from hrc_outreach.curate import default_edition_key
+    from hrc_outreach.i18n.coverage import coverage
 
     cfg = settings()
     try:
@@ -84,6 +85,9 @@ def draft_command(
     out_dir = out if out is not None else cfg.resolve(cfg.out_dir)
     result = _drafted(cfg, key, langs, out_dir)
     hashes = {lang: msg.content_hash() for lang, msg in result.messages.items()}
+    for c in coverage(result.messages, cfg).values():
+        if c.held_back:
+            err_console.print(f"{c.lang} held back: {c.held_back}", highlight=False, markup=False)
     voided = _void(key, result.voided.flow_run, list(result.voided.changed)) if result.voided else None
     if result.after_send:
         from hrc_outreach.render.draft import AFTER_SEND
@@ -128,7 +132,11 @@ def _drafted(cfg: Settings, key: str, langs: list[str], out_dir: Path) -> DraftR
 def _draft_summary(
     key: str, result: DraftResult, hashes: dict[str, str], voided: str | None
 ) -> dict[str, Any]:
-    """The drafts as `edition draft --json` prints them: per language, size, lint and hash."""
+    """The drafts as `edition draft --json` prints them: per language, size, lint, hash and
+    coverage (strings by provenance, the share translated, why it is held back)."""
+    from hrc_outreach.i18n.coverage import coverage_of
+
+    cfg = settings()
     return {
         "edition": key,
         "items": len(result.edition.items),
@@ -145,6 +153,9 @@ def _draft_summary(
                 "untranslated": len(result.untranslated.get(lang, ())),
                 "path": str(result.paths[lang]),
                 "sha256": hashes[lang],
+                "strings": coverage_of(msg, cfg).strings,
+                "coverage": coverage_of(msg, cfg).share,
+                "held_back": coverage_of(msg, cfg).held_back,
             }
             for lang, msg in result.messages.items()
         ],
@@ -155,20 +166,26 @@ def _print_drafts(
     key: str, result: DraftResult, hashes: dict[str, str], *, approve_hint: bool
 ) -> None:
     """The drafts as a table, their lint errors, and the command that approves them."""
+    from hrc_outreach.i18n.coverage import coverage_of
+
     table = Table(title=f"Edition {key}: {len(result.edition.items)} items")
-    for col in ("lang", "subject", "KB", "errors", "warnings", "path"):
+    for col in ("lang", "subject", "KB", "errors", "warnings", "translated", "path"):
         table.add_column(col)
     for lang, msg in result.messages.items():
         errors = f"[red]{msg.lint_errors}[/]" if msg.lint_errors else "0"
+        cov = coverage_of(msg, settings())
         table.add_row(
             lang,
             msg.subject,
             f"{len(msg.html.encode()) / 1024:.1f}",
             errors,
             str(msg.lint_warnings),
+            f"{cov.share:.0%}" + (" held back" if cov.held_back else ""),
             str(result.paths[lang]),
         )
     console.print(table)
+    for msg in result.messages.values():
+        console.print(coverage_of(msg, settings()).line(), highlight=False, markup=False)
     for lang, msg in result.messages.items():
         for f in msg.lint:
             if f.severity.value == "error":

@@ -63,6 +63,26 @@ def read_intro(settings: Settings, key: str) -> str:
         raise CurateError(f"{path}: cannot read the edition intro: {exc}") from exc
 
 
+def read_intro_translations(settings: Settings, key: str) -> dict[str, str]:
+    """Staff's own intro per configured language, ``editions/<key>.<lang>.md`` (``pt_PT``, or
+    ``pt-PT``): language -> Markdown. An empty or unreadable file is a CurateError, not skipped."""
+    found: dict[str, str] = {}
+    for lang in settings.i18n.languages:
+        for name in dict.fromkeys((lang, lang.replace("_", "-"))):
+            path = editions_dir(settings) / f"{key}.{name}.md"
+            if not path.is_file():
+                continue
+            try:
+                text = path.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise CurateError(f"{path}: cannot read the edition intro: {exc}") from exc
+            if not text:
+                raise CurateError(f"{path}: the {lang} intro is empty; write it or remove the file")
+            found[lang] = text
+            break
+    return found
+
+
 def _newest_first(items: Sequence[ContentItem]) -> list[ContentItem]:
     return sorted(items, key=lambda i: (-(i.published_at or _OLDEST).timestamp(), i.id))
 
@@ -151,6 +171,7 @@ def curate_edition(
         issue_number=number,
         date=when,
         intro_markdown=read_intro(settings, key),
+        intro_translations=read_intro_translations(settings, key),
         sections=sections,
         pinned=tuple(pinned),
     )

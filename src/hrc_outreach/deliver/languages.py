@@ -8,7 +8,8 @@ refused, naming the languages and how many people read each.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from hrc_outreach.config import Settings
 from hrc_outreach.deliver.planner import dry_run, find_job
@@ -56,3 +57,50 @@ def check_drafted(
             "edition to them on purpose with --fallback-source"
         )
     return missing
+
+
+def send_refusal(settings: Settings, key: str, *, fallback_source: bool = False) -> str | None:
+    """Why sending edition ``key`` as drafted now would be refused for languages with subscribers
+    but no draft, or None (the monthly flow asks before anyone is asked to approve)."""
+    from hrc_outreach.render.output import load_drafts
+    from hrc_outreach.store import open_store
+
+    store = open_store(settings)
+    try:
+        messages, held = without_held_back(load_drafts(store, key), settings)
+        provider = settings.delivery.provider.lower()
+        check_drafted(
+            store, settings, key, messages, provider, fallback_source=fallback_source,
+            held_back=held,
+        )
+    except DeliveryError as exc:
+        return str(exc)
+    finally:
+        store.dispose()
+    return None
+
+
+def without_held_back(
+    messages: dict[str, RenderedMessage], settings: Settings
+) -> tuple[dict[str, RenderedMessage], dict[str, str]]:
+    """The messages to send and the languages held back (lang -> why: an empty edition, or
+    coverage below ``i18n.min_coverage``), whose subscribers get the source-language edition."""
+    from hrc_outreach.i18n.coverage import held_back
+
+    held = held_back(messages, settings)
+    return {lang: m for lang, m in messages.items() if lang not in held}, held
+
+
+def audience_with_held_back(settings: Settings, held: Iterable[str]) -> Any:
+    """The planner's audience (``plan_job(audience=...)``) with the subscribers of the held-back
+    languages given the source language: no batch of a held-back language is planned, while
+    the approval still covers every drafted language."""
+    from hrc_outreach.deliver.planner import stream_audience
+
+    langs, source = set(held), settings.i18n.source_language
+
+    def audience(session: Any) -> Iterator[tuple[int, str, str, str]]:
+        for sid, email, name, lang in stream_audience(session, settings):
+            yield sid, email, name, (source if lang in langs else lang)
+
+    return audience

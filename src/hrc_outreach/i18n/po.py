@@ -1,7 +1,8 @@
 """Human review round-trip: an edition's item strings out to a PO file and back.
 
 Export writes one entry per item field (``msgctxt`` = ``item_id:field``, ``msgid`` = the source
-text, ``msgstr`` = the current translation). Machine translations (and unreviewed memory) are
+text, ``msgstr`` = the current translation), and one for the edition's intro (``msgctxt`` =
+``edition:<key>:intro``, Markdown; staff's own ``editions/<key>.<lang>.md`` wins over it). Machine translations (and unreviewed memory) are
 marked ``#, fuzzy`` with a translator comment naming the engine; the item's URL is the reference.
 Poedit, Weblate and Crowdin read it as is.
 
@@ -25,7 +26,14 @@ from babel.messages.pofile import PoFileError, read_po, write_po
 
 from hrc_outreach.errors import CatalogError
 from hrc_outreach.i18n import memory
-from hrc_outreach.i18n.policy import FIELDS, resolve_strings
+from hrc_outreach.i18n.policy import (
+    FIELDS,
+    INTRO_FIELD,
+    intro_id,
+    intro_translation,
+    record_intro,
+    resolve_strings,
+)
 from hrc_outreach.languages import normalise_language
 from hrc_outreach.models import Edition, ReviewState
 
@@ -117,7 +125,28 @@ def export_catalog(
                 user_comments=user_comments,
                 context=f"{item.id}:{f}",
             )
+    _add_intro(catalog, edition, lang, settings=settings, store=store)
     return catalog
+
+
+def _add_intro(
+    catalog: Catalog, edition: Edition, lang: str, *, settings: Any = None, store: Any = None
+) -> None:
+    """The intro's entry: empty until someone translates it (never machine-translated)."""
+    source_language = settings.i18n.source_language if settings is not None else "en"
+    if not edition.intro_markdown or lang.split("_")[0] == source_language.split("_")[0]:
+        return
+    t = intro_translation(edition, lang, settings=settings, store=store)
+    comments = []
+    if t is not None and t.engine == "file":
+        comments.append(f"from editions/{edition.key}.{lang}.md, which wins over this entry")
+    catalog.add(
+        edition.intro_markdown,
+        t.text if t is not None else "",
+        auto_comments=["edition intro (Markdown)"],
+        user_comments=comments,
+        context=f"{intro_id(edition.key)}:{INTRO_FIELD}",
+    )
 
 
 def export_po(edition: Edition, lang: str, *, settings: Any = None, store: Any = None) -> bytes:
@@ -180,6 +209,11 @@ def import_po(
         if report.errors:
             return report
         for msg, item_id, fld in accepted:
+            if fld == INTRO_FIELD:
+                record_intro(session, source=str(msg.id), text=str(msg.string), lang=target,
+                             source_lang=source_language)
+                report.imported += 1
+                continue
             memory.record_item_translation(
                 session, item_id=item_id, field=fld, lang=target, source_text=str(msg.id),
                 text=str(msg.string), source_lang=source_language,
@@ -218,11 +252,15 @@ def _checked_entry(
     text = msg.string if isinstance(msg.string, str) else (msg.string or [""])[0]
     ctx = msg.context or ""
     item_id, _, fld = ctx.rpartition(":")
-    if not item_id or fld not in FIELDS:
+    intro = fld == INTRO_FIELD and item_id.startswith("edition:")
+    if not item_id or (fld not in FIELDS and not intro):
         report.errors.append(
-            f"{where}: msgctxt {ctx!r} is not 'item_id:title' or 'item_id:summary'"
+            f"{where}: msgctxt {ctx!r} is not 'item_id:title', 'item_id:summary' or "
+            "'edition:KEY:intro'"
         )
         return None
+    if intro:  # the intro's source is checked when it is used (a stale one is not shown)
+        return _intro_entry(msg, where, ctx, source, text, report, item_id)
     if not text:
         report.empty += 1
         return None
@@ -244,6 +282,24 @@ def _checked_entry(
     if getattr(item, fld) != source:
         report.stale.append(f"{where} ({ctx})")
     return item_id, fld
+
+
+def _intro_entry(
+    msg: Message, where: str, ctx: str, source: str, text: str, report: ImportReport,
+    item_id: str,
+) -> tuple[str, str] | None:
+    """An intro entry to record, or None when it is empty, fuzzy or broken (counted, refused)."""
+    if not text:
+        report.empty += 1
+        return None
+    problems = check_entry(source, text)
+    if problems:
+        report.errors.extend(f"{where} ({ctx}): {p}" for p in problems)
+        return None
+    if msg.fuzzy:
+        report.fuzzy += 1
+        return None
+    return item_id, INTRO_FIELD
 
 
 def load_edition(store: Any, settings: Any, key: str) -> Edition:
@@ -268,5 +324,9 @@ def load_edition(store: Any, settings: Any, key: str) -> Edition:
         for kind in dict.fromkeys(SECTION_OF_KIND[i.kind] for i in items):
             sections.append(Section(kind=kind, items=tuple(
                 i for i in items if SECTION_OF_KIND[i.kind] is kind)))
+        from hrc_outreach.curate.edition import read_intro, read_intro_translations
+
         return Edition(key=key, title=row.title, issue_number=row.issue_number,
-                       date=date.fromisoformat(row.edition_date), sections=tuple(sections))
+                       date=date.fromisoformat(row.edition_date), sections=tuple(sections),
+                       intro_markdown=read_intro(settings, key),
+                       intro_translations=read_intro_translations(settings, key))

@@ -4,7 +4,13 @@ human translation (the source's own, or a reviewed PO import) > translation memo
 translation (recorded in the memory, unreviewed) > the source text (shown with its own ``lang`` and
 a localised "(in English)" label) — or the item left out (``i18n.untranslated = "omit"``).
 
-Every string records its provenance and review state (:class:`~hrc_outreach.models.Translation`).
+The edition's intro follows the same order without the machine (Markdown with links is staff
+prose): staff's own ``editions/<key>.<lang>.md``, else a reviewed PO import or review of the intro
+(``edition:<key>:intro``), else the source intro, labelled like any source-language text.
+
+Every string records its provenance and review state (:class:`~hrc_outreach.models.Translation`),
+and each language counts its strings by provenance (``LocalizedEdition.string_counts``: its
+coverage, :mod:`hrc_outreach.i18n.coverage`).
 A translator that fails, even fatally (DeepL 456), loses nothing: what was translated is already in
 the memory, the rest falls back, and ``LocalizedEdition.untranslated`` names the strings.
 """
@@ -32,6 +38,12 @@ from hrc_outreach.models import (
 
 log = logging.getLogger(__name__)
 FIELDS = ("title", "summary")
+INTRO_FIELD = "intro"
+
+
+def intro_id(key: str) -> str:
+    """The id an edition's intro has in PO files and the reviewed translations (``edition:KEY``)."""
+    return f"edition:{key}"
 _RANK = {Provenance.SOURCE: 0, Provenance.MACHINE: 1, Provenance.MEMORY: 2, Provenance.HUMAN: 3}
 
 
@@ -244,21 +256,76 @@ def _localize(
     found = _resolve(edition, lang, i18n, store, engine)
     sections = []
     untranslated: list[str] = []
+    strings = {p.value: 0 for p in Provenance}
     for section in edition.sections:
         items = []
         for item in section.items:
             loc, missing = _localize_item(item, lang, found, i18n.source_language)
             untranslated.extend(missing)
+            for f in _source_fields(item):  # as shown: a half-translated item is all source
+                t = found.get((item.id, f))
+                strings[(t.provenance if t is not None and not missing else Provenance.SOURCE)] += 1
             if loc.untranslated and i18n.untranslated == "omit":
                 continue
             items.append(loc)
         if items or i18n.untranslated != "omit":
             sections.append(LocalizedSection(kind=section.kind, items=tuple(items)))
+    intro, intro_provenance = _intro(edition, lang, i18n, store)
+    if intro_provenance is not None:
+        strings[intro_provenance] += 1
     return LocalizedEdition(
         edition=edition, lang=lang, sections=tuple(sections),
-        intro_markdown=edition.intro_markdown, untranslated=tuple(untranslated),
-        translation_errors=tuple(engine.errors[errors_before:]),
+        intro_markdown=intro, intro_provenance=intro_provenance, string_counts=strings,
+        untranslated=tuple(untranslated), translation_errors=tuple(engine.errors[errors_before:]),
     )
+
+
+def intro_translation(
+    edition: Edition, lang: str, *, settings: Any = None, store: Any = None
+) -> Translation | None:
+    """The edition's intro in ``lang`` when it has a translation (staff's own file, engine
+    ``file``, or a reviewed one), as a Translation of ``edition:<key>``'s field ``intro``; None
+    when it has no intro, or none in ``lang`` (it is then shown in the source language)."""
+    i18n = settings.i18n if settings is not None else I18nSettings()
+    if _same_language(i18n.source_language, lang):
+        return None
+    text, provenance = _intro(edition, lang, i18n, store)
+    if provenance is not Provenance.HUMAN:
+        return None
+    own = edition.intro_translations.get(lang) or edition.intro_translations.get(lang.split("_")[0])
+    return Translation(
+        item_id=intro_id(edition.key), field=INTRO_FIELD, lang=lang, text=text,
+        source_text=edition.intro_markdown, provenance=Provenance.HUMAN,
+        review=ReviewState.REVIEWED, engine="file" if own else None,
+    )
+
+
+def _intro(
+    edition: Edition, lang: str, i18n: I18nSettings, store: Any
+) -> tuple[str, Provenance | None]:
+    """The intro in ``lang`` and where it came from (None: the edition has no intro): staff's
+    own file for the language, a reviewed translation of this very intro, else the source's."""
+    source = edition.intro_markdown
+    if not source:
+        return "", None
+    if _same_language(i18n.source_language, lang):
+        return source, Provenance.HUMAN
+    own = edition.intro_translations.get(lang) or edition.intro_translations.get(lang.split("_")[0])
+    if own:
+        return own, Provenance.HUMAN
+    if store is not None:  # a person's translation of this very intro (PO import, review)
+        with store.session() as s:
+            hit = memory.lookup(s, [source], lang).get(source)
+        if hit is not None and hit.review is ReviewState.REVIEWED and hit.text:
+            return hit.text, Provenance.HUMAN
+    return source, Provenance.SOURCE
+
+
+def record_intro(session: Any, *, source: str, text: str, lang: str, source_lang: str) -> None:
+    """A person's translation of an intro (PO import, review), remembered as reviewed: intros
+    are not items, so it lives in the translation memory only."""
+    memory.record(session, {source: text}, source_lang=source_lang, target=lang,
+                  engine=memory.HUMAN_ENGINE, review=ReviewState.REVIEWED)
 
 
 def localize_item(item: ContentItem, lang: str, source_language: str = "en") -> LocalizedItem:

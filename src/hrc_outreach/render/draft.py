@@ -97,7 +97,7 @@ def render_message(
     msg = RenderedMessage(
         edition_key=loc.edition.key, lang=loc.lang, dir=view.dir, subject=subject,
         preheader=preheader, html=html, text=text, social=social, lint=lint,
-        provenance_counts=loc.provenance_counts(), nonce=nonce,
+        provenance_counts=loc.provenance_counts(), string_counts=loc.string_counts, nonce=nonce,
     )
     return msg, preheader
 

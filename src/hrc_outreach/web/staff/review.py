@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from hrc_outreach.config import Settings
 from hrc_outreach.errors import OutreachError
+from hrc_outreach.models import Edition
 from hrc_outreach.store import Store
 from hrc_outreach.web.staff.common import Viewer, editor, page, settings_of, staff_router, store_of
 from hrc_outreach.web.staff.editions import checked_key, drafts, origin, void_wait
@@ -60,7 +61,25 @@ def entries(settings: Settings, store: Store, key: str, lang: str) -> list[Entry
                     origin=origin(t),
                 )
             )
-    return out
+    intro = _intro_entry(settings, store, edition, lang)
+    return out + ([intro] if intro is not None else [])
+
+
+def _intro_entry(settings: Settings, store: Store, edition: Edition, lang: str) -> Entry | None:
+    """The edition's intro, when it has one (Markdown; staff's own per-language file wins)."""
+    from hrc_outreach.i18n.policy import INTRO_FIELD, intro_id, intro_translation
+
+    if not edition.intro_markdown:
+        return None
+    t = intro_translation(edition, lang, settings=settings, store=store)
+    return Entry(
+        item_id=intro_id(edition.key),
+        field=INTRO_FIELD,
+        kind="edition",
+        source=edition.intro_markdown,
+        text=t.text if t is not None else "",
+        origin=origin(t),
+    )
 
 
 def _language(settings: Settings, store: Store, key: str, lang: str) -> None:
@@ -173,9 +192,13 @@ def _changes(
 def _record(store: Store, lang: str, changes: list[tuple[Entry, str]], source_lang: str) -> None:
     """The reviewed translations into the translation memory, as a person's, in one transaction."""
     from hrc_outreach.i18n import memory
+    from hrc_outreach.i18n.policy import INTRO_FIELD, record_intro
 
     with store.session() as s:
         for entry, text in changes:
+            if entry.field == INTRO_FIELD:
+                record_intro(s, source=entry.source, text=text, lang=lang, source_lang=source_lang)
+                continue
             memory.record_item_translation(
                 s,
                 item_id=entry.item_id,
