@@ -120,18 +120,34 @@ def run_suppressions() -> None:
 
 @app.command("status")
 def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """The last flow runs, the edition waiting for approval and where its previews are."""
+    """The monthly runs that matter (waiting, running, failed, rejected, sent) before the next
+    scheduled ones, the edition waiting for approval and where its previews are, then the other
+    flows' last runs; read from the Prefect API this shell is configured for (PREFECT_API_URL)."""
     _prefect_env()
-    from hrc_outreach.workflow import recent_runs, waiting_runs
+    from hrc_outreach.workflow import (
+        MONTHLY_FLOW_NAME,
+        monthly_runs,
+        prefect_api,
+        recent_runs,
+        waiting_runs,
+    )
 
     st = settings()
+    api = prefect_api()
     try:
-        runs = recent_runs(limit=10)
+        monthly = monthly_runs()
+        others = [r for r in recent_runs(limit=30) if r.flow != MONTHLY_FLOW_NAME]
+        runs = [r for r in others if r.state != "Scheduled"][:10]
         waiting = waiting_runs()
     except Exception as exc:  # noqa: BLE001 - Prefect unreachable is a message, not a trace
-        fail(f"could not reach Prefect ({exc}); is `prefect server start` running?")
+        fail(
+            f"could not read the Prefect API at {api} ({type(exc).__name__}: {exc}); is the "
+            "server running there? Set PREFECT_API_URL to the API the deployments use"
+        )
     out_dir = st.resolve(st.out_dir) / "editions"
     data: dict[str, Any] = {
+        "prefect_api": api,
+        "monthly": [m.__dict__ for m in monthly],
         "runs": [r.__dict__ for r in runs],
         "waiting": [
             {**w.__dict__, "previews": str(out_dir / w.edition) if w.edition else None}
@@ -147,7 +163,9 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     if as_json:
         print_json(data)
         return
-    t = Table(title="last flow runs")
+    console.print(f"Prefect API: {api}", highlight=False, markup=False)
+    _print_monthly(monthly)
+    t = Table(title="last runs of the other flows")
     for col in ("flow", "run", "state", "started", "edition"):
         t.add_column(col)
     for r in runs:
@@ -172,6 +190,26 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
         console.print(f"edition {key}, translation coverage:", highlight=False)
         for c in langs.values():
             console.print(f"  {c.line()}", highlight=False, markup=False)
+
+
+def _print_monthly(monthly: list[Any]) -> None:
+    """The monthly runs, what needs a person first (see ``workflow.MONTHLY_KINDS``)."""
+    if not monthly:
+        console.print("no monthly-edition runs in this Prefect API", highlight=False)
+        return
+    t = Table(title="monthly edition runs")
+    for col in ("", "edition", "run", "state", "when", "note"):
+        t.add_column(col)
+    for m in monthly:
+        t.add_row(
+            m.kind,
+            m.edition or "",
+            m.name,
+            m.state,
+            f"{m.when:%Y-%m-%d %H:%M}" if m.when else "",
+            m.message[:80],
+        )
+    console.print(t)
 
 
 @app.command("deploy")
