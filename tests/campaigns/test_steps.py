@@ -120,3 +120,32 @@ def test_a_rejected_step_is_not_sent(settings: Settings, campaign_dir: Path) -> 
     approve_step(settings, campaign_dir, "announcement", by="Ana", reject=True, notes="typo")
     with pytest.raises(ApprovalError, match="rejected by Ana"):
         launch_step(settings, campaign_dir, "announcement")
+
+
+def test_readers_of_campaign_languages_get_their_own(
+    settings: Settings, campaign_dir: Path, tmp_path: Path
+) -> None:
+    """Turkish and Persian are no newsletter languages, but they have catalogs: a list may say a
+    person reads them, and the campaign reaches them in theirs (the newsletter in English)."""
+    from hrc_outreach.audience.importer import import_csv
+
+    extra = tmp_path / "extra.csv"
+    extra.write_text(
+        "email,name,language,segments,consent date,country\n"
+        "elif.demir@example.org,Elif Demir,tr,first-time-voter,2025-03-20,DE\n"
+        "reza.ahmadi@example.net,Reza Ahmadi,Persian,dare,2025-03-20,NL\n"
+        "x@example.org,X,Klingon,dare,2025-03-20,NL\n",
+        encoding="utf-8",
+    )
+    store = open_store(settings)
+    try:
+        with store.session() as s:
+            result = import_csv(s, settings, extra)
+    finally:
+        store.dispose()
+    assert [r.line for r in result.rejected] == [4] and result.imported == 2
+    draft_step(settings, campaign_dir, "announcement")
+    approve_step(settings, campaign_dir, "announcement", by="Ana")
+    launch_step(settings, campaign_dir, "announcement")
+    got = outbox_recipients(settings, KEY1)
+    assert got["elif.demir@example.org"] == "tr" and got["reza.ahmadi@example.net"] == "fa"

@@ -114,6 +114,18 @@ def parse_consent_date(value: str, *, now: datetime) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def readable_languages(settings: Settings) -> list[str]:
+    """The languages a subscriber may read: the newsletter's (``i18n.languages``), then every
+    language with a template catalog (added with ``hrc-outreach languages add``, e.g. for a
+    campaign in Turkish or Persian; the newsletter reaches those readers in its source language)."""
+    from hrc_outreach.i18n.catalog import LOCALES_DIR
+
+    extra = sorted(
+        d.name for d in LOCALES_DIR.iterdir() if (d / "LC_MESSAGES" / "messages.po").is_file()
+    ) if LOCALES_DIR.is_dir() else []  # fmt: skip
+    return list(dict.fromkeys([*settings.i18n.languages, *extra]))
+
+
 def parse_country(value: str) -> str | None:
     """A country of residence as ISO 3166-1 alpha-2 (``BE``): from the code in any case, the
     alpha-3 code or the English name; None when empty; AudienceError when it is no country.
@@ -142,9 +154,10 @@ def _entry(line: int, row: dict[str, str], settings: Settings, now: datetime) ->
     # An address only to be suppressed need not be one we could send to (it is kept as a hash).
     address = normalise_email(raw, sendable=status not in _SUPPRESSED)
     lang_raw = row.get("language", "")
-    language = normalise_language(lang_raw, settings.i18n.languages) if lang_raw else None
+    readable = readable_languages(settings)
+    language = normalise_language(lang_raw, readable) if lang_raw else None
     if lang_raw and language is None:
-        known = ", ".join(settings.i18n.languages)
+        known = ", ".join(readable)
         raise AudienceError(f"unknown language {lang_raw!r} (configured: {known})")
     country = parse_country(row.get("country", ""))
     if status not in _SUBSCRIBED and status not in _SUPPRESSED:
