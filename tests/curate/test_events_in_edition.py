@@ -358,3 +358,39 @@ def test_a_featured_event_cancelled_since_is_no_reminder(
     assert [(e.title, e.reminder) for e in _events(_curate(store, cfg, "2027-01"))] == [
         ("Kept", True)
     ]
+
+
+def test_extra_dates_without_a_rule_are_events_of_their_own(
+    store: Store, cfg: Settings, tmp_path: Path
+) -> None:
+    _gather(
+        store,
+        tmp_path,
+        event(
+            "training@x",
+            "SUMMARY:Training\nDTSTART:20261203T090000Z\nRDATE:20261210T090000Z,20261217T090000Z",
+        ),
+    )
+    events = _events(_curate(store, cfg))
+    assert [e.start.day for e in events if e.start] == [3, 10, 17]
+    assert all(e.recurrence is None for e in events)
+
+
+def test_a_moved_occurrence_stands_for_its_series(
+    store: Store, cfg: Settings, tmp_path: Path
+) -> None:
+    out = _gather(
+        store,
+        tmp_path,
+        event("call@x", f"SUMMARY:Call\nDTSTART;TZID=Europe/Brussels:20261209T160000\nRRULE:{CALL}")
+        + event(
+            "call@x",
+            "SUMMARY:Call (moved)\nRECURRENCE-ID;TZID=Europe/Brussels:20261209T160000\n"
+            "DTSTART;TZID=Europe/Brussels:20261210T170000",
+        ),
+    )
+    moved = next(i for i in out if i.title == "Call (moved)")
+    assert moved.series == "call@x" and moved.recurrence and "BYDAY=2WE" in moved.recurrence
+    (call,) = _events(_curate(store, cfg))
+    assert call.title == "Call (moved)" and call.start == datetime(2026, 12, 10, 16, tzinfo=UTC)
+    assert call.recurrence

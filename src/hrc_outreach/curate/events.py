@@ -21,8 +21,9 @@ from hrc_outreach.store.tables import EditionRow
 
 
 def series_key(item: ContentItem) -> tuple[str, str] | None:
-    """(source, series) of an occurrence of a recurring event, else None."""
-    if item.kind is ItemKind.EVENT and item.series:
+    """(source, series) of an occurrence of an event that recurs by a rule, else None (extra
+    dates alone, RDATE, make events of their own)."""
+    if item.kind is ItemKind.EVENT and item.series and item.recurrence:
         return (item.source, item.series)
     return None
 

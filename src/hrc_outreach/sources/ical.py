@@ -682,6 +682,7 @@ def parse_ical(
             ]
         )
         series_uids = _series_uids(calendar)
+        rules = _series_rules(calendar)
         found.cancelled.update(_excluded(calendar, series_uids))
         _within_budget(calendar, start, end, budget, found)
         for component in _occurrences(calendar, start, end, per_series, found):
@@ -700,6 +701,9 @@ def parse_ical(
                 found.trouble(uid)
                 continue
             if item is not None:
+                if item.series and item.recurrence is None and uid in rules:
+                    # a moved occurrence (its own VEVENT) belongs to its series' rule too
+                    item = item.model_copy(update={"recurrence": rules[uid]})
                 items[item.id] = item  # the same occurrence twice (two calendars): keep one
     ordered = sorted(items.values(), key=lambda i: (i.start or now, i.source_key))
     ordered, cut = _first_events(ordered, max_events, end, found)
@@ -723,6 +727,18 @@ def _note_unreadable(calendar: Any, found: _Findings) -> None:
             f"{len(errors)} unreadable propert{'y' if len(errors) == 1 else 'ies'}"
             f" ignored (first: {errors[0]})"
         )
+
+
+def _series_rules(calendar: Any) -> dict[str, str]:
+    """Each series' rule as written, by UID, from its master VEVENT (the one without RECURRENCE-ID)."""
+    out: dict[str, str] = {}
+    for c in calendar.walk("VEVENT"):
+        uid = _text(c.get("UID"))
+        if uid and c.get("RECURRENCE-ID") is None and uid not in out:
+            rule = _rule(c)
+            if rule:
+                out[uid] = rule
+    return out
 
 
 def _series_uids(calendar: Any) -> set[str]:
