@@ -35,3 +35,43 @@ def test_export_and_the_configured_platforms(sqlite_store: Store, tmp_path: Path
     assert "facebook" not in lines and "instagram" not in lines
     assert again["mastodon"] == "2 published, 2 not due"
     assert (tmp_path / "out" / "social" / KEY / "buffer-bluesky.csv").is_file()
+
+
+def test_a_campaign_step_publishes_like_an_edition(sqlite_store: Store, tmp_path: Path) -> None:
+    """A campaign step's drafts and approval live under ``campaign:<name>:<step>``: its posts (no
+    cards, no edition date: due from the approval) are exported and published the same way."""
+    import httpx
+
+    from hrc_outreach.models import SocialPlatform, SocialPost
+    from hrc_outreach.social.accounts import publisher_for
+    from hrc_outreach.social.publishing import publish_edition
+    from tests.support.ledger_data import approved, message, write_draft
+
+    step = "campaign:eu-elections:reminder"
+    posts = tuple(
+        SocialPost(
+            platform=SocialPlatform(p),
+            lang="uk",
+            text=f"Реєстрація виборців 🗳️ → https://example.org/{p}",
+            link=f"https://example.org/{p}",
+        )
+        for p in ("mastodon", "bluesky", "instagram")
+    )
+    msgs = {"uk": message(step, "uk").model_copy(update={"social": posts})}
+    write_draft(sqlite_store, msgs)
+    approved(sqlite_store, step, msgs)
+    settings = settings_for(tmp_path)
+    with Platforms() as platforms, httpx.Client() as client:
+        env = platforms.env()
+        report = publish_edition(
+            sqlite_store, settings, step, publisher_for("mastodon", client, env), languages=["uk"]
+        )
+        ig = publish_edition(
+            sqlite_store, settings, step, publisher_for("instagram", client, env), languages=["uk"]
+        )
+    assert [o.state for o in report.outcomes] == ["published"]
+    assert [o.state for o in ig.outcomes] == ["failed"] and "public URL" in ig.outcomes[0].note
+    lines = publish_due(sqlite_store, settings, step, env={})
+    assert lines == {
+        "export": f"3 posts in {tmp_path / 'out' / 'social' / 'campaign-eu-elections-reminder'}"
+    }

@@ -43,6 +43,12 @@ class Bundle:
     rows: int
 
 
+def folder_name(key: str) -> str:
+    """The bundle's folder for an edition (``2026-12``) or a campaign step
+    (``campaign:eu-elections:reminder`` -> ``campaign-eu-elections-reminder``)."""
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in key)
+
+
 def _csv(headers: Sequence[str], rows: list[list[str]]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
@@ -66,7 +72,7 @@ def write_bundle(
     time_zone: str = "Europe/Brussels",
 ) -> Bundle:
     """Write the bundle of ``posts`` (every platform's) under ``out_dir/social/<key>/``."""
-    folder = out_dir / "social" / edition_key
+    folder = out_dir / "social" / folder_name(edition_key)
     (folder / "cards").mkdir(parents=True, exist_ok=True)
     tz = ZoneInfo(time_zone)
     written: list[Path] = []
