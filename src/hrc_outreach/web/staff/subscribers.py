@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -24,18 +25,15 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _subscribers_page(request: Request, viewer: Viewer, **shown: Any) -> Response:
+    """The subscribers page: search results, an import's report or an erasure's, if any."""
+    parts: dict[str, Any] = {"query": "", "found": None, "log": {}, "result": None, "erased": None}
+    return page(request, "subscribers.html.j2", viewer=viewer, **{**parts, **shown})
+
+
 @router.get("/subscribers")
 def subscribers(request: Request, viewer: Viewer = Depends(admin)) -> Response:
-    return page(
-        request,
-        "subscribers.html.j2",
-        viewer=viewer,
-        query="",
-        found=None,
-        log={},
-        result=None,
-        erased=None,
-    )
+    return _subscribers_page(request, viewer)
 
 
 @router.post("/subscribers/search")
@@ -62,16 +60,7 @@ def search(request: Request, q: str = Form(""), viewer: Viewer = Depends(admin))
                         .order_by(ConsentEventRow.at)
                     )
                 )
-    return page(
-        request,
-        "subscribers.html.j2",
-        viewer=viewer,
-        query=query,
-        found=found,
-        log=log,
-        result=None,
-        erased=None,
-    )
+    return _subscribers_page(request, viewer, query=query, found=found, log=log)
 
 
 @router.post("/subscribers/export")
@@ -112,16 +101,7 @@ def erase(
             report = erase_person(s, email, by="web", settings=settings_of(request))
     except OutreachError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
-    return page(
-        request,
-        "subscribers.html.j2",
-        viewer=viewer,
-        query="",
-        found=None,
-        log={},
-        result=None,
-        erased=report,
-    )
+    return _subscribers_page(request, viewer, erased=report)
 
 
 @router.post("/subscribers/import")
@@ -153,17 +133,7 @@ def _import(request: Request, viewer: Viewer, name: str, data: bytes) -> Respons
                 result = import_csv(s, settings, path, source=f"import:{name} (web, {viewer.name})")
         except OutreachError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from None
-    return page(
-        request,
-        "subscribers.html.j2",
-        viewer=viewer,
-        query="",
-        found=None,
-        log={},
-        result=result,
-        file=name,
-        erased=None,
-    )
+    return _subscribers_page(request, viewer, result=result, file=name)
 
 
 @router.get("/accounts")
