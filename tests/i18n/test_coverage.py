@@ -24,7 +24,9 @@ from tests.support.ledger_data import add_subscribers
 
 KEY = "2026-12"
 INTRO = "Welcome to **December**: cities that [act](https://humanrightscities.net/act)."
-INTRO_FR = "Bienvenue en **décembre** : des villes qui [agissent](https://humanrightscities.net/act)."
+INTRO_FR = (
+    "Bienvenue en **décembre** : des villes qui [agissent](https://humanrightscities.net/act)."
+)
 
 
 def _setup(tmp_path: Path, i18n: str = "") -> Path:
@@ -138,7 +140,10 @@ def test_the_intro_round_trips_through_a_po_file(tmp_path: Path) -> None:
     intro = catalog.get(INTRO, context=f"edition:{KEY}:intro")
     assert intro is not None and intro.string == ""
     fr_po = tmp_path / "fr.po"
-    assert _cli(config, "translations", "export", "-e", KEY, "-l", "fr", "-o", str(fr_po)).exit_code == 0
+    assert (
+        _cli(config, "translations", "export", "-e", KEY, "-l", "fr", "-o", str(fr_po)).exit_code
+        == 0
+    )
     fr = read_po(fr_po.open("rb")).get(INTRO, context=f"edition:{KEY}:intro")
     assert fr is not None and fr.string == INTRO_FR, "the staff's own file is the translation"
 

@@ -48,8 +48,9 @@ def check_drafted(
     unchosen = {lang: n for lang, n in missing.items() if lang not in set(held_back)}
     if unchosen and not fallback_source:
         source = settings.i18n.source_language
-        langs = ", ".join(f"{lang} ({n} subscriber{'s' if n != 1 else ''})"
-                          for lang, n in unchosen.items())
+        langs = ", ".join(
+            f"{lang} ({n} subscriber{'s' if n != 1 else ''})" for lang, n in unchosen.items()
+        )
         raise DeliveryError(
             f"edition {key} is not drafted in {langs}: they would get the {source!r} edition. "
             f"Draft and approve those languages (`hrc-outreach edition draft --edition {key} "
@@ -70,7 +71,12 @@ def send_refusal(settings: Settings, key: str, *, fallback_source: bool = False)
         messages, held = without_held_back(load_drafts(store, key), settings)
         provider = settings.delivery.provider.lower()
         check_drafted(
-            store, settings, key, messages, provider, fallback_source=fallback_source,
+            store,
+            settings,
+            key,
+            messages,
+            provider,
+            fallback_source=fallback_source,
             held_back=held,
         )
     except DeliveryError as exc:

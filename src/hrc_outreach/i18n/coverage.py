@@ -41,6 +41,7 @@ class LanguageCoverage(Frozen):
 
     def line(self) -> str:
         """``fr: 80% translated; strings 6 human, 1 memory, 1 machine, 2 source; items ...``"""
+
         def counts(d: Mapping[str, int]) -> str:
             return ", ".join(f"{d.get(p, 0)} {p}" for p in ORDER)
 
@@ -56,7 +57,10 @@ def coverage_of(msg: RenderedMessage, settings: Settings) -> LanguageCoverage:
     strings = {p: int(msg.string_counts.get(p, 0)) for p in ORDER}
     c = share(strings)
     return LanguageCoverage(
-        lang=msg.lang, items=items, strings=strings, share=round(c, 4),
+        lang=msg.lang,
+        items=items,
+        strings=strings,
+        share=round(c, 4),
         held_back=_held_back(msg.lang, msg.provenance_counts, c, settings),
     )
 
@@ -67,7 +71,7 @@ def _held_back(lang: str, items: Mapping[str, int], c: float, settings: Settings
         return ""
     if items and sum(items.values()) == 0:  # counted and none (a draft of old has no counts)
         return (
-            f"empty edition (i18n.untranslated = \"omit\" left no item in {lang}): never sent; "
+            f'empty edition (i18n.untranslated = "omit" left no item in {lang}): never sent; '
             f"its subscribers get the {source} edition"
         )
     least = settings.i18n.min_coverage

@@ -44,6 +44,8 @@ INTRO_FIELD = "intro"
 def intro_id(key: str) -> str:
     """The id an edition's intro has in PO files and the reviewed translations (``edition:KEY``)."""
     return f"edition:{key}"
+
+
 _RANK = {Provenance.SOURCE: 0, Provenance.MACHINE: 1, Provenance.MEMORY: 2, Provenance.HUMAN: 3}
 
 
@@ -86,15 +88,18 @@ class _Engine:
             if self.dead:
                 break
             try:
-                out = tr.translate_batch([sent[i] for i in idx], source=source, target=target,
-                                         html=html)
+                out = tr.translate_batch(
+                    [sent[i] for i in idx], source=source, target=target, html=html
+                )
             except TranslationError as exc:
                 self.errors.append(f"{target}: {exc}")
                 log.warning("machine translation into %s failed: %s", target, exc)
                 if exc.fatal:
                     self.dead = True
                 continue
-            pairs = {texts[i]: (t if html else html_to_plain(t)) for i, t in zip(idx, out, strict=True)}
+            pairs = {
+                texts[i]: (t if html else html_to_plain(t)) for i, t in zip(idx, out, strict=True)
+            }
             done.update(pairs)
             if store is not None:
                 with store.session() as s:
@@ -139,11 +144,23 @@ def _human(
         for field, text in _source_fields(item).items():
             key = (item.id, field)
 
-            def human(t: str, engine: str | None = None, key: tuple[str, str] = key,
-                      field: str = field, text: str = text) -> Translation:
-                return Translation(item_id=key[0], field=field, lang=lang, text=t,
-                                   source_text=text, provenance=Provenance.HUMAN,
-                                   review=ReviewState.REVIEWED, engine=engine)
+            def human(
+                t: str,
+                engine: str | None = None,
+                key: tuple[str, str] = key,
+                field: str = field,
+                text: str = text,
+            ) -> Translation:
+                return Translation(
+                    item_id=key[0],
+                    field=field,
+                    lang=lang,
+                    text=t,
+                    source_text=text,
+                    provenance=Provenance.HUMAN,
+                    review=ReviewState.REVIEWED,
+                    engine=engine,
+                )
 
             if _same_language(src_lang, lang):
                 found[key] = human(text)
@@ -214,7 +231,11 @@ def _machine(
 
 
 def resolve_strings(
-    edition: Edition, lang: str, *, settings: Any = None, store: Any = None,
+    edition: Edition,
+    lang: str,
+    *,
+    settings: Any = None,
+    store: Any = None,
     translator: Translator | None = None,
 ) -> dict[tuple[str, str], Translation]:
     """Every item field of ``edition`` in ``lang`` that has a translation, with its provenance
@@ -233,19 +254,31 @@ def _localize_item(
         # One language per item: a half-translated item is shown whole in its source language.
         src_lang = _item_lang(item, source_language)
         return LocalizedItem(
-            item=item, lang=lang, title=item.title, summary=item.summary, text_lang=src_lang,
+            item=item,
+            lang=lang,
+            title=item.title,
+            summary=item.summary,
+            text_lang=src_lang,
             provenance=Provenance.SOURCE,
         ), missing
     present = [t for t in got.values() if t is not None]
     weakest = min((t.provenance for t in present), key=_RANK.__getitem__)
-    review = (ReviewState.REVIEWED if all(t.review is ReviewState.REVIEWED for t in present)
-              else ReviewState.UNREVIEWED)
+    review = (
+        ReviewState.REVIEWED
+        if all(t.review is ReviewState.REVIEWED for t in present)
+        else ReviewState.UNREVIEWED
+    )
     title_t, summary_t = got.get("title"), got.get("summary")
     title = title_t.text if title_t is not None else item.title
     summary = summary_t.text if summary_t is not None else item.summary
     return LocalizedItem(
-        item=item, lang=lang, title=title, summary=summary, text_lang=lang,
-        provenance=weakest, review=review,
+        item=item,
+        lang=lang,
+        title=title,
+        summary=summary,
+        text_lang=lang,
+        provenance=weakest,
+        review=review,
     ), []
 
 
@@ -274,9 +307,14 @@ def _localize(
     if intro_provenance is not None:
         strings[intro_provenance] += 1
     return LocalizedEdition(
-        edition=edition, lang=lang, sections=tuple(sections),
-        intro_markdown=intro, intro_provenance=intro_provenance, string_counts=strings,
-        untranslated=tuple(untranslated), translation_errors=tuple(engine.errors[errors_before:]),
+        edition=edition,
+        lang=lang,
+        sections=tuple(sections),
+        intro_markdown=intro,
+        intro_provenance=intro_provenance,
+        string_counts=strings,
+        untranslated=tuple(untranslated),
+        translation_errors=tuple(engine.errors[errors_before:]),
     )
 
 
@@ -294,9 +332,14 @@ def intro_translation(
         return None
     own = edition.intro_translations.get(lang) or edition.intro_translations.get(lang.split("_")[0])
     return Translation(
-        item_id=intro_id(edition.key), field=INTRO_FIELD, lang=lang, text=text,
-        source_text=edition.intro_markdown, provenance=Provenance.HUMAN,
-        review=ReviewState.REVIEWED, engine="file" if own else None,
+        item_id=intro_id(edition.key),
+        field=INTRO_FIELD,
+        lang=lang,
+        text=text,
+        source_text=edition.intro_markdown,
+        provenance=Provenance.HUMAN,
+        review=ReviewState.REVIEWED,
+        engine="file" if own else None,
     )
 
 
@@ -324,8 +367,14 @@ def _intro(
 def record_intro(session: Any, *, source: str, text: str, lang: str, source_lang: str) -> None:
     """A person's translation of an intro (PO import, review), remembered as reviewed: intros
     are not items, so it lives in the translation memory only."""
-    memory.record(session, {source: text}, source_lang=source_lang, target=lang,
-                  engine=memory.HUMAN_ENGINE, review=ReviewState.REVIEWED)
+    memory.record(
+        session,
+        {source: text},
+        source_lang=source_lang,
+        target=lang,
+        engine=memory.HUMAN_ENGINE,
+        review=ReviewState.REVIEWED,
+    )
 
 
 def localize_item(item: ContentItem, lang: str, source_language: str = "en") -> LocalizedItem:
@@ -334,18 +383,25 @@ def localize_item(item: ContentItem, lang: str, source_language: str = "en") -> 
 
     from hrc_outreach.models import Section, SectionKind
 
-    edition = Edition(key="-", title="-", issue_number=0, date=date.today(),
-                      sections=(Section(kind=SectionKind.NEWS, items=(item,)),))
-    found = _resolve(edition, lang, I18nSettings(source_language=source_language), None,
-                     _Engine(None, []))
+    edition = Edition(
+        key="-",
+        title="-",
+        issue_number=0,
+        date=date.today(),
+        sections=(Section(kind=SectionKind.NEWS, items=(item,)),),
+    )
+    found = _resolve(
+        edition, lang, I18nSettings(source_language=source_language), None, _Engine(None, [])
+    )
     return _localize_item(item, lang, found, source_language)[0]
 
 
 def localize_edition(edition: Edition, lang: str, source_language: str = "en") -> LocalizedEdition:
     """An edition in ``lang`` with no translator and no store: the source's own translations, else
     the source text."""
-    return _localize(edition, lang, I18nSettings(source_language=source_language), None,
-                     _Engine(None, []))
+    return _localize(
+        edition, lang, I18nSettings(source_language=source_language), None, _Engine(None, [])
+    )
 
 
 def localize_all(
@@ -381,8 +437,9 @@ def localize_all(
             client.close()
     if errors:  # a configuration problem concerns every language
         result = {
-            lang: loc.model_copy(update={"translation_errors": tuple(errors)
-                                         + loc.translation_errors})
+            lang: loc.model_copy(
+                update={"translation_errors": tuple(errors) + loc.translation_errors}
+            )
             for lang, loc in result.items()
         }
     return result
