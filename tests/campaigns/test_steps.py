@@ -72,6 +72,11 @@ def test_steps_reach_the_audience_once_and_only_while_subscribed(
     first = launch_step(settings, campaign_dir, "announcement")
     assert first.report is not None and first.report.totals.accepted == len(VOTERS)
     assert outbox_recipients(settings, KEY1) == VOTERS
+    # its public pages, one per campaign language, nothing per recipient in them
+    assert len(first.archive_pages) == 13 and first.archive_error == ""
+    fa = Path(next(p for p in first.archive_pages if p.endswith("/announcement/fa.html")))
+    page = fa.read_text(encoding="utf-8")
+    assert '<html lang="fa" dir="rtl">' in page and "[[" not in page and "بلژیک" in page
 
     # between the steps: one voter unsubscribes, one joins
     _unsubscribe(settings, "mehmet.yilmaz@example.org")
@@ -111,6 +116,7 @@ def test_a_change_after_approval_is_refused(settings: Settings, campaign_dir: Pa
 def test_dry_run_counts_and_sends_nothing(settings: Settings, campaign_dir: Path) -> None:
     draft_step(settings, campaign_dir, "election-day")
     out = launch_step(settings, campaign_dir, "election-day", dry_run=True)
+    assert out.archive_pages == []
     assert out.dry_run is not None and out.dry_run["recipients"] == len(VOTERS)
     assert out.job_id is None and outbox_recipients(settings, KEY1) == {}
 

@@ -67,6 +67,8 @@ class StepOutcome(BaseModel):
     report: JobReport | None = None
     dry_run: dict[str, Any] | None = None
     already: bool = False  # the step's job existed before this launch (nobody new planned)
+    archive_pages: list[str] = []  # its public web pages, once someone got it
+    archive_error: str = ""
 
 
 def campaign_out_dir(settings: Settings, campaign: Campaign, step: str) -> Path:
@@ -309,10 +311,31 @@ def launch_step(
         report = finish_job(store, job_id, lease=settings.delivery.claim_lease_seconds)
     finally:
         store.dispose()
+    pages, error = _publish(settings, campaign, step, directory, report)
     return StepOutcome(
         key=key, step=step.name, job_id=job_id, provider=name, report=report,
-        already=existing is not None,
+        already=existing is not None, archive_pages=pages, archive_error=error,
     )  # fmt: skip
+
+
+def _publish(
+    settings: Settings, campaign: Campaign, step: Step, directory: Path, report: JobReport
+) -> tuple[list[str], str]:
+    """The step's public pages once someone got it; a failure to publish is reported, never
+    undoes the send."""
+    from hrc_outreach.campaigns.archive import publish_step
+    from hrc_outreach.errors import OutreachError
+
+    if not report.totals.accepted:
+        return [], ""
+    translator = _translator(settings)
+    try:
+        return publish_step(settings, campaign, step, directory, translator), ""
+    except (OutreachError, OSError) as exc:
+        return [], str(exc)
+    finally:
+        if translator is not None:
+            translator.client.close()
 
 
 def _send(
