@@ -585,13 +585,25 @@ def _publish(settings: Settings, store: Any, key: str, provider: str) -> tuple[l
     return [str(p.page) for p in pages], ""
 
 
+def collapsed(lines: Iterable[str]) -> list[str]:
+    """Each distinct line once, in the order first seen, with ``(×N)`` when it came N > 1 times.
+
+    >>> collapsed(["b", "a", "b"])
+    ['b (×2)', 'a']
+    """
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line] = counts.get(line, 0) + 1
+    return [f"{line} (×{n})" if n > 1 else line for line, n in counts.items()]
+
+
 def lint_report_markdown(summary: DraftSummary) -> str:
     lines = [f"# Edition {summary.key}: lint errors block sending", ""]
     for lang, found in summary.findings.items():
         errors = [f for f in found if f.startswith("error")]
         if errors:
             lines.append(f"## {lang}")
-            lines += [f"- {f}" for f in errors]
+            lines += [f"- {f}" for f in collapsed(errors)]
             lines.append("")
     return "\n".join(lines)
 
@@ -629,7 +641,7 @@ def preview_markdown(summary: DraftSummary, settings: Settings) -> str:
     if any(warnings.values()):
         out += ["", "## Lint warnings", ""]
         for lang, ws in warnings.items():
-            out += [f"- **{lang}** {w}" for w in ws[:20]]
+            out += [f"- **{lang}** {w}" for w in collapsed(ws)[:20]]
     out += [
         "",
         "Content hashes of these drafts (an approval binds to them; a new draft voids it):",

@@ -166,6 +166,9 @@ def _print_drafts(
     key: str, result: DraftResult, hashes: dict[str, str], *, approve_hint: bool
 ) -> None:
     """The drafts as a table, their lint errors, and the command that approves them."""
+    from rich.markup import escape
+
+    from hrc_outreach.pipeline import collapsed
     from hrc_outreach.i18n.coverage import coverage_of
 
     table = Table(title=f"Edition {key}: {len(result.edition.items)} items")
@@ -187,11 +190,9 @@ def _print_drafts(
     for msg in result.messages.values():
         console.print(coverage_of(msg, settings()).line(), highlight=False, markup=False)
     for lang, msg in result.messages.items():
-        for f in msg.lint:
-            if f.severity.value == "error":
-                err_console.print(
-                    f"[red]lint error[/] {lang} {f.rule}: {f.message}", highlight=False
-                )
+        failing = [f"{f.rule}: {f.message}" for f in msg.lint if f.severity.value == "error"]
+        for line in collapsed(failing):  # the same error on every item: once, with a count
+            err_console.print(f"[red]lint error[/] {lang} {escape(line)}", highlight=False)
     # headlines made from the text: once per item, whatever the number of languages
     generated = {
         f.where: f.message
