@@ -130,3 +130,12 @@ def test_preview_cli_writes_every_language(settings: Settings, campaign_dir: Pat
         ["en", "fr", "nl", "de", "es", "it", "pt_PT", "pl", "hu", "uk", "ar", "tr", "fa"]
     )
     assert (out / "fa" / "email.html").read_text(encoding="utf-8").count('dir="rtl"') >= 2
+    from PIL import Image
+
+    cards = sorted(p.name for p in (out / "fa").glob("*.png"))
+    assert cards == [
+        "campaign-eu-elections-election-day-fa-1080x1080.png",
+        "campaign-eu-elections-election-day-fa-1200x630.png",
+    ]
+    with Image.open(out / "fa" / cards[1]) as img:
+        assert img.size == (1200, 630)

@@ -22,6 +22,7 @@ from hrc_outreach.i18n.catalog import html_lang, text_direction
 from hrc_outreach.i18n.formatting import country_name
 from hrc_outreach.models import RenderedMessage, SocialPlatform, SocialPost, placeholder
 from hrc_outreach.render.brand import logo_url
+from hrc_outreach.render.cards import card_file_name
 from hrc_outreach.render.email import compile_mjml
 from hrc_outreach.render.environment import environment
 from hrc_outreach.render.inert import neutralise_html, neutralise_text, new_nonce, settle_nonce
@@ -197,10 +198,18 @@ def _social(campaign: Campaign, step: Step, view: StepView) -> tuple[SocialPost,
         posts.append(
             SocialPost(
                 platform=SocialPlatform(platform), lang=view.lang, text=f"{head}{body}{tail}",
-                link=link,
+                link=link, image=card_name(campaign, step, view.lang, rules.card),
+                image_alt=f"{view.subject} — {view.organisation}",
             )
         )  # fmt: skip
     return tuple(posts)
+
+
+def card_name(campaign: Campaign, step: Step, lang: str, size: tuple[int, int]) -> str:
+    """The image card's file name: ``campaign-<name>-<step>-<lang>-<W>x<H>.png``."""
+    return card_file_name(f"campaign-{campaign.name}-{step.name}", lang, None, size).replace(
+        "-edition-", "-"
+    )
 
 
 def render_step_message(

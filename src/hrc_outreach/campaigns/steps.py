@@ -16,6 +16,7 @@ Each step is kept under the key ``campaign:<name>:<step>`` (drafts, approvals, s
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,8 +106,15 @@ def render(
             translator.client.close()
 
 
-def write_copies(out: Path, messages: dict[str, RenderedMessage]) -> None:
-    """A copy for people: ``<out>/<lang>/email.html, email.txt, message.json, social.json``."""
+def write_copies(
+    out: Path,
+    messages: dict[str, RenderedMessage],
+    settings: Settings,
+    subtitles: dict[str, str] | None = None,
+) -> None:
+    """A copy for people: ``<out>/<lang>/email.html, email.txt, message.json, social.json`` and
+    the social posts' image cards (``subtitles``: the call to action per language)."""
+    subtitles = subtitles or {}
     for lang, msg in messages.items():
         d = out / lang
         d.mkdir(parents=True, exist_ok=True)
@@ -120,6 +128,31 @@ def write_copies(out: Path, messages: dict[str, RenderedMessage]) -> None:
         (d / "message.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
         posts = [p.model_dump(mode="json") for p in msg.social]
         (d / "social.json").write_text(json.dumps(posts, ensure_ascii=False, indent=2) + "\n")
+        _draw_cards(d, msg, settings, subtitle=subtitles.get(lang, ""))
+
+
+_SIZE = re.compile(r"-(\d+)x(\d+)\.png$")
+
+
+def _draw_cards(
+    folder: Path, msg: RenderedMessage, settings: Settings, *, subtitle: str
+) -> list[Path]:
+    """The image cards the message's social posts name, drawn beside its copy (once per size)."""
+    from hrc_outreach.render.cards import Card, card_logo, write_card
+
+    drawn = []
+    nl = settings.newsletter
+    for name in sorted({p.image for p in msg.social if p.image}):
+        m = _SIZE.search(name)
+        if m is None:
+            continue
+        card = Card(
+            title=msg.subject, subtitle=subtitle, footer=nl.organisation, lang=msg.lang,
+            logo=card_logo(),
+        )  # fmt: skip
+        size = (int(m.group(1)), int(m.group(2)))
+        drawn.append(write_card(card, size, nl.brand_color, nl.accent_color, folder / name))
+    return drawn
 
 
 def draft_step(settings: Settings, directory: Path, step_name: str) -> StepDraft:
@@ -129,7 +162,8 @@ def draft_step(settings: Settings, directory: Path, step_name: str) -> StepDraft
 
     campaign, step, messages = render(settings, directory, step_name)
     out = campaign_out_dir(settings, campaign, step.name)
-    write_copies(out, messages)
+    labels = {lang: (step.cta.label.get(lang, "") if step.cta else "") for lang in messages}
+    write_copies(out, messages, settings, labels)
     store = open_store(settings)
     try:
         save_drafts(store, messages.values())
