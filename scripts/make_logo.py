@@ -27,10 +27,14 @@ def main() -> None:
         shot = page.locator("svg").screenshot(omit_background=False)
         browser.close()
     # opaque, palette PNG: small, and the same on light and dark backgrounds
-    image = Image.open(io.BytesIO(shot)).convert("RGB").quantize(colors=32, dither=Image.Dither.NONE)
+    image = (
+        Image.open(io.BytesIO(shot)).convert("RGB").quantize(colors=32, dither=Image.Dither.NONE)
+    )
     image.save(BRAND / "logo.png", optimize=True)
-    print(f"{BRAND / 'logo.png'}: {image.size[0]}x{image.size[1]}, "
-          f"{(BRAND / 'logo.png').stat().st_size} bytes")
+    print(
+        f"{BRAND / 'logo.png'}: {image.size[0]}x{image.size[1]}, "
+        f"{(BRAND / 'logo.png').stat().st_size} bytes"
+    )
 
 
 if __name__ == "__main__":

@@ -129,8 +129,12 @@ def test_item_image_that_is_no_image_is_left_out_of_the_email(
 ) -> None:
     section = edition.sections[0]
     item = section.items[1].model_copy(update={"image_url": "https://example.org/gallery/42"})
-    changed = edition.model_copy(update={"sections": (
-        section.model_copy(update={"items": (section.items[0], item)}),) + edition.sections[1:]})
+    changed = edition.model_copy(
+        update={
+            "sections": (section.model_copy(update={"items": (section.items[0], item)}),)
+            + edition.sections[1:]
+        }
+    )
     loc = localize_all(changed, ["en"], settings=settings)["en"]
     msg, _ = render_message(loc, settings)
     srcs = [i.attrs["src"] for i in parse_html(msg.html).find_all("img")]
@@ -150,4 +154,7 @@ def test_draft_lint_checks_the_published_logo(
     logo = parse_html(msg.html).find("img")
     assert logo is not None and logo.attrs["src"] == logo_url(settings)
     assert logo.attrs["alt"] == settings.newsletter.organisation
-    assert published_images(settings, files).base_url == "https://outreach.humanrightscities.net/archive/"
+    assert (
+        published_images(settings, files).base_url
+        == "https://outreach.humanrightscities.net/archive/"
+    )

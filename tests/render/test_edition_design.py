@@ -94,7 +94,7 @@ def _background(node: Node | None) -> str | None:
 def _luminance(hex_colour: str) -> float:
     h = hex_colour.lstrip("#")
     h = "".join(c * 2 for c in h) if len(h) == 3 else h
-    rgb = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    rgb = [int(h[i : i + 2], 16) / 255 for i in (0, 2, 4)]
     lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
     return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 
@@ -163,9 +163,14 @@ def _edition_with(items: list[ContentItem], pinned: tuple[str, ...] = ()) -> Edi
 
 def test_lead_is_the_first_pinned_item_else_the_newest_project_update(settings: Settings) -> None:
     items = fixed_items()
-    older = items[2].model_copy(update={
-        "id": "older-update", "source_key": "older", "title": "An older update",
-        "published_at": datetime(2026, 10, 1, tzinfo=UTC)})
+    older = items[2].model_copy(
+        update={
+            "id": "older-update",
+            "source_key": "older",
+            "title": "An older update",
+            "published_at": datetime(2026, 10, 1, tzinfo=UTC),
+        }
+    )
     items.insert(2, older)
     loc = localize_all(_edition_with(items), ["en"], settings=settings)["en"]
     view = build_view(loc, settings)
@@ -202,8 +207,12 @@ def test_event_date_badge_in_the_readers_language(
 
 def test_badge_day_is_the_day_in_the_events_zone(settings: Settings) -> None:
     items = fixed_items()
-    late = items[3].model_copy(update={  # 23:30 UTC on the 8th is the 9th in Brussels
-        "start": datetime(2026, 12, 8, 23, 30, tzinfo=UTC), "end": None})
+    late = items[3].model_copy(
+        update={  # 23:30 UTC on the 8th is the 9th in Brussels
+            "start": datetime(2026, 12, 8, 23, 30, tzinfo=UTC),
+            "end": None,
+        }
+    )
     items[3] = late
     view = build_view(localize_all(_edition_with(items), ["en"], settings=settings)["en"],
                       settings)  # fmt: skip
@@ -217,8 +226,12 @@ def test_badge_day_is_the_day_in_the_events_zone(settings: Settings) -> None:
         ("https://meet.example.org/room", None, "", "https://meet.example.org/room"),
         ("Online", "https://meet.example.org/r2", "", "https://meet.example.org/r2"),
         ("online", None, "", None),
-        ("Ghent, Belgium", "https://meet.example.org/r3", "Ghent, Belgium",
-         "https://meet.example.org/r3"),
+        (
+            "Ghent, Belgium",
+            "https://meet.example.org/r3",
+            "Ghent, Belgium",
+            "https://meet.example.org/r3",
+        ),
         ("Ghent, Belgium", None, "Ghent, Belgium", None),
     ],
 )
@@ -244,11 +257,17 @@ def test_online_events_say_online_with_the_link_behind_it(
 def test_a_summary_line_that_only_points_to_registration_goes(settings: Settings) -> None:
     items = fixed_items()
     reg = items[3].registration_url
-    items[3] = items[3].model_copy(update={"summary": (
-        f'<p>Partners share their tools.</p><p>Register here: <a href="{reg}">{reg}</a></p>'
-        f'<p>Bring a colleague, and <a href="{reg}">sign up</a> together.</p>')})
+    items[3] = items[3].model_copy(
+        update={
+            "summary": (
+                f'<p>Partners share their tools.</p><p>Register here: <a href="{reg}">{reg}</a></p>'
+                f'<p>Bring a colleague, and <a href="{reg}">sign up</a> together.</p>'
+            )
+        }
+    )
     msg, _ = render_message(
-        localize_all(_edition_with(items), ["en"], settings=settings)["en"], settings)
+        localize_all(_edition_with(items), ["en"], settings=settings)["en"], settings
+    )
     hrefs = [a.attrs.get("href") for a in parse_html(msg.html).find_all("a")]
     assert "Register here" not in msg.html
     assert "Bring a colleague" in msg.html  # prose that links it inline stays
