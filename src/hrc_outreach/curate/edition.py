@@ -260,7 +260,7 @@ def _shown(
     """The item as this edition shows it: the staff's headline and summary, when they set one
     (by id, ``source:source_key``, or for a series ``source:UID``), and the edition's own
     presentation (see curate.shown)."""
-    refs = (item.id, f"{item.source}:{item.source_key}")
+    refs: tuple[str, ...] = (item.id, f"{item.source}:{item.source_key}")
     if item.series:  # a series' next occurrence changes: staff may name the series itself
         refs = (*refs, f"{item.source}:{item.series}")
     headline = next((choices.headlines[r] for r in refs if r in choices.headlines), "")
