@@ -38,12 +38,14 @@ from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import pause_flow_run, suspend_flow_run
 from prefect.futures import wait
 from prefect.runtime import deployment, flow_run
+from prefect.serializers import JSONSerializer
 from prefect.states import Cancelled, Failed
 
 from flows.gather import gather as gather_flow
 from hrc_outreach import approval
 from hrc_outreach.approval import EditionChangedError, format_hashes
 from hrc_outreach.config import Settings, load_settings
+from hrc_outreach.deliver.languages import send_refusal
 from hrc_outreach.deliver.reviewers import Wait, coverage_line, notify_waiting
 from hrc_outreach.errors import OutreachError
 from hrc_outreach.pipeline import (
@@ -82,7 +84,14 @@ def _draft_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     )
 
 
-@task(persist_result=True, cache_key_fn=_draft_key, task_run_name="draft-{key}-{round_}")
+# Stored as JSON, read back through the model: a run suspended under an older version reads its
+# draft with the defaults of fields added since (pickle would restore objects without them).
+@task(
+    persist_result=True,
+    cache_key_fn=_draft_key,
+    result_serializer=JSONSerializer(),
+    task_run_name="draft-{key}-{round_}",
+)
 def draft_task(
     config: str | None, key: str, languages: list[str], today: date | None, round_: int
 ) -> DraftSummary:
