@@ -30,6 +30,7 @@ def test_import_export_erase_list(env: None, tmp_path: Path) -> None:
         "updated": 0,
         "unchanged": 0,
         "rejected": [],
+        "warnings": [],
     }
     again = runner.invoke(app, ["subscribers", "import", example, "--json"])
     assert json.loads(again.stdout)["unchanged"] == 25

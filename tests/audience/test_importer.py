@@ -25,7 +25,7 @@ HOSTILE = (
     '"BOB@Example.ORG";"Bob ""the builder""\r\nSmith";EN;"cities;ngo";;\r\n'  # 3-4
     "not-an-address;X;en;;;\r\n"  # 5
     "bob@example.org;;fr-BE;researcher;;\r\n"  # 6: duplicate of line 3, merged
-    "carol@example.org;Carol;Klingon;;;\r\n"  # 7: unknown language
+    "carol@example.org;Carol;Klingon;;;\r\n"  # 7: unknown language: source language, warned
     "gone@example.org;Gone;en;;2024-01-01;\r\n"  # 8: unsubscribed earlier
     "\r\n"  # 9: blank
     "dan@example.org;Dan;Français;;31/12/2023;\r\n"  # 10
@@ -50,11 +50,14 @@ def test_hostile_csv(store: Store, settings: Settings, tmp_path: Path) -> None:
     path.write_bytes(HOSTILE.encode("utf-8"))
     with store.session() as s:
         result = import_csv(s, settings, path, source="partners-2024").as_json()
-    assert result["imported"] == 3 and result["updated"] == 0 and result["unchanged"] == 0
+    assert result["imported"] == 4 and result["updated"] == 0 and result["unchanged"] == 0
     rejected = {r["line"]: r["reason"] for r in result["rejected"]}
-    assert sorted(rejected) == [5, 7, 8, 11, 12, 13]
+    assert sorted(rejected) == [5, 8, 11, 12, 13]
     assert "invalid email address 'not-an-address'" in rejected[5]
-    assert "unknown language 'Klingon'" in rejected[7]
+    # an unknown language is no reason to turn a person away: the source language, warned
+    (warned,) = result["warnings"]
+    assert warned["line"] == 7 and "unknown language 'Klingon'" in warned["reason"]
+    assert "imported with the source language en" in warned["reason"]
     assert "unsubscribed" in rejected[8] and "never re-subscribes" in rejected[8]
     assert "not a date" in rejected[11]
     assert rejected[12] == "no email address"
@@ -63,9 +66,14 @@ def test_hostile_csv(store: Store, settings: Settings, tmp_path: Path) -> None:
         assert set(rows) == {
             "ana@example.org",
             "bob@example.org",
+            "carol@example.org",
             "dan@example.org",
             "gone@example.org",
         }
+        assert (rows["carol@example.org"].language, rows["carol@example.org"].state) == (
+            "en",
+            "pending",
+        )
         ana, bob, dan = rows["ana@example.org"], rows["bob@example.org"], rows["dan@example.org"]
         assert (ana.state, ana.language, ana.segments) == ("confirmed", "pt_PT", ["city", "ngo"])
         assert ana.consent_source == "stand at WHRCF" and ana.consent_at is not None
@@ -77,13 +85,16 @@ def test_hostile_csv(store: Store, settings: Settings, tmp_path: Path) -> None:
         assert rows["gone@example.org"].state == "unsubscribed"
         assert [m.email for m in audience_snapshot(s)] == ["ana@example.org", "dan@example.org"]
         logged = s.scalars(select(ConsentEventRow).where(ConsentEventRow.method == "import")).all()
-        assert sorted(e.detail["line"] for e in logged) == [2, 3, 10]
+        assert sorted(e.detail["line"] for e in logged) == [2, 3, 7, 10]
         assert all(e.source == "partners-2024" for e in logged)
 
     before = snapshot_of_db(store)
     with store.session() as s:
         again = import_csv(s, settings, path, source="partners-2024").as_json()
-    assert again == {"imported": 0, "updated": 0, "unchanged": 3, "rejected": result["rejected"]}
+    assert again == {
+        "imported": 0, "updated": 0, "unchanged": 4,
+        "rejected": result["rejected"], "warnings": result["warnings"],
+    }  # fmt: skip
     assert snapshot_of_db(store) == before
 
 

@@ -59,6 +59,8 @@ class ImportResult(Frozen):
     updated: int = 0
     unchanged: int = 0
     rejected: tuple[Rejected, ...] = ()
+    # rows imported with a change said here (an unknown language: the source language instead)
+    warnings: tuple[Rejected, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         """Exactly the documented JSON result."""
@@ -67,6 +69,7 @@ class ImportResult(Frozen):
             "updated": self.updated,
             "unchanged": self.unchanged,
             "rejected": [{"line": r.line, "reason": r.reason} for r in self.rejected],
+            "warnings": [{"line": r.line, "reason": r.reason} for r in self.warnings],
         }
 
 
@@ -77,6 +80,7 @@ class _Entry:
     hashed: str
     name: str = ""
     language: str | None = None
+    language_asked: str = ""  # a language not configured: the source language is used instead
     country: str | None = None
     segments: set[str] = field(default_factory=set)
     consent_at: datetime | None = None
@@ -86,6 +90,7 @@ class _Entry:
     def merge(self, other: _Entry) -> None:
         self.name = self.name or other.name
         self.language = self.language or other.language
+        self.language_asked = self.language_asked or other.language_asked
         self.country = self.country or other.country
         self.segments |= other.segments
         if other.consent_at and (self.consent_at is None or other.consent_at < self.consent_at):
@@ -156,9 +161,6 @@ def _entry(line: int, row: dict[str, str], settings: Settings, now: datetime) ->
     lang_raw = row.get("language", "")
     readable = readable_languages(settings)
     language = normalise_language(lang_raw, readable) if lang_raw else None
-    if lang_raw and language is None:
-        known = ", ".join(readable)
-        raise AudienceError(f"unknown language {lang_raw!r} (configured: {known})")
     country = parse_country(row.get("country", ""))
     if status not in _SUBSCRIBED and status not in _SUPPRESSED:
         raise AudienceError(f"unknown status {row['status']!r} (use subscribed or unsubscribed)")
@@ -177,6 +179,7 @@ def _entry(line: int, row: dict[str, str], settings: Settings, now: datetime) ->
         hashed=hash_normalised(address),
         name=display_name(name),
         language=language,
+        language_asked=lang_raw if lang_raw and language is None else "",
         country=country,
         segments={s.strip() for s in _SPLIT.split(row.get("segments", "")) if s.strip()},
         consent_at=consent_at,
@@ -208,6 +211,16 @@ def import_csv(
     now = datetime.now(UTC)
     plan = _Plan(settings, source or f"import:{path.name}", now)
     entries = _read_entries(path, settings, now, plan.rejected)
+    warnings = [
+        Rejected(
+            line=e.line,
+            reason=f"unknown language {e.language_asked!r} (configured: "
+            f"{', '.join(readable_languages(settings))}): imported with the source language "
+            f"{settings.i18n.source_language}",
+        )
+        for e in entries.values()
+        if e.language_asked and not e.language
+    ]
     existing, suppressed = _known(session, entries)
     for e in entries.values():
         old = existing.get(e.hashed)
@@ -220,7 +233,11 @@ def import_csv(
         else:
             plan.update(e, old)
     plan.write(session, entries)
-    return ImportResult(**plan.counts, rejected=tuple(sorted(plan.rejected, key=lambda r: r.line)))
+    return ImportResult(
+        **plan.counts,
+        rejected=tuple(sorted(plan.rejected, key=lambda r: r.line)),
+        warnings=tuple(sorted(warnings, key=lambda r: r.line)),
+    )
 
 
 def _read_entries(

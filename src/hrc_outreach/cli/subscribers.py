@@ -50,6 +50,8 @@ def import_command(
         return
     for r in result.rejected:
         err_console.print(f"[yellow]rejected[/] {file}:{r.line}: {r.reason}", highlight=False)
+    for r in result.warnings:
+        err_console.print(f"[yellow]warning[/] {file}:{r.line}: {r.reason}", highlight=False)
     console.print(
         f"{result.imported} imported, {result.updated} updated, {result.unchanged} unchanged, "
         f"{len(result.rejected)} rejected",
