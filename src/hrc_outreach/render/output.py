@@ -114,6 +114,7 @@ def write_rendered(msg: RenderedMessage, out_dir: Path, *, folder: Path | None =
         "sha256": msg.content_hash(),
         "nonce": msg.nonce,
         "provenance": msg.provenance_counts,
+        "strings": msg.string_counts,
         "lint": [f.model_dump(mode="json") for f in msg.lint],
     }
     (d / "message.json").write_text(
@@ -153,6 +154,7 @@ def read_rendered(out_dir: Path, key: str) -> dict[str, RenderedMessage]:
                 ),
                 lint=tuple(LintFinding.model_validate(f) for f in meta.get("lint", [])),
                 provenance_counts=meta.get("provenance", {}),
+                string_counts=meta.get("strings", {}),
                 nonce=meta.get("nonce", ""),
             )
         except (OSError, KeyError, ValueError) as exc:

@@ -32,6 +32,7 @@ from hrc_outreach.models import (
     ItemKind,
     LocalizedEdition,
     LocalizedItem,
+    Provenance,
     SectionKind,
     placeholder,
 )
@@ -149,6 +150,8 @@ class EditionView:
     footnotes: Footnotes
     lead: ItemView | None = None  # the lead story, shown first and not again in its section
     logo_width: int = LOGO_WIDTH
+    # the intro shown untranslated: its language named in the reader's ("English"), else ""
+    intro_language_name: str = ""
 
     @property
     def rtl(self) -> bool:
@@ -361,6 +364,9 @@ def build_view(
         accent_color=nl.accent_color,
         footnotes=notes,
         lead=_lead(sections, loc),
+        intro_language_name=(
+            language_name(intro_lang, lang) if intro_text and intro_lang != lang else ""
+        ),
     )
 
 
@@ -384,7 +390,10 @@ def _intro(loc: LocalizedEdition, settings: Settings, notes: Footnotes) -> tuple
     intro_text = html_to_text(str(intro_html), notes.ref)
     # Staff write the intro in the source language; shown untranslated it keeps its own lang/dir.
     intro_source = settings.i18n.source_language
-    same = intro_md and intro_md == loc.edition.intro_markdown
+    if loc.intro_provenance is not None:  # the policy says whether it was translated
+        same = loc.intro_provenance is Provenance.SOURCE
+    else:
+        same = bool(intro_md) and intro_md == loc.edition.intro_markdown
     return intro_html, intro_text, intro_source if same else loc.lang
 
 
