@@ -94,6 +94,12 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
+def _archive_pages(archive: Path) -> list[Path]:
+    """What the public archive holds besides the network's logo (render.brand)."""
+    logo = {"logo.png", "logo.svg"}
+    return [p for p in archive.rglob("*") if p.is_file() and p.name not in logo]
+
+
 def test_draft_approve_with_the_hashes_shown_send_then_the_archive_is_published(
     tmp_path: Path,
 ) -> None:
@@ -108,7 +114,8 @@ def test_draft_approve_with_the_hashes_shown_send_then_the_archive_is_published(
     drafted = json.loads(_cli(config, "edition", "draft", "-e", "2026-12", "-l", "en,fr",
                               "--json").stdout)
     archive, preview = tmp_path / "out" / "archive", tmp_path / "out" / "preview" / "archive"
-    assert (preview / "en" / "2026-12.html").is_file() and not archive.exists()
+    # nothing of the edition is public before the send: only the logo the emails show
+    assert (preview / "en" / "2026-12.html").is_file() and not _archive_pages(archive)
 
     show = json.loads(_cli(config, "edition", "approve", "2026-12", "--show", "--json").stdout)
     assert show["hashes"] == drafted["hashes"] and show["latest_decision"] is None
@@ -129,7 +136,7 @@ def test_draft_approve_with_the_hashes_shown_send_then_the_archive_is_published(
     assert r.exit_code == 1 and "at least 12" in _flat(r.stderr)
     r = _cli(config, "edition", "send", "2026-12")
     assert r.exit_code == 1 and "never approved" in _flat(r.stderr)
-    assert not archive.exists() and not (tmp_path / "outbox").exists()
+    assert not _archive_pages(archive) and not (tmp_path / "outbox").exists()
 
     r = _cli(config, "edition", "approve", "2026-12", "--by", "Ana", "--hashes", show["hashes_arg"])
     assert r.exit_code == 0, r.output
