@@ -79,6 +79,7 @@ class DraftSummary(BaseModel):
     findings: dict[str, list[str]] = {}  # lang -> "severity rule: message" lines
     voided_run: str | None = None  # a flow run waited on other drafts of this edition
     voided_languages: list[str] = []  # ... and these languages changed
+    after_send: bool = False  # the edition was sent: drafted under after-send/, nothing replaced
 
     @property
     def lint_errors(self) -> int:
@@ -96,7 +97,7 @@ def draft(
     """Curate, translate and render edition ``key`` in ``languages`` into the out folder."""
     from hrc_outreach.i18n.coverage import coverage
     from hrc_outreach.i18n.translators import translator_from_settings
-    from hrc_outreach.render.draft import draft_edition
+    from hrc_outreach.render.draft import AFTER_SEND, draft_edition
 
     store = open_store(settings)
     out_dir = settings.resolve(settings.out_dir)
@@ -138,8 +139,9 @@ def draft(
         title=result.edition.title,
         items=len(result.edition.items),
         sections={s.kind.value: len(s.items) for s in result.edition.sections},
-        out_dir=edition_dir(out_dir, key),
+        out_dir=edition_dir(out_dir, key) / (AFTER_SEND if result.after_send else ""),
         archive_dir=out_dir / "archive",
+        after_send=result.after_send,
         languages=langs,
         findings=findings,
         voided_run=result.voided.flow_run if result.voided else None,

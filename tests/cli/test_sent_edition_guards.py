@@ -109,6 +109,13 @@ def test_a_redraft_of_a_sent_edition_goes_to_an_after_send_folder(tmp_path: Path
     assert {k: v for k, v in now.items() if not k.startswith("after-send/")} == drafts_before
     show = json.loads(_cli(config, "edition", "approve", KEY, "--show", "--json").stdout)
     assert show["hashes"] == show_before["hashes"]
+    # the library's draft (the flows, the web app) says it too
+    from hrc_outreach.config import load_settings
+    from hrc_outreach.pipeline import draft
+
+    summary = draft(load_settings(config), KEY, ["en"])
+    assert summary.after_send and summary.out_dir == after
+    assert _tree(out / "archive") == archive
     # and the table form says the same
     r = _cli(config, "edition", "draft", "-e", KEY)
     assert r.exit_code == 0, r.output
