@@ -46,8 +46,9 @@ from hrc_outreach import approval
 from hrc_outreach.approval import EditionChangedError, format_hashes
 from hrc_outreach.config import Settings, load_settings
 from hrc_outreach.deliver.languages import send_refusal
-from hrc_outreach.deliver.reviewers import Wait, coverage_line, notify_waiting
+from hrc_outreach.deliver.reviewers import Wait, notify_waiting
 from hrc_outreach.errors import OutreachError
+from hrc_outreach.i18n.coverage import LanguageCoverage
 from hrc_outreach.pipeline import (
     DraftSummary,
     add_excludes,
@@ -451,8 +452,14 @@ def _tell_reviewers(run: _Run, summary: DraftSummary, round_: int) -> None:
         round=round_,
         deadline=datetime.now(UTC) + timedelta(days=run.settings.approval.timeout_days),
         subjects={lang: d.subject for lang, d in summary.languages.items()},
-        coverage={
-            lang: coverage_line(d.provenance, d.untranslated)
+        coverage={  # as the draft and `status` show it: items and strings by provenance
+            lang: LanguageCoverage(
+                lang=lang,
+                items=d.provenance,
+                strings=d.strings,
+                share=d.coverage,
+                held_back=d.held_back,
+            ).line()
             for lang, d in summary.languages.items()
         },
     )
