@@ -158,3 +158,25 @@ def test_draft_lint_checks_the_published_logo(
         published_images(settings, files).base_url
         == "https://outreach.humanrightscities.net/archive/"
     )
+
+
+def test_logo_reads_on_light_and_dark_backgrounds() -> None:
+    """Opaque (a client's dark background never shows through) and white on the brand blue: the
+    same logo whatever a client does to colours around it."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(PNG)) as img:
+        assert "transparency" not in img.info and img.mode in {"P", "RGB", "L"}
+        rgb = img.convert("RGB")
+        assert rgb.size[0] >= 2 * 200  # sharp at the 200 px the email shows, on 2x screens
+        counts = sorted(rgb.getcolors(maxcolors=4096) or [], reverse=True)
+    (_, background), (_, ink) = counts[0], counts[1]
+    assert background == (0x0B, 0x53, 0x94) and ink == (255, 255, 255)
+    lum = [
+        sum(w * ((c / 255) / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4)
+            for w, c in zip((0.2126, 0.7152, 0.0722), colour, strict=True))
+        for colour in (background, ink)
+    ]  # fmt: skip
+    assert (max(lum) + 0.05) / (min(lum) + 0.05) >= 4.5
