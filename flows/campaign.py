@@ -61,14 +61,19 @@ def campaign(
         except OutreachError as exc:  # one refused step stops no other
             print(f"step {name}: {exc}")
             launched.append({"step": name, "error": str(exc)})
-    scheduled = []
+    scheduled: list[dict[str, Any]] = []
     if step == "all" and not dry_run:
         for s in spec.steps:
             if s.name in names:
                 continue
             hashes = step_approved(settings, directory, s.name)
-            if hashes:
+            if not hashes:
+                continue
+            try:
                 scheduled.append(schedule_step(spec, s, str(directory), hashes, config=config))
+            except Exception as exc:  # noqa: BLE001 - not deployed or no API: say so, go on
+                print(f"step {s.name}: not scheduled ({exc}); deploy the campaign flow")
+                scheduled.append({"step": s.name, "skipped": str(exc)})
     for r in launched:
         print(f"step {r['step']}: {r.get('error') or r.get('accepted', r.get('dry_run'))}")
     return {"campaign": spec.name, "launched": launched, "scheduled": scheduled}
