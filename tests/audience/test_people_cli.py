@@ -141,7 +141,11 @@ def test_confirm_pending_sends_once_per_address_and_logs_it(env: Path) -> None:
     assert actions("p1@example.org") == ["subscribed", "confirmation-sent"]
 
 
-def test_two_confirm_pending_runs_at_once_send_each_email_once(env: Path) -> None:
+def test_two_confirm_pending_runs_at_once_send_each_email_once(
+    env: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On each engine (SQLite; PostgreSQL when HRC_TEST_POSTGRES_URL is set)."""
+    monkeypatch.setenv("HRC_DATABASE_URL", store_url)
     for i in range(12):
         assert cli("subscribers", "add", f"p{i}@example.org")[0] == 0
     settings = load_settings(None)

@@ -25,11 +25,12 @@ from hrc_outreach.store.tables import EditionRow
 
 
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def settings(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """On each engine (SQLite; PostgreSQL when HRC_TEST_POSTGRES_URL is set)."""
     monkeypatch.setenv("HRC_TOKEN_SECRET", "reviewers-test-secret-0123456789")
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     return Settings(
-        store=StoreSettings(url=f"sqlite:///{tmp_path / 'store.db'}"),
+        store=StoreSettings(url=store_url),
         delivery=DeliverySettings(outbox_dir=tmp_path / "outbox"),
         web=WebSettings(base_url="https://outreach.example.net/"),
     )
