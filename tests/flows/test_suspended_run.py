@@ -53,6 +53,10 @@ def _until(cond: Callable[[], Any], what: str, timeout: float, procs: dict[str, 
     raise AssertionError(f"timed out waiting for {what}; logs: {json.dumps(logs, indent=1)}")
 
 
+def _log_tail(path: Path, chars: int = 6000) -> str:
+    return path.read_text(errors="replace")[-chars:] if path.is_file() else f"({path} is absent)"
+
+
 class _Proc(subprocess.Popen[bytes]):
     args_log: str
 
@@ -217,6 +221,8 @@ def test_a_suspended_run_survives_its_worker_and_sends_exactly_once(world: dict[
                 "languages": ["en", "fr"],
                 "gather": False,
                 "config": str(PROJECT_ROOT / "outreach.toml"),
+                # two languages drafted, to be quick: readers of the others get English
+                "fallback_source": True,
             }
         },
     ).json()
@@ -224,7 +230,9 @@ def test_a_suspended_run_survives_its_worker_and_sends_exactly_once(world: dict[
 
     def suspended() -> bool:
         state = _run_state(api, run_id)
-        assert state.get("type") not in ("FAILED", "CRASHED", "COMPLETED", "CANCELLED"), state
+        ended = state.get("type") in ("FAILED", "CRASHED", "COMPLETED", "CANCELLED")
+        # why it ended, in the failure: the state's message and the worker's log
+        assert not ended, (state.get("message"), _log_tail(tmp / "worker-1.log"))
         return state.get("type") == "PAUSED" and state.get("name") == "Suspended"
 
     _until(suspended, "the run to suspend for approval", 300, procs)
@@ -252,7 +260,7 @@ def test_a_suspended_run_survives_its_worker_and_sends_exactly_once(world: dict[
 
     final = _until(ended, "the resumed run to end", 300, procs)
     worker2_log = (tmp / "worker-2.log").read_text(errors="replace")
-    assert final["type"] == "COMPLETED", (final.get("message"), worker2_log[-6000:])
+    assert final["type"] == "COMPLETED", (final.get("message"), _log_tail(tmp / "worker-2.log"))
     assert run_id in worker2_log, "the new worker ran the resumed run"
 
     sent = _eml(world)
