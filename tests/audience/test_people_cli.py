@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from hrc_outreach.audience.consent import subscribe
 from hrc_outreach.audience.people import confirm_pending
 from hrc_outreach.cli import app
 from hrc_outreach.config import load_settings
@@ -131,6 +132,11 @@ def test_confirm_pending_sends_once_per_address_and_logs_it(env: Path) -> None:
     for addr in ("p1@example.org", "p2@example.org"):
         assert cli("subscribers", "add", addr)[0] == 0
     cli("subscribers", "add", "ok@example.org", "--consent-note", "form", "--source", "x")
+    settings = load_settings(None)
+    store = open_store(settings)
+    with store.session() as s:  # the public form sent this one its email already
+        subscribe(s, settings, "web@example.org", source="web:/subscribe")
+    store.dispose()
     code, out = cli("subscribers", "confirm-pending", "--json")
     assert code == 0, out
     assert sorted(json.loads(out)["sent"]) == ["p1@example.org", "p2@example.org"]

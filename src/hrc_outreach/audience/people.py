@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from hrc_outreach.audience.addresses import email_hash, normalise_email
@@ -28,7 +28,7 @@ from hrc_outreach.audience.consent import (
 from hrc_outreach.audience.languages import normalise_language
 from hrc_outreach.config import Settings
 from hrc_outreach.errors import AudienceError
-from hrc_outreach.models import ConsentState, Subscriber, display_name
+from hrc_outreach.models import ConsentState, Subscriber
 from hrc_outreach.store import Store
 from hrc_outreach.store.notices import claim_notice, settle_notice
 from hrc_outreach.store.tables import SubscriberRow, SuppressionRow
@@ -211,11 +211,14 @@ class OptInReport:
     failed: dict[str, str] = field(default_factory=dict)
 
 
+WEB_FORM = "web:"  # the consent source of people who subscribed with the public form
+
+
 def confirm_pending(
     store: Store, settings: Settings, *, by: str, limit: int | None = None
 ) -> OptInReport:
     """Send the double opt-in email to every pending, unsuppressed subscriber who was never sent
-    one, once per address (claimed in the store before sending; two runs at once cannot both
+    one (the public form sends its own), once per address (claimed in the store before sending; two runs at once cannot both
     send it), each logged; a failed send is reported and may be tried again later."""
     from hrc_outreach.audience.links import links_for
     from hrc_outreach.audience.optin import send_confirmation
@@ -226,6 +229,8 @@ def confirm_pending(
             s.scalars(
                 select(SubscriberRow)
                 .where(SubscriberRow.state == ConsentState.PENDING.value, ~held)
+                # the subscribe form sends its own confirmation email at once
+                .where(~func.coalesce(SubscriberRow.consent_source, "").startswith(WEB_FORM))
                 .order_by(SubscriberRow.id)
             )
         )

@@ -239,7 +239,7 @@ class SubscriberRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
-    # sha256 of the normalised address: suppressions are joined on it (see audience.addresses)
+    # the keyed hash of the normalised address (models.email_hash): suppressions are joined on it
     email_hash: Mapped[str] = mapped_column(
         String(64), unique=True, default=_subscriber_email_hash
     )
