@@ -6,7 +6,7 @@ recipients moved, and no planned batch is left holding nobody."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,28 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]
     s.dispose()
 
 
+def _at_once(decide: Callable[[str], int], people: Sequence[str]) -> list[int]:
+    """``decide(person)`` for every person at the same moment (threads behind one barrier)."""
+    barrier = threading.Barrier(len(people))
+    moved: list[int] = []
+    errors: list[BaseException] = []
+
+    def go(who: str) -> None:
+        barrier.wait()
+        try:
+            moved.append(decide(who))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=go, args=(who,)) for who in people]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    return moved
+
+
 def test_retry_failed_twice_at_once_moves_each_recipient_once(
     any_store: Store, tmp_path: Path
 ) -> None:
@@ -55,23 +77,7 @@ def test_retry_failed_twice_at_once_moves_each_recipient_once(
         with store.session() as s:  # as after a run in which everyone was refused
             s.execute(update(BatchRow).where(BatchRow.job_id == job_id).values(state="failed"))
             s.execute(update(SendRecipientRow).values(state=RecipientState.FAILED.value))
-        barrier = threading.Barrier(2)
-        moved: list[int] = []
-        errors: list[BaseException] = []
-
-        def go(who: str) -> None:
-            barrier.wait()
-            try:
-                moved.append(retry_failed(store, job_id, by=who))
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=go, args=(w,)) for w in ("Ana", "Bram")]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert not errors, errors
+        moved = _at_once(lambda who: retry_failed(store, job_id, by=who), ("Ana", "Bram"))
         with store.session() as s:
             planned = s.execute(
                 select(BatchRow.id, BatchRow.size).where(
