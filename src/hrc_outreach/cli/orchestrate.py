@@ -60,6 +60,12 @@ def run_monthly(
         "--auto-approve",
         help="Demo only: approve automatically (refused unless the provider is the outbox).",
     ),
+    fallback_source: bool = typer.Option(
+        False,
+        "--fallback-source",
+        help="With --languages: subscribers of the other languages get the source-language "
+        "edition (without it the run ends before approval).",
+    ),
 ) -> None:
     """Run the monthly edition in the foreground; it waits for approval unless --auto-approve.
 
@@ -83,6 +89,7 @@ def run_monthly(
         *(["--languages", languages] if languages else []),
         *(["--no-gather"] if no_gather else []),
         *(["--auto-approve"] if auto_approve else []),
+        *(["--fallback-source"] if fallback_source else []),
     ]
     code = _flows_runner(*args)
     if code:
