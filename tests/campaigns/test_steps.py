@@ -149,9 +149,11 @@ def test_readers_of_campaign_languages_get_their_own(
             result = import_csv(s, settings, extra)
     finally:
         store.dispose()
-    assert [r.line for r in result.rejected] == [4] and result.imported == 2
+    assert result.rejected == () and result.imported == 3
+    assert [w.line for w in result.warnings] == [4]  # Klingon: imported in the source language
     draft_step(settings, campaign_dir, "announcement")
     approve_step(settings, campaign_dir, "announcement", by="Ana")
     launch_step(settings, campaign_dir, "announcement")
     got = outbox_recipients(settings, KEY1)
     assert got["elif.demir@example.org"] == "tr" and got["reza.ahmadi@example.net"] == "fa"
+    assert got["x@example.org"] == "en"
