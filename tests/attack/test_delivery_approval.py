@@ -15,7 +15,7 @@ from hrc_outreach.errors import ApprovalError, OutreachError
 from hrc_outreach.models import RenderedMessage
 from hrc_outreach.store import Store
 from tests.support.brevo_sim import BrevoSim, received
-from tests.support.ledger_data import add_subscribers, approved, message, messages
+from tests.support.ledger_data import add_subscribers, approved, message, messages, planned_job
 from tests.support.ledger_helpers import KEY, make_settings, send, token_secret  # noqa: F401
 
 
@@ -30,9 +30,7 @@ def test_a_job_is_not_resumed_after_the_edition_was_rejected(
     retry, a second sender, the next cron run) must not mail the rest of the audience."""
     store = sqlite_store
     settings = make_settings(tmp_path)
-    add_subscribers(store, 10, ("en",))
-    msgs = approved(store, KEY, messages(KEY, ("en",)))
-    job_id = plan_job(store, settings, KEY, msgs, "brevo", max_recipients=5)
+    job_id, msgs = planned_job(store, settings, 10, "brevo", max_recipients=5)
     reject(store, KEY, msgs, by="Bram", notes="wrong date")
     with BrevoSim(tmp_path / "sim") as sim, pytest.raises(ApprovalError, match="rejected by Bram"):
         send(store, settings, job_id, sim, messages=msgs)

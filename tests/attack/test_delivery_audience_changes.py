@@ -9,11 +9,11 @@ from pathlib import Path
 from sqlalchemy import update
 
 from hrc_outreach.audience.gdpr import erase_person
-from hrc_outreach.deliver.ledger import plan_job, retry_failed
+from hrc_outreach.deliver.ledger import retry_failed
 from hrc_outreach.store import Store
 from hrc_outreach.store.tables import SubscriberRow
 from tests.support.brevo_sim import BrevoSim, received
-from tests.support.ledger_data import add_subscribers, approved, email_of, messages
+from tests.support.ledger_data import email_of, planned_job
 from tests.support.ledger_helpers import KEY, make_settings, send, token_secret  # noqa: F401
 
 
@@ -22,9 +22,7 @@ def test_erased_between_planning_and_sending_is_not_mailed(
 ) -> None:
     store = sqlite_store
     settings = make_settings(tmp_path)
-    add_subscribers(store, 12, ("en",))
-    msgs = approved(store, KEY, messages(KEY, ("en",)))
-    job_id = plan_job(store, settings, KEY, msgs, "brevo", max_recipients=5)
+    job_id, msgs = planned_job(store, settings, 12, "brevo", max_recipients=5)
     with store.session() as s:
         erase_person(s, email_of(4), by="test")
     with BrevoSim(tmp_path / "sim") as sim:
@@ -41,9 +39,7 @@ def test_unsubscribed_between_a_failure_and_the_retry_is_not_mailed(
 ) -> None:
     store = sqlite_store
     settings = make_settings(tmp_path, retries=0)
-    add_subscribers(store, 6, ("en",))
-    msgs = approved(store, KEY, messages(KEY, ("en",)))
-    job_id = plan_job(store, settings, KEY, msgs, "brevo", max_recipients=3)
+    job_id, msgs = planned_job(store, settings, 6, "brevo", max_recipients=3)
     with BrevoSim(tmp_path / "sim", fail_400_email=email_of(1)) as sim:
         first = send(store, settings, job_id, sim, messages=msgs)
         assert first.totals.failed == 3

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from hrc_outreach.config import Settings
-from hrc_outreach.deliver.ledger import job_report, plan_job
+from hrc_outreach.deliver.ledger import job_report
 from hrc_outreach.deliver.providers import provider_for
 from hrc_outreach.deliver.report import JobReport
 from hrc_outreach.deliver.runner import arun_job
 from hrc_outreach.store import Store
-from tests.support.ledger_data import add_subscribers, approved, email_of, messages
+from tests.support.ledger_data import email_of, planned_job
 from tests.support.ledger_helpers import (  # noqa: F401 - token_secret: autouse fixture
     KEY,
     make_settings,
@@ -39,12 +39,8 @@ def _through(
     """The edition sent to ``n`` subscribers through ``faulty``, ``batch`` recipients a batch."""
     with relay(faulty) as controller:
         settings = _settings(tmp_path, controller.port)
-        add_subscribers(store, n, ("en",))
-        msgs = approved(store, KEY, messages(KEY, ("en",)))
-        job_id = plan_job(store, settings, KEY, msgs, "smtp", max_recipients=batch)
-        report: JobReport = send_job(
-            store, settings, job_id, "smtp", within=within, messages=messages(KEY, ("en",))
-        )
+        job_id, msgs = planned_job(store, settings, n, "smtp", max_recipients=batch)
+        report: JobReport = send_job(store, settings, job_id, "smtp", within=within, messages=msgs)
     return report
 
 
@@ -124,9 +120,7 @@ def test_two_senders_on_postgres_rebatching_the_refused_at_once(tmp_path: Path) 
     controller = start_relay(faulty)
     settings = _settings(tmp_path, controller.port)
     try:
-        add_subscribers(store, n, ("en",))
-        msgs = approved(store, KEY, messages(KEY, ("en",)))
-        job_id = plan_job(store, settings, KEY, msgs, "smtp", max_recipients=5)
+        job_id, msgs = planned_job(store, settings, n, "smtp", max_recipients=5)
 
         async def one() -> Any:
             prov = provider_for(settings, name="smtp", env={})

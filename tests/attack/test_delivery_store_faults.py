@@ -14,12 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from hrc_outreach.deliver.ledger import plan_job
 from hrc_outreach.deliver.providers import provider_for
 from hrc_outreach.deliver.runner import arun_job
 from hrc_outreach.store import Store
 from tests.conftest import POSTGRES_URL, _reset_postgres
-from tests.support.ledger_data import add_subscribers, approved, email_of, messages
+from tests.support.ledger_data import email_of, messages, planned_job
 from tests.support.ledger_helpers import KEY, make_settings, token_secret  # noqa: F401 - fixture
 from tests.support.provider_http import ProviderServer, Recorded, Reply
 
@@ -80,9 +79,7 @@ def test_connection_killed_while_recording_an_answer_loses_no_answer(
 ) -> None:
     store = pg_store
     settings = make_settings(tmp_path, provider="sendgrid")
-    add_subscribers(store, 12, ("en",))
-    msgs = approved(store, KEY, messages(KEY, ("en",)))
-    job_id = plan_job(store, settings, KEY, msgs, "sendgrid", max_recipients=4)
+    job_id, msgs = planned_job(store, settings, 12, "sendgrid", max_recipients=4)
     with store.session() as s:
         s.execute(text(KILL_ON_ACCEPT.format(n=2)))
     api = SendGridLog()

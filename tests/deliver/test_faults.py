@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from hrc_outreach.deliver.ledger import job_report, plan_job, retry_failed
+from hrc_outreach.deliver.ledger import job_report, retry_failed
 from hrc_outreach.deliver.throttle import Throttle, backoff
 from hrc_outreach.store import Store
 from tests.support.brevo_sim import BrevoSim, received, request_log
-from tests.support.ledger_data import add_subscribers, approved, email_of, messages
+from tests.support.ledger_data import email_of, planned_job
 from tests.support.ledger_helpers import KEY, make_settings, send, token_secret  # noqa: F401 - fixture
 
 N = 3000
@@ -24,9 +24,7 @@ def test_429_and_500_are_retried_until_everyone_got_it_once(
 ) -> None:
     store = sqlite_store
     settings = make_settings(tmp_path, retries=12)
-    add_subscribers(store, N, ("en", "fr", "uk"))
-    msgs = approved(store, KEY, messages(KEY, ("en", "fr", "uk")))
-    job_id = plan_job(store, settings, KEY, msgs, "brevo", max_recipients=50)  # 60 batches
+    job_id, msgs = planned_job(store, settings, N, "brevo", ("en", "fr", "uk"), max_recipients=50)  # 60 batches
     faults = {"fraction_429": 0.20, "fraction_500": 0.05, "retry_after": 0.05, "seed": 7}
     with BrevoSim(tmp_path / "sim", **faults) as sim:
         report = send(store, settings, job_id, sim, messages=msgs)
@@ -43,9 +41,7 @@ def test_a_400_fails_that_batch_with_the_providers_message_and_the_job_goes_on(
 ) -> None:
     store = sqlite_store
     settings = make_settings(tmp_path)
-    add_subscribers(store, 200, ("en",))
-    msgs = approved(store, KEY, messages(KEY, ("en",)))
-    job_id = plan_job(store, settings, KEY, msgs, "brevo", max_recipients=20)
+    job_id, msgs = planned_job(store, settings, 200, "brevo", max_recipients=20)
     bad = email_of(45)  # in batch 2 (ids 41..60)
     with BrevoSim(tmp_path / "sim", fraction_429=0.1, retry_after=0.02, fail_400_email=bad) as sim:
         report = send(store, settings, job_id, sim, messages=msgs)

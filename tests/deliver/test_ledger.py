@@ -36,7 +36,14 @@ from hrc_outreach.store.tables import (
     SuppressionRow,
 )
 from tests.support.brevo_sim import BrevoSim, received, request_log
-from tests.support.ledger_data import add_edition, add_subscribers, approved, email_of, messages
+from tests.support.ledger_data import (
+    add_edition,
+    add_subscribers,
+    approved,
+    email_of,
+    messages,
+    planned_job,
+)
 from tests.support.ledger_helpers import (  # noqa: F401 - token_secret: autouse fixture
     KEY,
     NoKeyProvider,
@@ -100,9 +107,7 @@ def test_dry_run_writes_nothing(store: Store, tmp_path: Path) -> None:
 def test_send_everyone_once_then_resume_sends_nothing(store: Store, tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     add_edition(store, KEY)
-    add_subscribers(store, 500, ("en", "fr", "ar"))
-    msgs = approved(store, KEY, messages(KEY, ("en", "fr", "ar")))
-    job_id = plan_job(store, settings, KEY, msgs, "brevo", max_recipients=60)
+    job_id, msgs = planned_job(store, settings, 500, "brevo", ("en", "fr", "ar"), max_recipients=60)
     with BrevoSim(tmp_path / "sim") as sim:
         report = send(store, settings, job_id, sim, messages=msgs)
         again = send(store, settings, job_id, sim, messages=msgs)
@@ -124,9 +129,7 @@ def test_unsubscribed_after_planning_is_not_mailed(store: Store, tmp_path: Path)
     from hrc_outreach.audience.addresses import email_hash
 
     settings = make_settings(tmp_path)
-    add_subscribers(store, 40, ("en",))
-    msgs = approved(store, KEY, messages(KEY, ("en",)))
-    job_id = plan_job(store, settings, KEY, msgs, "brevo", max_recipients=10)
+    job_id, msgs = planned_job(store, settings, 40, "brevo", max_recipients=10)
     with store.session() as s:  # after planning: one unsubscribes, one is suppressed (a bounce)
         s.execute(
             update(SubscriberRow)
@@ -150,9 +153,7 @@ def test_a_batch_whose_everyone_left_is_settled_without_a_request(
     store: Store, tmp_path: Path
 ) -> None:
     settings = make_settings(tmp_path)
-    add_subscribers(store, 4, ("en",))
-    msgs = approved(store, KEY, messages(KEY, ("en",)))
-    job_id = plan_job(store, settings, KEY, msgs, "brevo", max_recipients=2)
+    job_id, msgs = planned_job(store, settings, 4, "brevo", max_recipients=2)
     with store.session() as s:
         s.execute(update(SubscriberRow).where(SubscriberRow.id <= 2).values(state="unsubscribed"))
     with BrevoSim(tmp_path / "sim") as sim:
@@ -204,9 +205,7 @@ def _crash_mid_request(
 
 def test_in_doubt_without_idempotency_is_held_for_a_person(store: Store, tmp_path: Path) -> None:
     settings = make_settings(tmp_path, provider="sendgrid")
-    add_subscribers(store, 12, ("en",))
-    msgs = approved(store, KEY, messages(KEY, ("en",)))
-    job_id = plan_job(store, settings, KEY, msgs, "sendgrid", max_recipients=5)
+    job_id, msgs = planned_job(store, settings, 12, "sendgrid", max_recipients=5)
     _crash_mid_request(store, job_id, 1)
     prov = NoKeyProvider()
     report = run_job(store, settings, job_id, prov, messages=msgs)  # type: ignore[arg-type]
@@ -235,9 +234,7 @@ def test_resend_in_doubt_sends_the_held_recipients_in_a_new_batch(
     store: Store, tmp_path: Path
 ) -> None:
     settings = make_settings(tmp_path, provider="sendgrid")
-    add_subscribers(store, 6, ("en",))
-    msgs = approved(store, KEY, messages(KEY, ("en",)))
-    job_id = plan_job(store, settings, KEY, msgs, "sendgrid", max_recipients=5)
+    job_id, msgs = planned_job(store, settings, 6, "sendgrid", max_recipients=5)
     _crash_mid_request(store, job_id, 0)
     first = run_job(store, settings, job_id, NoKeyProvider(), messages=msgs)  # type: ignore[arg-type]
     assert first.state == "needs_attention" and first.totals.in_doubt == 5
@@ -253,9 +250,7 @@ def test_resend_in_doubt_sends_the_held_recipients_in_a_new_batch(
 
 def test_in_doubt_with_brevo_is_resent_with_the_same_key(store: Store, tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
-    add_subscribers(store, 30, ("en",))
-    msgs = approved(store, KEY, messages(KEY, ("en",)))
-    job_id = plan_job(store, settings, KEY, msgs, "brevo", max_recipients=10)
+    job_id, msgs = planned_job(store, settings, 30, "brevo", max_recipients=10)
     with BrevoSim(tmp_path / "sim") as sim:
         send(store, settings, job_id, sim, messages=msgs)
         # The sender died after Brevo accepted batch 1 but before the answer was recorded.
@@ -271,9 +266,7 @@ def test_two_senders_on_postgres_never_claim_the_same_batch(store: Store, tmp_pa
     if store.dialect != "postgresql":
         pytest.skip("several senders on one job is a PostgreSQL feature (SKIP LOCKED)")
     settings = make_settings(tmp_path)
-    add_subscribers(store, 2000, ("en", "fr"))
-    msgs = approved(store, KEY, messages(KEY, ("en", "fr")))
-    job_id = plan_job(store, settings, KEY, msgs, "brevo", max_recipients=50)
+    job_id, msgs = planned_job(store, settings, 2000, "brevo", ("en", "fr"), max_recipients=50)
     with BrevoSim(tmp_path / "sim", delay_after=0.02) as sim:
         errors: list[BaseException] = []
 
@@ -300,9 +293,7 @@ def test_two_senders_on_postgres_never_claim_the_same_batch(store: Store, tmp_pa
 
 def test_in_doubt_past_the_key_window_is_held_even_with_brevo(store: Store, tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
-    add_subscribers(store, 20, ("en",))
-    msgs = approved(store, KEY, messages(KEY, ("en",)))
-    job_id = plan_job(store, settings, KEY, msgs, "brevo", max_recipients=10)
+    job_id, msgs = planned_job(store, settings, 20, "brevo", max_recipients=10)
     # First sent an hour ago: Brevo has forgotten the key, so a resend could deliver it twice.
     _crash_mid_request(store, job_id, 0, first_sent=datetime.now(UTC) - timedelta(hours=1))
     with BrevoSim(tmp_path / "sim") as sim:
@@ -319,9 +310,7 @@ def test_a_missing_token_secret_stops_before_any_batch_is_claimed(
 
     monkeypatch.delenv("HRC_TOKEN_SECRET")
     settings = make_settings(tmp_path)
-    add_subscribers(store, 5, ("en",))
-    msgs = approved(store, KEY, messages(KEY, ("en",)))
-    job_id = plan_job(store, settings, KEY, msgs, "brevo")
+    job_id, msgs = planned_job(store, settings, 5, "brevo")
     with BrevoSim(tmp_path / "sim") as sim, pytest.raises(ConfigError, match="HRC_TOKEN_SECRET"):
         send(store, settings, job_id, sim, messages=msgs)
     with store.session() as s:
@@ -352,9 +341,7 @@ class _PartlyRefusingProvider(NoKeyProvider):
 
 def test_recipients_refused_one_by_one_are_not_counted_as_sent(store: Store, tmp_path: Path) -> None:
     settings = make_settings(tmp_path, provider="postmark")
-    add_subscribers(store, 10, ("en",))
-    msgs = approved(store, KEY, messages(KEY, ("en",)))
-    job_id = plan_job(store, settings, KEY, msgs, "postmark", max_recipients=5)
+    job_id, msgs = planned_job(store, settings, 10, "postmark", max_recipients=5)
     prov = _PartlyRefusingProvider({
         email_of(2): "406: You tried to send to a recipient that has been marked as inactive.",
         email_of(7): "in doubt: the connection dropped after DATA",

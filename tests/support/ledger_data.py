@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import insert
 
 from hrc_outreach.audience.addresses import hash_normalised
+from hrc_outreach.config import Settings
 from hrc_outreach.models import RenderedMessage
 from hrc_outreach.render.output import save_drafts
 from hrc_outreach.store import Store
@@ -93,3 +95,23 @@ def add_subscribers(
     with store.session() as s:
         for i in range(0, len(rows), 5000):
             s.execute(insert(SubscriberRow), rows[i : i + 5000])
+
+
+def planned_job(
+    store: Store,
+    settings: Settings,
+    n: int,
+    provider: str,
+    langs: Sequence[str] = ("en",),
+    *,
+    key: str = "2026-12",
+    **plan: Any,
+) -> tuple[int, dict[str, RenderedMessage]]:
+    """``n`` confirmed subscribers reading ``langs`` in turn, the edition approved in those
+    languages and its send job planned for ``provider`` (``plan``: e.g. ``max_recipients``):
+    (the job's id, the approved messages)."""
+    from hrc_outreach.deliver.planner import plan_job
+
+    add_subscribers(store, n, langs)
+    msgs = approved(store, key, messages(key, langs))
+    return plan_job(store, settings, key, msgs, provider, **plan), msgs
