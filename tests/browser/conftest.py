@@ -12,6 +12,7 @@ running in the main thread while it is open, and every later test that calls ``a
 from __future__ import annotations
 
 import io
+import mimetypes
 import os
 import time
 from collections.abc import Iterator
@@ -156,7 +157,8 @@ def page(browser: object, drafted: Drafted) -> Iterator[object]:
         if req.url.startswith(("http://", "https://")):
             published = drafted.published(req.url)
             if published is not None:
-                r.fulfill(status=200, content_type="image/png", body=published.read_bytes())  # type: ignore[attr-defined]
+                kind = mimetypes.guess_type(published.name)[0] or "application/octet-stream"
+                r.fulfill(status=200, content_type=kind, body=published.read_bytes())  # type: ignore[attr-defined]
             elif req.resource_type == "image":
                 r.fulfill(status=200, content_type="image/png", body=png)  # type: ignore[attr-defined]
             else:
