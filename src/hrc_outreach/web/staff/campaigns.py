@@ -178,7 +178,31 @@ def decide(
         )  # fmt: skip
     except OutreachError as exc:
         return _refused(request, viewer, name, str(exc))
-    return _done(name, "approved" if decision == "approve" else "rejected")
+    if decision == "approve":
+        return _done(name, "approved", _schedule(settings, _dir(settings, name), step))
+    return _done(name, "rejected")
+
+
+def _schedule(settings: Settings, directory: Path, step: str) -> str:
+    """As `campaign approve`: with a Prefect API configured, the approved future step becomes a
+    scheduled run of the `campaign` deployment; what happened, for the page."""
+    import os
+
+    if not os.environ.get("PREFECT_API_URL"):
+        return ""
+    from hrc_outreach.campaigns.schedule import schedule_step
+    from hrc_outreach.campaigns.steps import step_approved
+    from hrc_outreach.campaigns.validate import load_campaign
+
+    hashes = step_approved(settings, directory, step)
+    if not hashes:
+        return ""
+    spec = load_campaign(settings, directory)
+    try:
+        done = schedule_step(spec, spec.step(step), str(directory.resolve()), hashes)
+    except Exception as exc:  # noqa: BLE001 - Prefect unreachable or not deployed: say so
+        return f"{step}: not scheduled ({exc})"
+    return f"{step}: scheduled for {done['at']}" if "at" in done else f"{step}: {done['skipped']}"
 
 
 @router.post("/campaigns/{name}/{step}/launch")
