@@ -131,26 +131,8 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     scheduled ones, the edition waiting for approval and where its previews are, then the other
     flows' last runs; read from the Prefect API this shell is configured for (PREFECT_API_URL)."""
     _prefect_env()
-    from hrc_outreach.workflow import (
-        MONTHLY_FLOW_NAME,
-        monthly_runs,
-        prefect_api,
-        recent_runs,
-        waiting_runs,
-    )
-
     st = settings()
-    api = prefect_api()
-    try:
-        monthly = monthly_runs()
-        others = [r for r in recent_runs(limit=30) if r.flow != MONTHLY_FLOW_NAME]
-        runs = [r for r in others if r.state != "Scheduled"][:10]
-        waiting = waiting_runs()
-    except Exception as exc:  # noqa: BLE001 - Prefect unreachable is a message, not a trace
-        fail(
-            f"could not read the Prefect API at {api} ({type(exc).__name__}: {exc}); is the "
-            "server running there? Set PREFECT_API_URL to the API the deployments use"
-        )
+    api, monthly, runs, waiting = _from_prefect()
     out_dir = st.resolve(st.out_dir) / "editions"
     data: dict[str, Any] = {
         "prefect_api": api,
@@ -172,18 +154,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
         return
     console.print(f"Prefect API: {api}", highlight=False, markup=False)
     _print_monthly(monthly)
-    t = Table(title="last runs of the other flows")
-    for col in ("flow", "run", "state", "started", "edition"):
-        t.add_column(col)
-    for r in runs:
-        t.add_row(
-            r.flow,
-            r.name,
-            r.state,
-            f"{r.started:%Y-%m-%d %H:%M}" if r.started else "",
-            r.edition or "",
-        )
-    console.print(t)
+    _print_runs(runs)
     if not waiting:
         console.print("no edition is waiting for approval")
     for w in waiting:
@@ -197,6 +168,45 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
         console.print(f"edition {key}, translation coverage:", highlight=False)
         for c in langs.values():
             console.print(f"  {c.line()}", highlight=False, markup=False)
+
+
+def _from_prefect() -> tuple[str, list[Any], list[Any], list[Any]]:
+    """The Prefect API read, the monthly runs, the other flows' last runs (not the scheduled
+    ones) and the runs waiting for approval; an unreachable API ends the command, naming it."""
+    from hrc_outreach.workflow import (
+        MONTHLY_FLOW_NAME,
+        monthly_runs,
+        prefect_api,
+        recent_runs,
+        waiting_runs,
+    )
+
+    api = prefect_api()
+    try:
+        monthly = monthly_runs()
+        others = [r for r in recent_runs(limit=30) if r.flow != MONTHLY_FLOW_NAME]
+        waiting = waiting_runs()
+    except Exception as exc:  # noqa: BLE001 - Prefect unreachable is a message, not a trace
+        fail(
+            f"could not read the Prefect API at {api} ({type(exc).__name__}: {exc}); is the "
+            "server running there? Set PREFECT_API_URL to the API the deployments use"
+        )
+    return api, monthly, [r for r in others if r.state != "Scheduled"][:10], waiting
+
+
+def _print_runs(runs: list[Any]) -> None:
+    t = Table(title="last runs of the other flows")
+    for col in ("flow", "run", "state", "started", "edition"):
+        t.add_column(col)
+    for r in runs:
+        t.add_row(
+            r.flow,
+            r.name,
+            r.state,
+            f"{r.started:%Y-%m-%d %H:%M}" if r.started else "",
+            r.edition or "",
+        )
+    console.print(t)
 
 
 def _print_monthly(monthly: list[Any]) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.table import Table
@@ -158,6 +158,11 @@ def list_command(
     if as_json:
         print_json(counts)
         return
+    _print_counts(counts, seg_counts)
+
+
+def _print_counts(counts: dict[str, Any], seg_counts: dict[str, int]) -> None:
+    """The counts by state and by language, then the segments asked for."""
     table = Table(title=f"{counts['total']} subscribers, {counts['suppressed']} suppressed")
     table.add_column("state")
     table.add_column("count", justify="right")
