@@ -18,7 +18,7 @@ from hrc_outreach.audience.importer import import_csv
 from hrc_outreach.audience.links import recipient_params
 from hrc_outreach.audience.snapshot import audience_snapshot
 from hrc_outreach.config import DEFAULT_LANGUAGES, Settings, StoreSettings
-from hrc_outreach.store import Store
+from hrc_outreach.store import open_store
 
 TAGS = ["city", "ngo", "researcher", "dare", "eu", "press"]
 
@@ -63,8 +63,8 @@ def main() -> None:
         url = args.url or f"sqlite:///{tmp}/bench.db"
         if url.startswith("postgres"):
             reset_postgres(url)
-        store = Store(url)
         settings = Settings(store=StoreSettings(url=url))
+        store = open_store(settings)  # keys the address hash from the token secret
         csv_path = Path(tmp) / "list.csv"
         write_csv(csv_path, args.n)
         print(f"{args.n:,} rows on {store.dialect}")

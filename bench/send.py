@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hrc_outreach.config import Settings  # noqa: E402
+from hrc_outreach.models import use_email_hash_key  # noqa: E402
 from hrc_outreach.store import Store  # noqa: E402
 from tests.support.brevo_sim import received, start_process  # noqa: E402
 from tests.support.ledger_data import (  # noqa: E402
@@ -39,6 +40,9 @@ from tests.support.ledger_data import (  # noqa: E402
     messages,
     write_draft,
 )
+
+# the stores here are opened without settings (Store(url)): key the address hash for them
+use_email_hash_key(b"bench email hash key, not a secret")
 
 KEY = "2026-12"
 SECRET = "bench-token-secret-0123456789"

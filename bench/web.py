@@ -44,12 +44,12 @@ def seed(url: str, n: int) -> list[str]:
     """``n`` confirmed subscribers (p0…p{n-1}); their unsubscribe paths."""
     from hrc_outreach.audience.links import links_for
     from hrc_outreach.config import load_settings
-    from hrc_outreach.store import Store
+    from hrc_outreach.store import open_store
     from hrc_outreach.store.tables import SubscriberRow
 
     os.environ["HRC_TOKEN_SECRET"] = SECRET
     settings = load_settings(env={}, store={"url": url})
-    store = Store(url)
+    store = open_store(settings)  # keys the address hash from the token secret
     with store.session() as s:
         s.add_all(
             SubscriberRow(email=f"p{i}@example.org", state="confirmed", language="fr")
