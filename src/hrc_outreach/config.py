@@ -272,14 +272,14 @@ class WebSettings(_Section):
 class ApprovalSettings(_Section):
     timeout_days: float = 7.0
     poll_seconds: int = 10
-
-
-class PublishSettings(_Section):
     # who is told that an edition waits (and again a day before the wait times out): these
     # addresses, or, when empty, every staff account that can approve (approver, admin)
     notify: list[str] = Field(default_factory=list)
     # the staff pages' public address, for the links in that email (empty: web.base_url)
     review_base_url: str = ""
+
+
+class PublishSettings(_Section):
     """Where published files (archive pages, feeds, image cards) go: a folder or an fsspec URL
     (file:///srv/outreach, s3://bucket/prefix); empty: the out_dir folder."""
 

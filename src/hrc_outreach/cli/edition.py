@@ -168,8 +168,8 @@ def _print_drafts(
     """The drafts as a table, their lint errors, and the command that approves them."""
     from rich.markup import escape
 
-    from hrc_outreach.pipeline import collapsed
     from hrc_outreach.i18n.coverage import coverage_of
+    from hrc_outreach.pipeline import collapsed
 
     table = Table(title=f"Edition {key}: {len(result.edition.items)} items")
     for col in ("lang", "subject", "KB", "errors", "warnings", "translated", "path"):
