@@ -5,6 +5,7 @@ for part of the configured languages never sends the source language to the othe
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 from collections.abc import Iterator
@@ -93,8 +94,6 @@ def test_a_run_of_an_edition_sent_from_the_shell_ends_at_once(demo: Settings) ->
     r = _cli(config, "edition", "draft", "-e", EDITION)
     assert r.exit_code == 0, r.output
     show = _cli(config, "edition", "approve", EDITION, "--show", "--json")
-    import json
-
     hashes = json.loads(show.stdout)["hashes_arg"]
     r = _cli(config, "edition", "approve", EDITION, "--by", "Ana", "--hashes", hashes)
     assert r.exit_code == 0, r.output
@@ -122,6 +121,12 @@ def test_a_run_for_part_of_the_languages_sends_no_source_language_to_the_others(
     assert "not drafted in" in message and "ar (" in message and "fallback_source" in message
     assert _outbox(demo) == {}
     assert _approvals(demo) == [], "refused before anyone is asked to approve"
+    # status shows what the drafts give each language's readers (the run's Prefect API)
+    r = _cli(config, "status", "--json")
+    assert r.exit_code == 0, r.output
+    coverage = json.loads(r.stdout)["coverage"][EDITION]
+    assert set(coverage) == {"en", "fr"} and coverage["en"]["share"] == 1.0
+    assert sum(coverage["fr"]["strings"].values()) > 0 and coverage["fr"]["held_back"] == ""
 
     state, message, result = _run(
         edition=EDITION,
