@@ -4,7 +4,9 @@ out, once, however many daily runs there are, with no process kept waiting for i
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -73,6 +75,13 @@ def test_the_waiting_run_tells_approvers_and_the_daily_run_reminds_once(
     for lang in ("fr", "ar"):  # coverage per language, as the draft and `status` show it
         assert f"— {lang}: " in text and "% translated; strings " in text
 
+    # a kept copy past delivery.outbox_retention_days (90 by default): the daily run deletes it
+    old = settings.resolve(settings.delivery.outbox_dir) / "2026-08" / "job1-en-batch1-sub1.eml"
+    old.parent.mkdir(parents=True, exist_ok=True)
+    old.write_text("To: <old@example.org>\nSubject: August\n\nhello\n")
+    long_ago = time.time() - 91 * 86400
+    os.utime(old, (long_ago, long_ago))
+
     # two daily runs at once, then another: one reminder
     results: list[object] = []
     runs = [
@@ -87,6 +96,7 @@ def test_the_waiting_run_tells_approvers_and_the_daily_run_reminds_once(
     reminders = [s for _, s, _ in _notices(settings) if s.startswith("Reminder:")]
     assert len(reminders) == 1 and EDITION in reminders[0]
     assert len(_notices(settings)) == 2
+    assert not old.exists(), "the daily run purges kept copies past their retention"
 
     _answer(settings, approve=False, reviewer="Ana", notes="not this month")
     thread.join(timeout=300)
