@@ -7,13 +7,19 @@ output and by `social report`.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich import box
 from rich.table import Table
 
 from hrc_outreach.cli.apps import app, console, fail, print_json, settings
+
+if TYPE_CHECKING:
+    from hrc_outreach.config import Settings
+    from hrc_outreach.social.publishing import PublishReport
+    from hrc_outreach.store import Store
 
 EXIT_NEEDS_ATTENTION = 2
 
@@ -62,7 +68,7 @@ def publish_cmd(
     from hrc_outreach.errors import OutreachError
     from hrc_outreach.social import ledger
     from hrc_outreach.social.accounts import PLATFORMS, languages_for, publisher_for
-    from hrc_outreach.social.publishing import export_edition, publish_edition
+    from hrc_outreach.social.publishing import publish_edition
 
     if platform not in PLATFORMS:
         fail(f"--platform {platform!r}: one of {', '.join(PLATFORMS)}")
@@ -71,15 +77,7 @@ def publish_cmd(
     try:
         languages = languages_for(platform, cfg)
         if platform == "export":
-            if dry_run:
-                console.print(
-                    f"would write the export bundle of {key} under {cfg.out_dir}/social/{key}/"
-                )
-                return
-            bundle = export_edition(store, cfg, key, languages, cfg.resolve(cfg.out_dir))
-            console.print(f"export bundle of {key}: {bundle.rows} posts in {bundle.folder}")
-            for f in bundle.files:
-                console.print(f"  {f.name}", highlight=False)
+            _export(store, cfg, key, languages, dry_run=dry_run)
             return
         if retry_failed and not dry_run:
             n = ledger.retry_failed(store, key, platform)
@@ -99,6 +97,28 @@ def publish_cmd(
         return
     finally:
         store.dispose()
+    _print_outcomes(report, platform, dry_run=dry_run)
+    if report.needs_attention and not dry_run:
+        raise typer.Exit(EXIT_NEEDS_ATTENTION)
+
+
+def _export(
+    store: Store, cfg: Settings, key: str, languages: Sequence[str], *, dry_run: bool
+) -> None:
+    """The export "platform": a bundle of files under out_dir, written (or only named)."""
+    from hrc_outreach.social.publishing import export_edition
+
+    if dry_run:
+        console.print(f"would write the export bundle of {key} under {cfg.out_dir}/social/{key}/")
+        return
+    bundle = export_edition(store, cfg, key, languages, cfg.resolve(cfg.out_dir))
+    console.print(f"export bundle of {key}: {bundle.rows} posts in {bundle.folder}")
+    for f in bundle.files:
+        console.print(f"  {f.name}", highlight=False)
+
+
+def _print_outcomes(report: PublishReport, platform: str, *, dry_run: bool) -> None:
+    """A table of the posts handed over, then every note that needs a person, whole."""
     table = Table(
         box=box.SIMPLE, title=f"{platform} · {report.account}" + (" (dry run)" if dry_run else "")
     )
@@ -112,8 +132,6 @@ def publish_cmd(
             console.print(
                 f"{o.post_key} {o.state}: {o.note}", markup=False, highlight=False, soft_wrap=True
             )
-    if report.needs_attention and not dry_run:
-        raise typer.Exit(EXIT_NEEDS_ATTENTION)
 
 
 @social_app.command("report")
