@@ -405,37 +405,21 @@ def send_edition(
     A language that subscribers read but that has no draft refuses the send (DeliveryError)
     unless ``fallback_source``: then they get the source language's edition.
     """
-    from hrc_outreach import approval
-    from hrc_outreach.deliver.languages import (
-        audience_with_held_back,
-        check_drafted,
-        without_held_back,
-    )
-    from hrc_outreach.deliver.runner import finish_job
-
     decisions = decisions or SendDecisions()
     decisions.check()
     name = (provider or settings.delivery.provider).lower()
     messages = drafted_messages(settings, key)
-    if approved is not None:
-        approval.check_shown(key, approved, messages)
-    store = open_store(settings)
-    try:
-        row = approval.require_approval(store, key, messages, provider=name)
-        # held-back languages: approved with the rest, their subscribers get the source edition
-        to_send, held = without_held_back(messages, settings)
-        check_drafted(
-            store, settings, key, to_send, name, fallback_source=fallback_source, held_back=held
-        )
-        job_id, decided = _planned_job(
-            store, settings, key, messages, name, row.id, decisions,
-            audience=audience_with_held_back(settings, held) if held else None,
-        )
-        pending = finish_job(store, job_id).totals.pending  # also settles an idle job
-        if progress is not None and pending:
-            progress.start(pending)
-    finally:
-        store.dispose()
+    job_id, decided, pending, held = _job_to_send(
+        settings,
+        key,
+        name,
+        messages,
+        approved=approved,
+        decisions=decisions,
+        fallback_source=fallback_source,
+    )
+    if progress is not None and pending:
+        progress.start(pending)
     n = max(1, senders)
     log.info(
         "edition %s: send job %s via %s, %d recipient(s) left, %d sender(s)",
@@ -459,6 +443,53 @@ def send_edition(
         archive_error=error,
         held_back=held,
     )
+
+
+def _job_to_send(
+    settings: Settings,
+    key: str,
+    provider: str,
+    messages: dict[str, RenderedMessage],
+    *,
+    approved: dict[str, str] | None,
+    decisions: SendDecisions,
+    fallback_source: bool,
+) -> tuple[int, list[str], int, dict[str, str]]:
+    """Before the senders: the approval checked against the drafts, every subscribed language
+    drafted (or held back), the job planned or resumed with the decisions applied.
+    (job id, decisions applied, recipients left, held-back languages: why)."""
+    from hrc_outreach import approval
+    from hrc_outreach.deliver.languages import (
+        audience_with_held_back,
+        check_drafted,
+        without_held_back,
+    )
+    from hrc_outreach.deliver.runner import finish_job
+
+    if approved is not None:
+        approval.check_shown(key, approved, messages)
+    store = open_store(settings)
+    try:
+        row = approval.require_approval(store, key, messages, provider=provider)
+        # held-back languages: approved with the rest, their subscribers get the source edition
+        to_send, held = without_held_back(messages, settings)
+        check_drafted(
+            store, settings, key, to_send, provider, fallback_source=fallback_source, held_back=held
+        )
+        job_id, decided = _planned_job(
+            store,
+            settings,
+            key,
+            messages,
+            provider,
+            row.id,
+            decisions,
+            audience=audience_with_held_back(settings, held) if held else None,
+        )
+        pending = finish_job(store, job_id).totals.pending  # also settles an idle job
+    finally:
+        store.dispose()
+    return job_id, decided, pending, held
 
 
 def _settled(
