@@ -17,6 +17,7 @@ language): the languages whose posts go to that account.
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Callable, Mapping
 
 import httpx
@@ -53,7 +54,15 @@ def _need(env: Mapping[str, str], name: str, platform: str, *, is_secret: bool =
             f"publishing to {platform} needs HRC_{name}, {kind}{hint}; set it (see README, "
             "'Social publishing') or publish with --platform export"
         )
-    return value.strip()
+    value = value.strip()
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value):
+        # a line break inside a token would split the Authorization header (or be refused by
+        # the HTTP library with the token in its message): name the variable, never the value
+        raise ConfigError(
+            f"HRC_{name} for {platform} holds a line break or another control character inside "
+            "it (a copy-paste slip?); set it again as one line"
+        )
+    return value
 
 
 def languages_for(

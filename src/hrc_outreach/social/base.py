@@ -18,22 +18,44 @@ import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 import httpx
 
 from hrc_outreach.errors import OutreachError
-from hrc_outreach.retrying import RetryPolicy, Verdict, classify, retry_after
+from hrc_outreach.retrying import RetryPolicy, Verdict, classify
 
 USER_AGENT = "hrc-outreach social publisher"
 
 
+# Credentials this process sends (tokens, app passwords, session JWTs): a platform may quote them
+# back in a refusal, and no message we keep (ledger, report, log) may carry them.
+_SECRETS: set[str] = set()
+SECRET_MIN = 6  # shorter values are not redacted (they would blank ordinary words)
+
+
+def register_secret(value: str | None) -> None:
+    """Never let ``value`` appear in a :class:`PublishError`'s message."""
+    if value and len(value) >= SECRET_MIN:
+        _SECRETS.add(value)
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered credential replaced by ``[redacted]``."""
+    for value in sorted(_SECRETS, key=len, reverse=True):
+        if value in text:
+            text = text.replace(value, "[redacted]")
+    return text
+
+
 class PublishError(OutreachError):
-    """A post could not be handed over; ``status`` is the platform's HTTP status when it answered."""
+    """A post could not be handed over; ``status`` is the platform's HTTP status when it answered.
+    The message never carries a credential (they are redacted)."""
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
+        super().__init__(redact(message))
         self.status = status
 
 
@@ -170,6 +192,7 @@ class Http:
         acceptance (5xx, a connection lost after sending) raises PublishInDoubt, never a retry.
         """
         headers = {"User-Agent": USER_AGENT, **self.headers, **kw.pop("headers", {})}
+        register_secret(headers.get("Authorization", "").partition(" ")[2])
         where = f"{self.platform} {method} {path.split('?')[0]}"
         attempt = 0
         while True:
@@ -194,7 +217,14 @@ class Http:
                     raise PublishRefused(f"{where}: {why}", status=r.status_code)
                 if verdict is Verdict.IN_DOUBT:
                     raise PublishInDoubt(f"{where}: {why}", status=r.status_code)
-                wait_hint = retry_after(r.headers, ("x-ratelimit-reset", "ratelimit-reset"))
+                wait_hint, said = wait_asked(r.headers)
+                if wait_hint is not None and wait_hint > self.policy.cap:
+                    # a day's wait is not slept in a run, nor ignored: the post stays planned
+                    raise PublishDeferred(
+                        f"{where}: {why}; the platform asks to wait {wait_hint:.0f} s ({said}), "
+                        f"more than the {self.policy.cap:.0f} s a run waits: try later",
+                        status=r.status_code,
+                    )
             wait = self.policy.delay(attempt, retry_after=wait_hint)
             if self.policy.gives_up(attempt):
                 raise PublishDeferred(f"{where}: still {why} after {attempt + 1} tries; try later")
@@ -212,3 +242,117 @@ class Http:
                 f"{self.platform} {method} {path}: the answer is not JSON ({r.text[:200]!r})",
                 status=r.status_code,
             ) from exc
+
+
+def wait_asked(headers: httpx.Headers) -> tuple[float | None, str]:
+    """Seconds a "later" answer asks us to wait, and the header that said so.
+
+    ``Retry-After`` is delta-seconds or an HTTP date (RFC 9110), however large: 100000 is 27
+    hours, never an epoch. Reset headers (``X-RateLimit-Reset``, ``RateLimit-Reset``) are an
+    epoch (Graph API style), delta-seconds, or an ISO 8601 time (Mastodon).
+    """
+    now = time.time()
+    raw = (headers.get("retry-after") or "").strip()
+    if raw:
+        if raw.isdigit():
+            return float(raw), f"Retry-After: {raw}"
+        try:
+            return max(0.0, parsedate_to_datetime(raw).timestamp() - now), f"Retry-After: {raw}"
+        except (TypeError, ValueError, IndexError):
+            pass
+    for name in ("x-ratelimit-reset", "ratelimit-reset"):
+        raw = (headers.get(name) or "").strip()
+        if not raw:
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            try:
+                stamp = datetime.fromisoformat(raw)
+            except ValueError:
+                continue
+            value = (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
+        if value > 1_000_000_000:  # an epoch timestamp, not a count of seconds
+            value -= now
+        return max(0.0, value), f"{name}: {raw}"
+    return None, ""
+
+
+# How far back a look-up reads an account's posts: a post of ours is never created before its
+# due time (less a day for clocks), and a look-up stops after this many pages.
+LOOKUP_HORIZON = timedelta(days=1)
+LOOKUP_PAGES = 25
+
+
+def created_at(value: Any) -> datetime | None:
+    """A platform's creation time of a post (ISO 8601 with ``Z`` or ``+0000``, or epoch ms)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000, UTC)
+    if isinstance(value, str) and value:
+        try:
+            stamp = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+    return None
+
+
+@dataclass
+class Page:
+    """One page of an account's posts: the posts (dicts) and where the next page is (a path or
+    absolute URL with its query, or None at the end)."""
+
+    items: list[dict[str, Any]]
+    next: str | None
+
+
+def search(
+    http: Http,
+    post: OutgoingPost,
+    first: str,
+    read: Callable[[httpx.Response], Page],
+    match: Callable[[dict[str, Any]], Published | None],
+    *,
+    created: str,
+) -> Published | None:
+    """Our ``post`` among the account's posts, page after page, newest first.
+
+    None only when the pages end, or reach posts older than the post's due time (it cannot be
+    further back); a look-up that stops before either (``LOOKUP_PAGES``), or an answer that is
+    not a list of posts, raises PublishInDoubt: not found is not the same as not there.
+    """
+    horizon = post.due_at - LOOKUP_HORIZON
+    path: str | None = first
+    seen = 0
+    oldest: datetime | None = None
+    for _ in range(LOOKUP_PAGES):
+        assert path is not None
+        r = http.call("GET", path)
+        try:
+            page = read(r)
+            if not isinstance(page.items, list) or not all(isinstance(i, dict) for i in page.items):
+                raise TypeError("not a list of posts")
+            for item in page.items:
+                if (found := match(item)) is not None:
+                    return found
+                when = created_at(item.get(created))
+                if when is not None:
+                    oldest = when if oldest is None else min(oldest, when)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise PublishInDoubt(
+                f"{http.platform} GET {path.split('?')[0]}: the look-up answer is not a list of "
+                f"posts ({exc!r}: {r.text[:200]!r}); the post stays in doubt",
+                status=r.status_code,
+            ) from exc
+        seen += len(page.items)
+        if not page.items or page.next is None or (oldest is not None and oldest < horizon):
+            return None
+        path = page.next
+    raise PublishInDoubt(
+        f"{http.platform}: looked through the account's {seen} latest posts (back to "
+        f"{oldest:%Y-%m-%d %H:%M} UTC) without reaching the post's time; it stays in doubt: "
+        "look on the platform before publishing it again"
+        if oldest
+        else f"{http.platform}: looked through the account's {seen} latest posts without "
+        "reaching the post's time; it stays in doubt"
+    )

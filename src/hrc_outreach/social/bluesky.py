@@ -16,14 +16,26 @@ from urllib.parse import quote
 import httpx
 import regex
 
-from hrc_outreach.social.base import Http, OutgoingPost, Published, PublishInDoubt, PublishRefused
+from hrc_outreach.social.base import (
+    Http,
+    OutgoingPost,
+    PublishDeferred,
+    Published,
+    PublishInDoubt,
+    PublishRefused,
+    register_secret,
+)
 
 COLLECTION = "app.bsky.feed.post"
 MAX_BLOB = 2_000_000  # app.bsky.embed.images#image: maxSize (2 MB, formerly 1 MB)
 _B32 = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable, the TID alphabet
-_URL = re.compile(r"https?://[^\s]+")
+# a link runs to white space, a bidi or zero-width mark, or a quotation mark that cannot be in
+# a URL (an RTL sentence puts U+200F or U+2069 right after it; Ukrainian quotes with « »)
+_URL = re.compile(r"https?://[^\s\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff«»<>\"]+")
 _TAG = regex.compile(r"(?<![\p{L}\p{N}_&])#([\p{L}\p{N}_]{1,64})")
-_TRAILING = ".,;:!?)]}'\"\u2069"
+# punctuation that ends a sentence after a link, not the link: Latin, Arabic and Persian
+# (، ؛ ؟ ۔), ellipsis and closing quotes
+_TRAILING = ".,;:!?)]}'\"\u2069\u060c\u061b\u061f\u06d4\u2026\u00bb\u201d\u2019"
 
 
 def record_key(post: OutgoingPost) -> str:
@@ -84,6 +96,7 @@ class BlueskyPublisher:
     ) -> None:
         self.http = Http(client, base_url, self.platform, **kw)
         self.handle, self._password = handle, app_password
+        register_secret(app_password)
         self.account = handle
         self._did: str | None = None
 
@@ -94,6 +107,13 @@ class BlueskyPublisher:
                 "/xrpc/com.atproto.server.createSession",
                 json={"identifier": self.handle, "password": self._password},
             )
+            if not isinstance(s, dict) or not s.get("accessJwt") or not s.get("did"):
+                raise PublishDeferred(
+                    "bluesky createSession: the answer has no accessJwt and did; nothing was "
+                    "posted, try later"
+                )
+            register_secret(str(s["accessJwt"]))
+            register_secret(str(s.get("refreshJwt") or ""))
             self.http.headers["Authorization"] = f"Bearer {s['accessJwt']}"
             self._did = str(s["did"])
         return self._did
@@ -160,4 +180,9 @@ class BlueskyPublisher:
             if exc.status in (400, 404):  # RecordNotFound
                 return None
             raise
-        return Published(str(got["uri"]), self._url(rkey))
+        if not isinstance(got, dict) or not isinstance(got.get("uri"), str):
+            raise PublishInDoubt(
+                f"bluesky getRecord {rkey}: the answer names no record ({str(got)[:200]!r}); "
+                "the post stays in doubt"
+            )
+        return Published(got["uri"], self._url(rkey))

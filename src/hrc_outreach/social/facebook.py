@@ -13,7 +13,21 @@ from typing import Any
 
 import httpx
 
-from hrc_outreach.social.base import Http, OutgoingPost, Published, PublishInDoubt, is_ours
+from hrc_outreach.social.base import (
+    Http,
+    OutgoingPost,
+    Page,
+    Published,
+    PublishInDoubt,
+    is_ours,
+    search,
+)
+
+
+def graph_page(r: httpx.Response) -> Page:
+    """A Graph API list: ``data``, and ``paging.next`` (an absolute URL) while there is more."""
+    body = r.json()
+    return Page(body["data"], (body.get("paging") or {}).get("next"))
 
 
 class FacebookPublisher:
@@ -49,15 +63,15 @@ class FacebookPublisher:
         return Published(remote, f"https://www.facebook.com/{remote}")
 
     def find(self, post: OutgoingPost) -> Published | None:
-        answer = self.http.json(
-            "GET",
-            f"/{self.page_id}/published_posts",
-            params={"fields": "id,message,permalink_url,created_time", "limit": 50},
+        def match(p: dict[str, Any]) -> Published | None:
+            if not is_ours(post, p.get("message") or ""):
+                return None
+            remote = str(p["id"])
+            return Published(
+                remote, str(p.get("permalink_url") or f"https://www.facebook.com/{remote}")
+            )
+
+        first = (
+            f"/{self.page_id}/published_posts?fields=id,message,permalink_url,created_time&limit=50"
         )
-        for p in answer.get("data", []):
-            if is_ours(post, p.get("message") or ""):
-                remote = str(p["id"])
-                return Published(
-                    remote, str(p.get("permalink_url") or f"https://www.facebook.com/{remote}")
-                )
-        return None
+        return search(self.http, post, first, graph_page, match, created="created_time")

@@ -19,7 +19,9 @@ from hrc_outreach.social.base import (
     PublishInDoubt,
     PublishRefused,
     is_ours,
+    search,
 )
+from hrc_outreach.social.facebook import graph_page
 
 STATUS_POLLS = 30  # two seconds apart: a minute for Instagram to fetch the card
 
@@ -83,12 +85,10 @@ class InstagramPublisher:
             return ""  # published all the same: the link is a nicety, the id is what counts
 
     def find(self, post: OutgoingPost) -> Published | None:
-        answer = self.http.json(
-            "GET",
-            f"/{self.user_id}/media",
-            params={"fields": "id,caption,permalink,timestamp", "limit": 50},
-        )
-        for m in answer.get("data", []):
+        def match(m: dict[str, Any]) -> Published | None:
             if is_ours(post, m.get("caption") or ""):
                 return Published(str(m["id"]), str(m.get("permalink") or ""))
-        return None
+            return None
+
+        first = f"/{self.user_id}/media?fields=id,caption,permalink,timestamp&limit=50"
+        return search(self.http, post, first, graph_page, match, created="timestamp")

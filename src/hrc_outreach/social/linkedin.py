@@ -16,7 +16,17 @@ from urllib.parse import quote
 
 import httpx
 
-from hrc_outreach.social.base import Http, OutgoingPost, Published, PublishInDoubt, is_ours
+from hrc_outreach.social.base import (
+    Http,
+    OutgoingPost,
+    Page,
+    Published,
+    PublishInDoubt,
+    is_ours,
+    search,
+)
+
+PAGE_SIZE = 50
 
 VERSION = "202510"  # LinkedIn-Version: YYYYMM
 _RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
@@ -99,12 +109,21 @@ class LinkedInPublisher:
         return Published(urn, f"https://www.linkedin.com/feed/update/{urn}/")
 
     def find(self, post: OutgoingPost) -> Published | None:
-        answer = self.http.json(
-            "GET",
-            f"/rest/posts?author={quote(self.author, safe='')}&q=author&count=50",
-        )
-        for p in answer.get("elements", []):
+        base = f"/rest/posts?author={quote(self.author, safe='')}&q=author&count={PAGE_SIZE}"
+
+        def page(r: httpx.Response) -> Page:
+            body = r.json()
+            items, paging = body["elements"], body.get("paging") or {}
+            start = int(paging.get("start", 0))
+            end = start + len(items)
+            total = paging.get("total")
+            more = end < int(total) if total is not None else len(items) >= PAGE_SIZE
+            return Page(items, f"{base}&start={end}" if more and items else None)
+
+        def match(p: dict[str, Any]) -> Published | None:
             if is_ours(post, _unescape(p.get("commentary") or "")):
                 urn = str(p["id"])
                 return Published(urn, f"https://www.linkedin.com/feed/update/{urn}/")
-        return None
+            return None
+
+        return search(self.http, post, f"{base}&start=0", page, match, created="createdAt")

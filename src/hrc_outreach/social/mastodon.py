@@ -14,7 +14,20 @@ from typing import Any
 
 import httpx
 
-from hrc_outreach.social.base import Http, OutgoingPost, Published, PublishInDoubt, is_ours
+from hrc_outreach.social.base import (
+    Http,
+    OutgoingPost,
+    Page,
+    Published,
+    PublishInDoubt,
+    is_ours,
+    search,
+)
+
+
+def _page(r: httpx.Response) -> Page:
+    """A page of statuses; the next (older) one is named by the ``Link`` header."""
+    return Page(r.json(), r.links.get("next", {}).get("url"))
 
 
 class MastodonPublisher:
@@ -71,18 +84,29 @@ class MastodonPublisher:
     def _me(self) -> str:
         if self._account_id is None:
             me = self.http.json("GET", "/api/v1/accounts/verify_credentials")
+            if not isinstance(me, dict) or not me.get("id"):
+                raise PublishInDoubt(
+                    f"mastodon verify_credentials: no account id in the answer ({str(me)[:200]!r})"
+                )
             self._account_id = str(me["id"])
         return self._account_id
 
     def find(self, post: OutgoingPost) -> Published | None:
-        statuses = self.http.json(
-            "GET", f"/api/v1/accounts/{self._me()}/statuses", params={"limit": 40}
-        )
-        for s in statuses:
-            if is_ours(post, s.get("content") or "", remote_html=s.get("content") or ""):
+        def status(s: dict[str, Any]) -> Published | None:
+            content = s.get("content") or ""
+            if is_ours(post, content, remote_html=content):
                 return Published(str(s["id"]), str(s.get("url") or s.get("uri") or ""))
+            return None
+
+        def scheduled(s: dict[str, Any]) -> Published | None:
+            if is_ours(post, (s.get("params") or {}).get("text") or ""):
+                return Published(str(s["id"]), "", scheduled=True)
+            return None
+
+        first = f"/api/v1/accounts/{self._me()}/statuses?limit=40"
+        if found := search(self.http, post, first, _page, status, created="created_at"):
+            return found
         if post.schedule_at is not None:
-            for s in self.http.json("GET", "/api/v1/scheduled_statuses", params={"limit": 40}):
-                if is_ours(post, (s.get("params") or {}).get("text") or ""):
-                    return Published(str(s["id"]), "", scheduled=True)
+            first = "/api/v1/scheduled_statuses?limit=40"
+            return search(self.http, post, first, _page, scheduled, created="")
         return None
