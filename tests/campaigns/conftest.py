@@ -40,7 +40,8 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 
 def outbox_recipients(settings: Settings, key: str) -> dict[str, str]:
-    """address -> language of the outbox messages of ``key`` (one file per recipient)."""
+    """address -> language of the outbox messages of ``key`` (one file per recipient; the
+    message's call-to-action variant, ``@BE``, left out: see :func:`outbox_messages`)."""
     from email import message_from_bytes
 
     root = settings.resolve(settings.delivery.outbox_dir) / key
@@ -48,5 +49,19 @@ def outbox_recipients(settings: Settings, key: str) -> dict[str, str]:
     for f in sorted(root.glob("*.eml")) if root.is_dir() else []:
         msg = message_from_bytes(f.read_bytes())
         assert str(msg["To"]).count("@") == 1
-        out[str(msg["To"]).split("<")[-1].rstrip(">")] = f.name.split("-")[1]
+        out[str(msg["To"]).split("<")[-1].rstrip(">")] = f.name.split("-")[1].split("@")[0]
+    return out
+
+
+def outbox_messages(settings: Settings, key: str) -> dict[str, str]:
+    """address -> the whole plain-text body each recipient of ``key`` got in the outbox."""
+    from email import message_from_bytes, policy
+
+    root = settings.resolve(settings.delivery.outbox_dir) / key
+    out: dict[str, str] = {}
+    for f in sorted(root.glob("*.eml")) if root.is_dir() else []:
+        msg = message_from_bytes(f.read_bytes(), policy=policy.default)
+        body = msg.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+        assert body is not None
+        out[str(msg["To"]).split("<")[-1].rstrip(">")] = body.get_content()
     return out

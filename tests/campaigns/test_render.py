@@ -16,7 +16,7 @@ from hrc_outreach.campaigns.catalogs import (
     check_campaign_catalogs,
     missing_campaign_strings,
 )
-from hrc_outreach.campaigns.render import render_step
+from hrc_outreach.campaigns.render import base_language, render_step
 from hrc_outreach.campaigns.validate import load_campaign
 from hrc_outreach.cli import app
 from hrc_outreach.config import Settings
@@ -44,7 +44,8 @@ def test_the_sample_has_three_steps_in_every_language_plus_turkish_and_persian(
     configured = load_settings(PROJECT_ROOT / "outreach.toml").i18n.languages
     assert list(rendered) == ["announcement", "registration-reminder", "election-day"]
     for messages in rendered.values():
-        assert set(messages) == set(configured) | {"tr", "fa"}
+        assert {base_language(k) for k in messages} == set(configured) | {"tr", "fa"}
+        assert len(messages) == 13 * 12  # per language: the default and 11 country links
 
 
 def test_every_step_in_every_language_has_no_lint_error(rendered: dict[str, dict]) -> None:
@@ -61,9 +62,9 @@ def test_every_step_in_every_language_has_no_lint_error(rendered: dict[str, dict
 def test_right_to_left_and_own_language(rendered: dict[str, dict]) -> None:
     for messages in rendered.values():
         for lang, m in messages.items():
-            rtl = lang in ("ar", "fa")
+            rtl = base_language(lang) in ("ar", "fa")
             assert m.dir == ("rtl" if rtl else "ltr")
-            tag = lang.replace("_", "-")
+            tag = base_language(lang).replace("_", "-")
             assert re.search(rf'<html[^>]*lang="{tag}"[^>]*dir="{m.dir}"', m.html), lang
             assert f'<body lang="{tag}" dir="{m.dir}"' in m.html
             if rtl:
@@ -74,10 +75,11 @@ def test_right_to_left_and_own_language(rendered: dict[str, dict]) -> None:
 
 
 def test_shared_partials_and_per_country_calls_to_action(rendered: dict[str, dict]) -> None:
-    m = rendered["announcement"]["fa"]
-    assert "لغو اشتراک" in m.html and "در کشور شما:" in m.html  # footer and CTA chrome in Persian
-    assert m.html.count("https://elections.fgov.be/") == 1  # Belgium's election authority
-    assert "بلژیک" in m.html  # ... named in Persian
+    m = rendered["announcement"]["fa@BE"]  # Persian readers living in Belgium
+    assert "لغو اشتراک" in m.html  # footer chrome in Persian
+    assert m.html.count("https://elections.fgov.be/") == 1  # Belgium's election authority ...
+    assert "https://www.bundeswahlleiterin.de/" not in m.html  # ... and no other country's
+    assert "https://elections.fgov.be/" not in rendered["announcement"]["fa"].html
     en = rendered["election-day"]["en"]
     assert "Find your polling station" in en.text and "https://elections.europa.eu/" in en.text
     assert "[[unsubscribe_url." in en.text and "[[unsubscribe_url." in en.html
@@ -126,9 +128,10 @@ def test_preview_cli_writes_every_language(settings: Settings, campaign_dir: Pat
     )
     assert result.exit_code == 0, result.output
     out = settings.resolve(settings.out_dir) / "campaigns" / "eu-elections" / "election-day"
-    assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["en", "fr", "nl", "de", "es", "it", "pt_PT", "pl", "hu", "uk", "ar", "tr", "fa"]
-    )
+    assert {base_language(p.name) for p in out.iterdir()} == {
+        "en", "fr", "nl", "de", "es", "it", "pt_PT", "pl", "hu", "uk", "ar", "tr", "fa"
+    }  # fmt: skip
+    assert (out / "fa@BE" / "email.txt").is_file()  # and each country link's message
     assert (out / "fa" / "email.html").read_text(encoding="utf-8").count('dir="rtl"') >= 2
     from PIL import Image
 

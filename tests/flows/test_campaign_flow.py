@@ -61,7 +61,7 @@ def _outbox(settings: Settings, step: str) -> dict[str, str]:
     out = {}
     for f in sorted(root.glob("*.eml")) if root.is_dir() else []:
         to = str(message_from_bytes(f.read_bytes())["To"])
-        out[to.split("<")[-1].rstrip(">")] = f.name.split("-")[1]
+        out[to.split("<")[-1].rstrip(">")] = f.name.split("-")[1].split("@")[0]  # de@DE: de
     return out
 
 

@@ -26,6 +26,7 @@ CAMPAIGN_TEMPLATES = (
     "email/partials/brand.mjml.j2",
     "email/partials/footer.mjml.j2",
     "text/campaign.txt.j2",
+    "web/campaign.html.j2",  # the public page (lists every country's link)
 )
 _JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true", "trimmed": "true"}
 _KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}

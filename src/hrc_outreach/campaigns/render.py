@@ -124,8 +124,49 @@ def _written(step: Step, directory: Path, lang: str) -> StepTexts | None:
     )
 
 
+def cta_groups(step: Step) -> dict[str, str]:
+    """Country -> the variant its call to action needs: countries whose link differs from the
+    step's default share one variant per distinct link, named by the first of them (sorted).
+
+    >>> cta_groups(Step(name="s", cta={"url": "https://eu.example/", "countries": {
+    ...     "BE": "https://be.example/", "NL": "https://be.example/", "DE": "https://eu.example/"}}))
+    {'BE': 'BE', 'NL': 'BE'}
+    """
+    if step.cta is None:
+        return {}
+    first: dict[str, str] = {}
+    out: dict[str, str] = {}
+    for country, url in sorted(step.cta.countries.items()):
+        if url == step.cta.url:
+            continue  # the default link: the language's own message
+        out[country] = first.setdefault(url, country)
+    return out
+
+
+def message_key(lang: str, group: str = "") -> str:
+    """The key a step's message is drafted, approved and sent under: the language, plus
+    ``@<group>`` for a call-to-action variant (``de@BE``)."""
+    return f"{lang}@{group}" if group else lang
+
+
+def base_language(key: str) -> str:
+    """The language of a message key: ``de@BE`` -> ``de``."""
+    return key.split("@", 1)[0]
+
+
+def recipient_message(groups: dict[str, str], lang: str, country: str | None) -> str:
+    """The message a reader of ``lang`` living in ``country`` gets (the default one when the
+    country has no link of its own, or is not known)."""
+    return message_key(lang, groups.get((country or "").upper(), ""))
+
+
 def build_step_view(
-    campaign: Campaign, step: Step, lang: str, texts: StepTexts, settings: Settings
+    campaign: Campaign,
+    step: Step,
+    lang: str,
+    texts: StepTexts,
+    settings: Settings,
+    cta_url: str | None = None,
 ) -> StepView:
     nonce = new_nonce()
     nl = settings.newsletter
@@ -151,7 +192,7 @@ def build_step_view(
         body_html=body_html,
         body_text=html_to_text(str(body_html), notes.ref),
         cta_label=texts.cta_label,
-        cta_url=safe_url(step.cta.url) if step.cta else None,
+        cta_url=safe_url(cta_url or step.cta.url) if step.cta else None,
         cta_countries=countries,
         machine_translated=texts.machine_translated,
         organisation=nl.organisation,
@@ -213,23 +254,31 @@ def card_name(campaign: Campaign, step: Step, lang: str, size: tuple[int, int]) 
 
 
 def render_step_message(
-    campaign: Campaign, step: Step, lang: str, texts: StepTexts, settings: Settings
+    campaign: Campaign,
+    step: Step,
+    lang: str,
+    texts: StepTexts,
+    settings: Settings,
+    group: str = "",
 ) -> RenderedMessage:
-    """One language of a step: HTML, text, subject, preheader, social posts and lint."""
-    view = build_step_view(campaign, step, lang, texts, settings)
+    """One language of a step (``group``: the call-to-action variant, see :func:`cta_groups`):
+    HTML, text, subject, preheader, social posts (the language's default message only) and lint."""
+    cta_url = step.cta.countries[group] if group and step.cta else None
+    view = build_step_view(campaign, step, lang, texts, settings, cta_url)
     subject = neutralise_text(" ".join(view.subject.split()), view.nonce)
     preheader = neutralise_text(_preheader(texts, view), view.nonce)
     source = environment(lang).get_template(EMAIL_TEMPLATE).render(view=view, preheader=preheader)
-    html = compile_mjml(source, lang=view.html_lang, dir=view.dir, where=f"{view.key}/{lang}")
+    key = message_key(lang, group)
+    html = compile_mjml(source, lang=view.html_lang, dir=view.dir, where=f"{view.key}/{key}")
     html = neutralise_html(html, view.nonce)
     text = neutralise_text(_text(view), view.nonce)
     nonce, (subject, preheader, html, text) = settle_nonce(
         view.nonce, subject, preheader, html, text
     )
-    social = _social(campaign, step, view)
+    social = () if group else _social(campaign, step, view)
     lint = tuple(lint_message(html, text, lang, nonce=nonce, subject=subject, preheader=preheader))
     return RenderedMessage(
-        edition_key=view.key, lang=lang, dir=view.dir, subject=subject, preheader=preheader,
+        edition_key=view.key, lang=key, dir=view.dir, subject=subject, preheader=preheader,
         html=html, text=text, social=social, lint=lint,
         provenance_counts={"machine" if texts.machine_translated else "human": 1}, nonce=nonce,
     )  # fmt: skip
@@ -238,9 +287,14 @@ def render_step_message(
 def render_step(
     settings: Settings, campaign: Campaign, step: Step, directory: Path, translator: Any = None
 ) -> dict[str, RenderedMessage]:
-    """Every campaign language of ``step``, rendered."""
+    """Every campaign language of ``step``, rendered once per distinct call-to-action link: the
+    language's default message under ``lang`` and one per country link under ``lang@GROUP``
+    (texts are made, or translated, once per language)."""
     texts = step_texts(campaign, step, directory, translator)
-    return {
-        lang: render_step_message(campaign, step, lang, texts[lang], settings)
-        for lang in campaign.languages
-    }
+    variants = sorted(set(cta_groups(step).values()))
+    out: dict[str, RenderedMessage] = {}
+    for lang in campaign.languages:
+        for group in ["", *variants]:
+            msg = render_step_message(campaign, step, lang, texts[lang], settings, group)
+            out[msg.lang] = msg
+    return out

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from hrc_outreach import approval
 from hrc_outreach.campaigns.model import Campaign, Step
-from hrc_outreach.campaigns.render import render_step
+from hrc_outreach.campaigns.render import base_language, cta_groups, recipient_message, render_step
 from hrc_outreach.campaigns.validate import load_campaign
 from hrc_outreach.config import Settings
 from hrc_outreach.deliver.report import JobReport
@@ -162,7 +162,9 @@ def draft_step(settings: Settings, directory: Path, step_name: str) -> StepDraft
 
     campaign, step, messages = render(settings, directory, step_name)
     out = campaign_out_dir(settings, campaign, step.name)
-    labels = {lang: (step.cta.label.get(lang, "") if step.cta else "") for lang in messages}
+    labels = {
+        key: (step.cta.label.get(base_language(key), "") if step.cta else "") for key in messages
+    }
     write_copies(out, messages, settings, labels)
     store = open_store(settings)
     try:
@@ -204,13 +206,22 @@ def _current(
         store.dispose()
     changed = approval.differences(approval.content_hashes(stored), approval.content_hashes(fresh))
     if changed:
-        what = "; ".join(f"{k}: {', '.join(v)}" for k, v in changed.items())
+        what = "; ".join(f"{k}: {_languages(v)}" for k, v in changed.items())
         raise ApprovalError(
             f"step {step.name!r} of campaign {campaign.name!r} changed since it was previewed "
             f"({what}); preview it again (`hrc-outreach campaign preview {directory} --step "
             f"{step.name}`) and have that approved"
         )
     return campaign, step, stored
+
+
+def _languages(keys: list[str]) -> str:
+    """Message keys said by language: ``fr (+11 country links), nl``."""
+    count: dict[str, int] = {}
+    for key in keys:
+        lang = base_language(key)
+        count[lang] = count.get(lang, 0) + (key != lang)
+    return ", ".join(f"{lang} (+{n} country links)" if n else lang for lang, n in count.items())
 
 
 def approve_step(
@@ -265,12 +276,14 @@ def _tags(session: Session) -> dict[int, tuple[list[str], list[str], str | None]
 
 
 def campaign_audience(
-    session: Session, settings: Settings, campaign: Campaign
+    session: Session, settings: Settings, campaign: Campaign, step: Step | None = None
 ) -> Iterator[tuple[int, str, str, str]]:
-    """Who the campaign reaches now, as ``(id, email, name, language)``: confirmed, not suppressed,
+    """Who the campaign reaches now, as ``(id, email, name, message)``: confirmed, not suppressed,
     not paused, in one of its segments, living in one of its countries (when given), reading one
     of its audience languages (when given), holding its consent topic (when given). Languages are
-    the campaign's; a reader of another gets the campaign's source language."""
+    the campaign's; a reader of another gets the campaign's source language. ``message`` is the
+    language, or (with ``step``) the key of the language's message carrying the call to action of
+    the reader's country of residence (``de@BE``, see :func:`~.render.cta_groups`)."""
     from hrc_outreach.audience.segments import load_segments, segments_path
     from hrc_outreach.audience.snapshot import iter_audience
 
@@ -280,6 +293,7 @@ def campaign_audience(
     languages = set(campaign.audience.languages)
     consent = campaign.audience.consent
     info = _tags(session)
+    groups = cta_groups(step) if step is not None else {}
     for sid, email, name, lang in iter_audience(
         session, languages=list(campaign.languages), fallback_language=campaign.source_language
     ):
@@ -292,7 +306,7 @@ def campaign_audience(
             continue
         if consent and consent not in topics and consent not in segs:
             continue
-        yield sid, email, name, lang
+        yield sid, email, name, recipient_message(groups, lang, country)
 
 
 # -------------------------------------------------------------------------------------- launching
@@ -325,7 +339,7 @@ def launch_step(
             dealer = _Batcher(messages, campaign.source_language, provider_max(name), None)
             if existing is None:
                 with store.session() as s:
-                    for member in campaign_audience(s, settings, campaign):
+                    for member in campaign_audience(s, settings, campaign, step):
                         dealer.add(member)
                     s.rollback()
             return StepOutcome(
@@ -334,7 +348,7 @@ def launch_step(
             )  # fmt: skip
         job_id = plan_job(
             store, settings, key, messages, name,
-            audience=lambda s: campaign_audience(s, settings, campaign),
+            audience=lambda s: campaign_audience(s, settings, campaign, step),
             source_language=campaign.source_language,
         )  # fmt: skip
     finally:

@@ -89,8 +89,9 @@ def _pct_pattern(nonce: str) -> re.Pattern[str]:
 
 
 def content_language(lang: str) -> str:
-    """A BCP 47 tag from a configured language code: ``pt_PT`` -> ``pt-PT``."""
-    return lang.replace("_", "-")
+    """A BCP 47 tag from a configured language code (or a campaign message key, ``de@BE``):
+    ``pt_PT`` -> ``pt-PT``."""
+    return lang.split("@", 1)[0].replace("_", "-")
 
 
 def address(email: str, name: str = "") -> Address:
