@@ -106,6 +106,34 @@ def test_a_retry_after_http_date_a_few_seconds_ahead_is_waited(
     assert len(sleeps) == 1 and 25 <= sleeps[0] <= 30, sleeps
 
 
+def test_a_mastodon_429_with_only_its_iso_reset_time_waits_until_then(
+    sqlite_store: Store, tmp_path: Path, client: httpx.Client
+) -> None:
+    """Mastodon's rate limiter says when the quota resets as an ISO 8601 time in
+    X-RateLimit-Reset (no Retry-After): it was not understood and retried after a jitter."""
+    approved_edition(sqlite_store, settings_for(tmp_path), langs=("en",))
+    reset = (datetime.now(UTC) + timedelta(seconds=40)).isoformat(timespec="milliseconds")
+    with Platforms() as platforms:
+        platforms.script(
+            "mastodon",
+            Reply(
+                429,
+                {"error": "Too many requests"},
+                {
+                    "X-RateLimit-Limit": "300",
+                    "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset": reset.replace("+00:00", "Z"),
+                },
+            ),
+        )
+        sleeps: list[float] = []
+        report = _publish(
+            sqlite_store, tmp_path, _pub("mastodon", platforms, client, sleeps), ("en",)
+        )
+    assert [o.state for o in report.outcomes] == [PostState.PUBLISHED] * 2
+    assert len(sleeps) == 1 and 35 <= sleeps[0] <= 40, sleeps
+
+
 # ------------------------------------------------------------------------- odd 200 answers
 
 
