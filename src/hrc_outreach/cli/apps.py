@@ -83,7 +83,8 @@ def _defaults_note(st: Settings) -> str:
 def fail(message: str, code: int = 1) -> None:
     """Print an error for a person and exit with ``code``."""
     # escaped: messages name TOML tables such as [delivery.smtp], which Rich would take as markup
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    # soft_wrap: never broken at the terminal's width (a path or a command cut in two cannot be copied)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
