@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -40,6 +41,21 @@ def test_retry_after_reads_seconds_dates_and_reset_epochs() -> None:
     wait = retry_after({"X-RateLimit-Reset": reset}, extra=("x-ratelimit-reset",))
     assert wait is not None and 28 <= wait <= 31
     assert retry_after({"Retry-After": "-5"}) == 0.0
+
+
+def test_a_long_retry_after_in_seconds_is_a_long_wait_never_an_epoch() -> None:
+    # 27 hours, and one second past a day: read as epochs before, they came out as "retry now"
+    assert retry_after({"Retry-After": "100000"}) == 100000.0
+    assert retry_after({"Retry-After": "86401"}) == 86401.0
+    p = RetryPolicy(attempts=3, cap=60.0)
+    assert p.delay(0, retry_after=retry_after({"Retry-After": "100000"})) == 60.0
+    # a reset header may be seconds, an epoch, or an ISO 8601 time (Mastodon's X-RateLimit-Reset)
+    extra = ("x-ratelimit-reset",)
+    assert retry_after({"X-RateLimit-Reset": "90000"}, extra=extra) == 90000.0
+    iso = datetime.fromtimestamp(time.time() + 40, UTC).isoformat().replace("+00:00", "Z")
+    wait = retry_after({"X-RateLimit-Reset": iso}, extra=extra)
+    assert wait is not None and 38 <= wait <= 41
+    assert retry_after({"X-RateLimit-Reset": "tomorrow"}, extra=extra) is None
 
 
 def test_delay_honours_retry_after_capped_else_jittered_backoff() -> None:

@@ -4,7 +4,7 @@ and translators. It answers three questions the callers used to answer three dif
 - what an answer means (:func:`classify`): safe to try again, permanent, or in doubt (the
   request may have been acted on: only an idempotency key makes a second one harmless);
 - how long to wait (:meth:`RetryPolicy.delay`): the server's ``Retry-After`` when it gives one
-  (seconds, an HTTP date, or an epoch reset header), else exponential backoff with full jitter,
+  (seconds or an HTTP date; a reset header may also be an epoch or ISO 8601 time), else exponential backoff with full jitter,
   both capped;
 - when to stop (:meth:`RetryPolicy.gives_up`): after ``attempts`` tries, or when the next try
   would start past a deadline.
@@ -26,6 +26,7 @@ import random
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
@@ -44,10 +45,14 @@ class Verdict(StrEnum):
 
 def retry_after(headers: Mapping[str, str], extra: Iterable[str] = ()) -> float | None:
     """Seconds to wait from ``Retry-After`` (seconds or an HTTP date) or a provider's reset
-    header in ``extra``; a value larger than a day is read as an epoch timestamp. None if absent.
+    header in ``extra`` (seconds, a Unix timestamp, an HTTP date or an ISO 8601 time). None if
+    absent. ``Retry-After`` in seconds is always seconds, however large (callers cap the wait):
+    only a reset header may be a timestamp, and only when it looks like one (after 2001).
 
     >>> retry_after({"Retry-After": "7"})
     7.0
+    >>> retry_after({"Retry-After": "100000"})
+    100000.0
     >>> retry_after({}) is None
     True
     """
@@ -56,18 +61,34 @@ def retry_after(headers: Mapping[str, str], extra: Iterable[str] = ()) -> float 
         raw = lowered.get(name)
         if raw is None:
             continue
-        raw = raw.strip()
+        value = _seconds(raw.strip(), reset=name != "retry-after")
+        if value is not None:
+            return max(0.0, value)
+    return None
+
+
+_EPOCH_FLOOR = 1_000_000_000.0  # 2001-09-09: a reset header above this is a Unix timestamp
+
+
+def _seconds(raw: str, *, reset: bool) -> float | None:
+    try:
+        value = float(raw)
+    except ValueError:
+        pass
+    else:
+        return value - time.time() if reset and value >= _EPOCH_FLOOR else value
+    try:
+        return parsedate_to_datetime(raw).timestamp() - time.time()
+    except (TypeError, ValueError, IndexError):
+        pass
+    if reset:
         try:
-            value = float(raw)
+            when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError:
-            try:
-                value = parsedate_to_datetime(raw).timestamp() - time.time()
-            except (TypeError, ValueError, IndexError):
-                continue
-        else:
-            if value > 86400:
-                value -= time.time()
-        return max(0.0, value)
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return when.timestamp() - time.time()
     return None
 
 
