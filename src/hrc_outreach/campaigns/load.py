@@ -95,16 +95,56 @@ def _yaml_problem(exc: yaml.YAMLError) -> tuple[int | None, str]:
     return (mark.line + 1 if mark is not None else None), f"not valid YAML: {problem}{extra}"
 
 
+MAX_BYTES = 1024 * 1024
+MAX_NODES = 100_000  # values after alias expansion (the sample has about 900)
+
+
+def _nodes(root: yaml.Node, limit: int) -> int:
+    """How many values ``root`` stands for with every alias expanded, counting up to ``limit``
+    (an alias bomb of a few lines stands for billions: counted, never built)."""
+    seen: dict[int, int] = {}
+
+    def count(node: yaml.Node) -> int:
+        if id(node) in seen:
+            return seen[id(node)]
+        n = 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                n += count(k) + count(v)
+                if n > limit:
+                    break
+        elif isinstance(node, yaml.SequenceNode):
+            for v in node.value:
+                n += count(v)
+                if n > limit:
+                    break
+        seen[id(node)] = n
+        return n
+
+    return count(root)
+
+
 def read_campaign(directory: Path) -> CampaignSource:
     """``directory/campaign.yaml`` parsed; ConfigError naming the file and line if it is not YAML
     or not a mapping."""
     path = directory / CAMPAIGN_FILE
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise CampaignFileError(
+                path, None, f"too large ({size:,} bytes; at most {MAX_BYTES:,}): a campaign file "
+                "holds keys and short texts, the bodies live in their Markdown files",
+            )  # fmt: skip
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise CampaignFileError(path, None, f"cannot read it: {exc.strerror or exc}") from exc
     try:
         node = yaml.compose(text, Loader=_Loader)
+        if node is not None and _nodes(node, MAX_NODES) > MAX_NODES:
+            raise CampaignFileError(
+                path, None, f"expands to more than {MAX_NODES:,} values through aliases "
+                "(*name): write the values out, or use fewer aliases",
+            )  # fmt: skip
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise CampaignFileError(path, *_yaml_problem(exc)) from exc

@@ -240,6 +240,11 @@ class _Checker:
         when = at.send_time(ref, zone)
         key = next((k for k in ("send_at", "offset_days", "time") if k in step), None)
         path: Path_ = ("steps", i, key) if key else ("steps", i)
+        real = when.astimezone(UTC).astimezone(zone)
+        if real.replace(tzinfo=None) != when.replace(tzinfo=None):
+            # a wall time in the spring-forward gap: Python would silently send an hour later
+            self.add(path, f"the send time {when:%Y-%m-%d %H:%M} does not exist in {zone.key} "
+                     f"(clocks skip it: daylight saving time); choose another time")  # fmt: skip
         if self.now is not None and when <= self.now:
             self.add(path, f"the send time {when:%Y-%m-%d %H:%M %Z} is in the past")
         end = Campaign.model_construct(date=ref, timezone=str(zone.key)).ends()
