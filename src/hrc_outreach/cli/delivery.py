@@ -54,12 +54,15 @@ def approve_cmd(
     key: str = typer.Argument(..., help="Edition key, e.g. 2026-12."),
     by: str = typer.Option("", "--by", help="Who decides (required; recorded with the hashes)."),
     hashes: str = typer.Option(
-        "", "--hashes",
+        "",
+        "--hashes",
         help="The content hashes of the drafts you reviewed, as --show prints them "
         "(en=1a2b3c4d5e6f,fr=...). Required to approve: drafts that are no longer those are refused.",
     ),
     show: bool = typer.Option(
-        False, "--show", help="Print the drafts' content hashes and the latest decision; decide nothing."
+        False,
+        "--show",
+        help="Print the drafts' content hashes and the latest decision; decide nothing.",
     ),
     as_json: bool = typer.Option(False, "--json", help="With --show: print it as JSON."),
     notes: str = typer.Option("", "--notes", help="Notes kept with the decision."),
@@ -82,17 +85,38 @@ def approve_cmd(
     )
     word = "approval" if not reject else "rejection"
     if handed is not None and handed.handed:
-        then = ("it records the decision and goes on" if handed.outcome.value == "resumed"
-                else "it was suspended and is rescheduled: a worker goes on with it")
+        then = (
+            "it records the decision and goes on"
+            if handed.outcome.value == "resumed"
+            else "it was suspended and is rescheduled: a worker goes on with it"
+        )
         console.print(
             f"edition {key}: {word} by {name} of {approval.format_hashes(current)} handed to the "
-            f"waiting flow run {handed.run}; {then}", highlight=False,
+            f"waiting flow run {handed.run}; {then}",
+            highlight=False,
         )
         return
     if handed is not None and handed.outcome.value == "answered":
-        fail(f"edition {key}: flow run {handed.run} does not take this {word}: {handed.detail}. "
-             "Nothing recorded; see its state in the Prefect UI or `hrc-outreach status`")
-    lost = handed is not None  # the run can never take it: the decision is recorded here
+        fail(
+            f"edition {key}: flow run {handed.run} does not take this {word}: {handed.detail}. "
+            "Nothing recorded; see its state in the Prefect UI or `hrc-outreach status`"
+        )
+    # no run waits, or the one that did can never take it (lost): the decision is recorded here
+    _record_here(key, messages, name, notes, hashes, reject=reject, lost=handed)
+
+
+def _record_here(
+    key: str,
+    messages: dict[str, RenderedMessage],
+    name: str,
+    notes: str,
+    hashes: str,
+    *,
+    reject: bool,
+    lost: Any,
+) -> None:
+    """The decision recorded in the store and printed; ``lost``: the handover to the run that
+    waited and can never resume (released, named on stderr), or None when no run waited."""
     row = _record_decision(key, messages, name, notes, hashes, reject=reject)
     approved = row.decision == ApprovalDecision.APPROVED
     word = ApprovalDecision.APPROVED if approved else ApprovalDecision.REJECTED
@@ -101,15 +125,16 @@ def approve_cmd(
         + ", ".join(f"{lang} {h[:12]}" for lang, h in row.hashes.items()),
         highlight=False,
     )
-    if lost and handed is not None:
+    if lost is not None:
         from hrc_outreach.pipeline import release_waiting
 
-        release_waiting(settings(), key, handed.run_id)
+        release_waiting(settings(), key, lost.run_id)
         err_console.print(
-            f"the flow run that waited for this decision ({handed.run}) is lost: {handed.detail}. "
+            f"the flow run that waited for this decision ({lost.run}) is lost: {lost.detail}. "
             f"The decision is recorded here (decision {row.id}) and nothing was sent"
             + (f"; send with `hrc-outreach edition send {key}`" if not reject else ""),
-            highlight=False, markup=False,
+            highlight=False,
+            markup=False,
         )
 
 
