@@ -19,11 +19,18 @@ _TEXT_JS = """
     range.selectNodeContents(b);
     const t = range.getBoundingClientRect();
     if (t.width === 0) continue;
+    // The last line's extent: the union of the range's fragments on the last line box.
+    const rects = [...range.getClientRects()].filter(r => r.width > 0);
+    const lastTop = Math.max(...rects.map(r => r.top));
+    const last = rects.filter(r => r.bottom > lastTop + 1);
+    const lastLeft = Math.min(...last.map(r => r.left)), lastRight = Math.max(...last.map(r => r.right));
     const cs = getComputedStyle(b);
     const left = box.left + parseFloat(cs.paddingLeft), right = box.right - parseFloat(cs.paddingRight);
     out.push({tag: b.tagName.toLowerCase(), direction: cs.direction, align: cs.textAlign,
               width: right - left, text_width: t.width,
               left_gap: t.left - left, right_gap: right - t.right,
+              last_width: lastRight - lastLeft, last_left_gap: lastLeft - left,
+              last_right_gap: right - lastRight, lines: Math.round(box.height / (parseFloat(cs.lineHeight) || 20)),
               top: box.top + window.scrollY, bottom: box.bottom + window.scrollY,
               text: b.textContent.trim().slice(0, 40)});
   }
@@ -60,9 +67,17 @@ def text_geometry(page: Any) -> dict[str, Any]:
     return page.evaluate(_TEXT_JS)  # type: ignore[no-any-return]
 
 
-def short_lines(geometry: dict[str, Any]) -> list[dict[str, Any]]:
-    """The blocks whose text fills under 60 % of their box: they show where text is aligned."""
-    return [b for b in geometry["blocks"] if b["text_width"] < 0.6 * b["width"]]
+def short_lines(geometry: dict[str, Any], fill: float = 0.6) -> list[dict[str, Any]]:
+    """The lines that fill under ``fill`` of their block's box: they show where text is aligned. A
+    block's last line counts, so a paragraph of several lines ending short is judged too; each
+    is returned as its block with the gaps and width of that line."""
+    out = []
+    for b in geometry["blocks"]:
+        line = {**b, "text_width": b["last_width"], "left_gap": b["last_left_gap"],
+                "right_gap": b["last_right_gap"]}
+        if line["text_width"] < fill * b["width"]:
+            out.append(line)
+    return out
 
 
 def columns(page: Any) -> list[dict[str, Any]]:

@@ -91,10 +91,12 @@ def test_text_hugs_the_reading_side(
     assert len(blocks) >= 6, blocks
     wrong = [b for b in blocks if b["direction"] != want or b["align"] not in (SIDE[lang], "start")]
     assert not wrong, f"{len(wrong)} text blocks not {want}/{SIDE[lang]}: {wrong[:5]}"
-    short = short_lines(geo)
-    assert len(short) >= 3, f"too few short lines to judge alignment: {short}"
+    # A campaign message is short and its paragraphs may end near the far edge: judge every line
+    # that leaves at least 10 % of its box empty (the newsletter's test can ask for 40 %).
+    short = short_lines(geo, fill=0.9)
+    assert len(short) >= 3, f"too few short lines to judge alignment: {short} of {blocks}"
     near, far = ("right_gap", "left_gap") if want == "rtl" else ("left_gap", "right_gap")
-    hugging = [b for b in short if b[near] > 2 or b[far] < 0.25 * b["width"]]
+    hugging = [b for b in short if b[near] > 2 or b[far] < 0.1 * b["width"]]
     assert not hugging, f"short lines not against the {SIDE[lang]} edge: {hugging[:5]}"
 
 

@@ -269,10 +269,19 @@ def test_no_token_in_the_access_log(served: Served, caplog: pytest.LogCaptureFix
     token = path.rsplit("/", 1)[1]
     import logging
 
+    import time
+
+    def lines() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "hrc_outreach.web.access"]
+
     with caplog.at_level(logging.INFO, logger="hrc_outreach.web.access"), served.client() as c:
         c.post(path, content=b"List-Unsubscribe=One-Click")
-    lines = [r.getMessage() for r in caplog.records if r.name == "hrc_outreach.web.access"]
-    assert any(line.startswith("POST /u/… 200") for line in lines), lines
+        # the server logs once the answer is sent, in its own thread: wait for the line
+        deadline = time.monotonic() + 10
+        while not any(line.startswith("POST /u/") for line in lines()):
+            assert time.monotonic() < deadline, lines()
+            time.sleep(0.02)
+    assert any(line.startswith("POST /u/… 200") for line in lines()), lines()
     assert all(token not in r.getMessage() and "ana@" not in r.getMessage() for r in caplog.records)
 
 
