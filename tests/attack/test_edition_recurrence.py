@@ -44,11 +44,6 @@ def _series(doc: Document, now: datetime) -> dict[str, object]:
     return first
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: UNTIL is read as a UTC day; the fix must say the "
-    "last occurrence's day (tests/curate/test_events_in_edition expects 3 Feb)",
-)
 def test_until_is_the_last_day_in_the_series_zone_not_in_utc() -> None:
     doc = _calendar(
         _event(

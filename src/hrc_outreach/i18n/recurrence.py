@@ -8,21 +8,36 @@ ordinal that agrees, Hungarian case endings, Arabic forms). The common rules hav
 (daily, weekly on days, every n weeks, monthly on the n-th/last weekday or a day of the month,
 monthly, yearly); any other rule says "recurring" with the next date, never a wrong rule.
 Languages without a table use the English one (:func:`has_phrases` tells which do).
+
+A series' end is the day of its last occurrence in the zone shown, not the UTC day of its
+UNTIL: a Los Angeles series whose last Thursday is 17 December at 18:00 has
+UNTIL=20261218T020000Z (:func:`last_occurrence_day`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
+from itertools import islice
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_skeleton
 from babel.lists import format_list
 from babel.units import format_unit
+from dateutil.rrule import rrulestr
 from icalendar.prop import vRecur
 
 from hrc_outreach.i18n.catalog import babel_locale
 from hrc_outreach.i18n.formatting import zone_name
+from hrc_outreach.sources.ical_work import (
+    FINER_THAN_A_DAY,
+    HORIZON_YEARS,
+    Walk,
+    first_day,
+    rule_parts,
+    rule_work,
+)
 
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -524,9 +539,11 @@ def series_words(
     lang: str,
     *,
     all_day: bool = False,
+    excluded: Collection[date | datetime] = (),
 ) -> str:
     """The series in one line: its rule, its time in its zone (not for all-day events), the
-    next date, and its end when the rule has an UNTIL.
+    next date, and its end when the rule has an UNTIL (the day of its last occurrence, without
+    the ``excluded`` dates, EXDATE, when the caller knows them).
 
     >>> from datetime import UTC
     >>> series_words("FREQ=MONTHLY;BYDAY=2WE", datetime(2026, 12, 9, 15, tzinfo=UTC),
@@ -536,16 +553,109 @@ def series_words(
     p = _phrases(lang)
     locale = babel_locale(lang)
     words = rule_words(rule_text, lang)
-    until = _until(rule_text)
+    until = last_occurrence_day(
+        rule_text, next_start, time_zone, all_day=all_day, excluded=excluded
+    )
     if until is not None:
         words = p.until.format(r=words, x=format_skeleton("yMMMd", until, locale=locale))
     if all_day:
         day = next_start.date()
         return p.without_time.format(r=words, x=format_skeleton("yMMMEd", day, locale=locale))
-    local = next_start.astimezone(_zone(time_zone))
+    local = _aware(next_start).astimezone(_zone(time_zone))
     when = f"{format_skeleton('Hm', local, locale=locale)} {zone_name(local, lang)}"
     next_day = format_skeleton("yMMMEd", local, locale=locale)
     return p.with_time.format(r=words, t=when, x=next_day)
+
+
+# Occurrences stepped through to find a series' last one (a weekly series over 20 years is
+# ~1,000); a rule that costs more says the day of its UNTIL in the zone shown instead.
+MAX_UNTIL_WORK = 20_000
+
+
+def last_occurrence_day(
+    rule_text: str,
+    next_start: datetime,
+    time_zone: str | None,
+    *,
+    all_day: bool = False,
+    excluded: Collection[date | datetime] = (),
+) -> date | None:
+    """The day a series with an UNTIL ends: its last occurrence from ``next_start`` (one of its
+    occurrences) on, not past UNTIL and not ``excluded``, as a day in ``time_zone``; None
+    without an UNTIL. An UNTIL that is a date or a floating time is its own day; a rule too
+    costly to step through (finer than a day, or over ``MAX_UNTIL_WORK`` occurrences), or one
+    that never matches again, gives UNTIL's day in the zone; an UNTIL before ``next_start``
+    gives ``next_start``'s day (the occurrence shown is the last there is).
+
+    >>> from datetime import UTC
+    >>> last_occurrence_day("FREQ=WEEKLY;BYDAY=TH;UNTIL=20261218T020000Z",
+    ...                     datetime(2026, 11, 27, 2, tzinfo=UTC), "America/Los_Angeles")
+    datetime.date(2026, 12, 17)
+    """
+    until = _until(rule_text)
+    if not isinstance(until, datetime) or until.tzinfo is None:
+        return until.date() if isinstance(until, datetime) else until
+    zone = _zone(time_zone)
+    local_until = until.astimezone(zone)
+    if all_day:  # dates: the rule steps through days, UNTIL's day is the zone's
+        start = datetime.combine(next_start.date(), time())
+        end = local_until.replace(tzinfo=None)
+    else:
+        start, end = _aware(next_start).astimezone(zone), until
+    last = _last(rule_text, start, end, excluded)
+    if last is None:
+        return local_until.date()
+    return last.astimezone(zone).date() if last.tzinfo is not None else last.date()
+
+
+def _last(
+    rule_text: str, start: datetime, end: datetime, excluded: Collection[date | datetime]
+) -> datetime | None:
+    """The rule's last occurrence in [start, end] (``start`` when it has none), or None when
+    finding it would cost too much."""
+    parts = rule_parts(rule_text)
+    if parts.get("FREQ", "").upper() in FINER_THAN_A_DAY:
+        return None
+    work, refused = rule_work(rule_text, start, _aware(end))
+    if refused or work > MAX_UNTIL_WORK:
+        return None
+    text = ";".join(f"{k}={v}" for k, v in parts.items() if k not in ("COUNT", "UNTIL"))
+    try:
+        rr = rrulestr(text, dtstart=start, cache=False)
+        # dateutil compares UNTIL only on a date that matches: a rule that never matches again
+        # would be searched to the year 9999, so one later matching day must exist
+        after = end.astimezone(start.tzinfo) if start.tzinfo is not None else end
+        if first_day(rr, after.date(), _years_later(after.date()), Walk()) is None:
+            return None
+        rr = rr.replace(until=end)
+        dates = list(islice(rr, MAX_UNTIL_WORK + 1))
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if len(dates) > MAX_UNTIL_WORK:
+        return None
+    kept = [d for d in dates if not _taken_out(d, excluded)]
+    return kept[-1] if kept else start
+
+
+def _taken_out(moment: datetime, excluded: Collection[date | datetime]) -> bool:
+    for value in excluded:
+        if isinstance(value, datetime):
+            if (value.tzinfo is None) == (moment.tzinfo is None) and value == moment:
+                return True
+        elif moment.tzinfo is None and moment.date() == value:
+            return True
+    return False
+
+
+def _years_later(day: date) -> date:
+    try:
+        return day.replace(year=day.year + HORIZON_YEARS, day=min(day.day, 28))
+    except ValueError:
+        return date.max
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _until(rule_text: str) -> date | None:
@@ -554,6 +664,4 @@ def _until(rule_text: str) -> date | None:
     except Exception:
         return None
     value = values[0] if values else None
-    if isinstance(value, datetime):
-        return value.date()
     return value if isinstance(value, date) else None
