@@ -21,11 +21,17 @@ def page_path(campaign: Campaign, step: str, lang: str) -> str:
 
 
 def publish_step(
-    settings: Settings, campaign: Campaign, step: Step, directory: Path, translator: object = None
+    settings: Settings,
+    campaign: Campaign,
+    step: Step,
+    directory: Path,
+    translator: object = None,
+    store: object = None,
 ) -> list[str]:
-    """Write the step's page in every campaign language; the locations written."""
+    """Write the step's page in every campaign language (translations from the memory in
+    ``store``, as the email's); the locations written."""
     files = published_files(settings)
-    texts = step_texts(campaign, step, directory, translator)
+    texts = step_texts(campaign, step, directory, translator, store)
     nl = settings.newsletter
     written = []
     for lang in campaign.languages:

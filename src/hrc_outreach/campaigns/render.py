@@ -81,10 +81,12 @@ class StepView:
 
 
 def step_texts(
-    campaign: Campaign, step: Step, directory: Path, translator: Any = None
+    campaign: Campaign, step: Step, directory: Path, translator: Any = None, store: Any = None
 ) -> dict[str, StepTexts]:
-    """Every campaign language's texts for ``step``: as written, else machine translated from the
-    source language; RenderError naming the step and language when neither is possible."""
+    """Every campaign language's texts for ``step``: as written, else translated from the source
+    language string by string through the translation memory (``store``; see
+    :mod:`~hrc_outreach.campaigns.translate`: reviewed > remembered > machine); RenderError naming
+    the step and language when neither is possible."""
     out: dict[str, StepTexts] = {}
     src = campaign.source_language
     for lang in campaign.languages:
@@ -93,18 +95,47 @@ def step_texts(
             out[lang] = written
             continue
         source = _written(step, directory, src)
-        if source is None or translator is None or not translator.supports(lang):
+        if source is None:
             raise RenderError(
-                f"campaign {campaign.name!r} step {step.name!r} has no text in {lang!r} and no "
-                f"machine translator for it; write {lang} texts or configure i18n.translator"
+                f"campaign {campaign.name!r} step {step.name!r} has no text in {lang!r} nor in "
+                f"its source language {src!r}; write {src} texts"
             )
-        parts = [source.subject, source.preheader, source.body_markdown, source.cta_label]
-        done = translator.translate_batch(parts, source=src, target=lang, html=False)
-        out[lang] = StepTexts(
-            subject=done[0], preheader=done[1], body_markdown=done[2], cta_label=done[3],
-            machine_translated=True,
-        )  # fmt: skip
+        out[lang] = _translated(campaign, step, source, lang, translator, store)
     return out
+
+
+def _translated(
+    campaign: Campaign, step: Step, source: StepTexts, lang: str, translator: Any, store: Any
+) -> StepTexts:
+    from hrc_outreach.campaigns.translate import BODY, step_strings, translated
+    from hrc_outreach.errors import TranslationError
+
+    strings = step_strings(source.subject, source.preheader, source.body_markdown, source.cta_label)
+    usable = translator if translator is not None and translator.supports(lang) else None
+    try:
+        found = translated(
+            [s for _, s in strings], source=campaign.source_language, target=lang, store=store,
+            translator=usable,
+        )  # fmt: skip
+    except TranslationError as exc:
+        raise RenderError(
+            f"campaign {campaign.name!r} step {step.name!r}: translating into {lang!r} "
+            f"failed: {exc}"
+        ) from exc
+    missing = [field for field, text in strings if text not in found]
+    if missing:
+        raise RenderError(
+            f"campaign {campaign.name!r} step {step.name!r} has no text in {lang!r} and no "
+            f"machine translator for it (untranslated: {', '.join(missing)}); write {lang} "
+            "texts or configure i18n.translator"
+        )
+    text = {field: found[s].text for field, s in strings}
+    body = "\n\n".join(text[f] for f, _ in strings if f.startswith(BODY))
+    return StepTexts(
+        subject=text.get("subject", ""), preheader=text.get("preheader", ""),
+        body_markdown=body + "\n", cta_label=text.get("cta_label", ""),
+        machine_translated=any(found[s].origin != "human" for _, s in strings),
+    )  # fmt: skip
 
 
 def _written(step: Step, directory: Path, lang: str) -> StepTexts | None:
@@ -285,12 +316,17 @@ def render_step_message(
 
 
 def render_step(
-    settings: Settings, campaign: Campaign, step: Step, directory: Path, translator: Any = None
+    settings: Settings,
+    campaign: Campaign,
+    step: Step,
+    directory: Path,
+    translator: Any = None,
+    store: Any = None,
 ) -> dict[str, RenderedMessage]:
     """Every campaign language of ``step``, rendered once per distinct call-to-action link: the
     language's default message under ``lang`` and one per country link under ``lang@GROUP``
     (texts are made, or translated, once per language)."""
-    texts = step_texts(campaign, step, directory, translator)
+    texts = step_texts(campaign, step, directory, translator, store)
     variants = sorted(set(cta_groups(step).values()))
     out: dict[str, RenderedMessage] = {}
     for lang in campaign.languages:

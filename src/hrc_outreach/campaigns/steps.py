@@ -95,13 +95,16 @@ def _step(campaign: Campaign, name: str) -> Step:
 def render(
     settings: Settings, directory: Path, step_name: str
 ) -> tuple[Campaign, Step, dict[str, RenderedMessage]]:
-    """The campaign, its step, and the step rendered now in every campaign language."""
+    """The campaign, its step, and the step rendered now in every campaign language (languages
+    staff did not write come from the translation memory, else the machine, and are remembered)."""
     campaign = load_campaign(settings, directory)
     step = _step(campaign, step_name)
     translator = _translator(settings)
+    store = open_store(settings)
     try:
-        return campaign, step, render_step(settings, campaign, step, directory, translator)
+        return campaign, step, render_step(settings, campaign, step, directory, translator, store)
     finally:
+        store.dispose()
         if translator is not None:
             translator.client.close()
 
@@ -377,11 +380,13 @@ def _publish(
     if not report.totals.accepted:
         return [], ""
     translator = _translator(settings)
+    store = open_store(settings)
     try:
-        return publish_step(settings, campaign, step, directory, translator), ""
+        return publish_step(settings, campaign, step, directory, translator, store), ""
     except (OutreachError, OSError) as exc:
         return [], str(exc)
     finally:
+        store.dispose()
         if translator is not None:
             translator.client.close()
 

@@ -1,0 +1,135 @@
+"""Campaign translations go through the translation memory (issue 14), against a local server
+speaking LibreTranslate's API that counts requests: the first preview asks the machine, a second
+preview of the unchanged campaign asks nothing, a changed paragraph is the only string asked again,
+and a person's reviewed correction wins over the machine's in the next preview."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hrc_outreach.campaigns.steps import draft_step
+from hrc_outreach.campaigns.translate import record_reviewed
+from hrc_outreach.config import Settings
+from hrc_outreach.store import open_store
+from tests.i18n.fakeservers import FakeEngine, serve
+
+CAMPAIGN = """\
+name: mem
+title: Memory
+date: 2029-06-07
+timezone: Europe/Brussels
+audience: {segments: [first-time-voters]}
+languages: [en, nl, de, fa]
+steps:
+  - name: one
+    offset_days: -10
+    subject: {en: Register to vote, fa: برای رأی دادن ثبت‌نام کنید}
+    preheader: {en: Registration closes soon}
+    body: {en: en.md, fa: fa.md}
+    cta: {label: {en: How to register, fa: چگونه ثبت‌نام کنیم}, url: "https://elections.europa.eu/"}
+"""
+BODY = "Registration closes **soon**.\n\nBring an identity document.\n\nAsk us & we help.\n"
+
+
+@pytest.fixture
+def campaign(tmp_path: Path) -> Path:
+    d = tmp_path / "mem"
+    d.mkdir()
+    (d / "campaign.yaml").write_text(CAMPAIGN, encoding="utf-8")
+    (d / "en.md").write_text(BODY, encoding="utf-8")
+    (d / "fa.md").write_text("ثبت‌نام به‌زودی بسته می‌شود.\n", encoding="utf-8")
+    return d
+
+
+@pytest.fixture
+def engine(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Settings, FakeEngine]]:
+    with serve("libretranslate") as (url, eng):
+        monkeypatch.setenv("HRC_LIBRETRANSLATE_BASE_URL", url)
+        monkeypatch.setenv("HRC_LIBRETRANSLATE_API_KEY", eng.api_key)
+        i18n = settings.i18n.model_copy(update={"translator": "libretranslate"})
+        yield settings.model_copy(update={"i18n": i18n}), eng
+
+
+def _asked(eng: FakeEngine, since: int = 0) -> dict[str, list[str]]:
+    """Target language -> the texts the translator was asked for (after request ``since``)."""
+    out: dict[str, list[str]] = {}
+    for r in eng.translate_requests()[since:]:
+        out.setdefault(r.body["target"], []).extend(r.body["q"])
+    return out
+
+
+def test_a_second_preview_asks_the_translator_nothing(
+    engine: tuple[Settings, FakeEngine], campaign: Path
+) -> None:
+    settings, eng = engine
+    first = draft_step(settings, campaign, "one")
+    asked = _asked(eng)
+    assert sorted(asked) == ["de", "nl"] and len(eng.translate_requests()) == 2
+    # subject, preheader, three paragraphs, the label: each its own string
+    assert len(asked["nl"]) == 6 and "Ask us &amp; we help." in asked["nl"]
+    assert first.subjects["nl"] == "[nl] Register to vote"
+    nl = (first.out_dir / "nl" / "email.txt").read_text(encoding="utf-8")
+    assert "[nl] Ask us & we help." in nl and "[nl] Bring an identity document." in nl
+
+    second = draft_step(settings, campaign, "one")
+    assert len(eng.translate_requests()) == 2  # nothing asked again
+    assert second.hashes == first.hashes
+
+
+def test_a_changed_paragraph_is_the_only_string_translated_again(
+    engine: tuple[Settings, FakeEngine], campaign: Path
+) -> None:
+    settings, eng = engine
+    first = draft_step(settings, campaign, "one")
+    before = len(eng.translate_requests())
+    (campaign / "en.md").write_text(
+        BODY.replace("an identity document", "your residence card"), encoding="utf-8"
+    )
+    second = draft_step(settings, campaign, "one")
+    assert _asked(eng, before) == {
+        "nl": ["Bring your residence card."],
+        "de": ["Bring your residence card."],
+    }
+    assert second.hashes["fa"] == first.hashes["fa"] and second.hashes["nl"] != first.hashes["nl"]
+
+
+def test_a_reviewed_correction_wins_over_the_machine_in_the_next_preview(
+    engine: tuple[Settings, FakeEngine], campaign: Path
+) -> None:
+    settings, eng = engine
+    draft_step(settings, campaign, "one")
+    store = open_store(settings)
+    try:
+        record_reviewed(
+            store, {"Register to vote": "Registreer je om te stemmen"}, source_lang="en",
+            target="nl",
+        )  # fmt: skip
+    finally:
+        store.dispose()
+    before = len(eng.translate_requests())
+    again = draft_step(settings, campaign, "one")
+    assert len(eng.translate_requests()) == before
+    assert again.subjects["nl"] == "Registreer je om te stemmen"
+    assert again.subjects["de"] == "[de] Register to vote"
+
+
+def test_no_translator_and_nothing_remembered_names_the_strings(
+    engine: tuple[Settings, FakeEngine], campaign: Path
+) -> None:
+    from hrc_outreach.campaigns.render import step_texts
+    from hrc_outreach.campaigns.validate import load_campaign
+    from hrc_outreach.errors import RenderError
+
+    settings, _eng = engine
+    spec = load_campaign(settings, campaign)
+    store = open_store(settings)
+    try:
+        with pytest.raises(RenderError, match=r"'nl'.*untranslated: subject, preheader, body\.1"):
+            step_texts(spec, spec.steps[0], campaign, None, store)
+    finally:
+        store.dispose()
