@@ -16,8 +16,17 @@ from hrc_outreach.htmltext import html_to_text
 from hrc_outreach.models import ContentItem, ItemKind, ItemText
 
 ELLIPSIS = "…"
-# A sentence ends at . ! ? (or their CJK/Arabic forms), maybe a closing quote or bracket, then space.
-_SENTENCE_END = re.compile(r"[.!?。！？؟…][\"'”’»)\]]*\s")
+# A sentence ends at . ! ? … maybe a closing quote or bracket, then a space (a point inside a
+# number, "3.5", is not an end), or at a mark that ends a sentence wherever
+# it stands: CJK 。！？ (full and half width), Devanagari danda, Arabic ؟ and Urdu ۔, Armenian,
+# Ethiopic and Myanmar full stops; CJK text puts no space after them.
+_CLOSING = "\"'”’»)\\]」』）】〕〉》"
+_SENTENCE_END = regex.compile(rf"[.!?…][{_CLOSING}]*(?=\s)|[。！？．｡।॥؟۔։።။][{_CLOSING}]*")
+# Scripts written without spaces between words: any grapheme boundary may end a line there,
+# so a cut inside them stays where it is instead of going back to an earlier space.
+_NO_SPACES = regex.compile(
+    r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}ー]"
+)
 # Punctuation that should not be left dangling before the ellipsis.
 _TRAILING = " \t\n,;:–—-(/[«“‘\"'"
 
@@ -43,14 +52,14 @@ def clean_cut(text: str, limit: int) -> str:
             break
         kept += grapheme
     rest = text[len(kept) :]
-    # where sentences end (before the space after them) inside what fits
-    sentences = [
-        m.end() - 1 for m in _SENTENCE_END.finditer(kept + (" " if rest[:1] == " " else ""))
-    ]
+    # where sentences end inside what fits (the next character tells whether a space follows;
+    # a sentence whose closing quote does not fit does not count: no quote left open)
+    sentences = [m.end() for m in _SENTENCE_END.finditer(kept + rest[:1]) if m.end() <= len(kept)]
     if sentences and sentences[-1] >= room // 2:
         return kept[: sentences[-1]].rstrip()  # a whole sentence needs no ellipsis
-    if rest[:1] not in ("", " "):  # cut inside a word: go back to the word's start
-        space = kept.rfind(" ")
+    inside = rest[:1] not in ("", " ")
+    if inside and not (_NO_SPACES.match(kept[-1:]) and _NO_SPACES.match(rest[:1])):
+        space = kept.rfind(" ")  # cut inside a word: go back to the word's start
         if space >= room // 3:
             kept = kept[:space]
     return kept.rstrip(_TRAILING) + ELLIPSIS
