@@ -138,6 +138,11 @@ def _translated(
     )  # fmt: skip
 
 
+def written_texts(step: Step, directory: Path, lang: str) -> StepTexts | None:
+    """What staff wrote for ``step`` in ``lang`` (None: nothing, it is translated)."""
+    return _written(step, directory, lang)
+
+
 def _written(step: Step, directory: Path, lang: str) -> StepTexts | None:
     if not step.subject.get(lang) or not step.body.get(lang):
         return None

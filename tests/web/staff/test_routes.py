@@ -46,6 +46,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/staff/campaigns/{name}/{step}/draft"): "editor",
     ("POST", "/staff/campaigns/{name}/{step}/decision"): "approver",
     ("POST", "/staff/campaigns/{name}/{step}/launch"): "approver",
+    ("GET", "/staff/campaigns/{name}/{step}/translations/{lang}"): "editor",
+    ("POST", "/staff/campaigns/{name}/{step}/translations/{lang}"): "editor",
     ("GET", "/staff/accounts"): "admin",
     ("POST", "/staff/accounts/add"): "admin",
     ("POST", "/staff/accounts/remove"): "admin",
@@ -70,6 +72,7 @@ FORMS = {
     "/staff/editions/{key}/delivery/{action}": {"confirm": "yes"},
     "/staff/editions/{key}/test": {"lang": "en"},
     "/staff/campaigns/{name}/{step}/decision": {"decision": "approve", "hashes": "", "notes": "x"},
+    "/staff/campaigns/{name}/{step}/translations/{lang}": {"t:campaign:x:subject": "x"},
 }
 
 

@@ -87,6 +87,7 @@ def campaign(request: Request, name: str, viewer: Viewer = Depends(editor)) -> R
     report: dict[str, Any] = {"campaign": name, "title": "", "steps": []}
     if not problems:
         report = step_reports(settings, directory)
+        translated = _translated_languages(settings, directory)
         for s in report["steps"]:
             messages = _drafts(request, s["key"])
             hashes = approval.content_hashes(messages)
@@ -100,6 +101,7 @@ def campaign(request: Request, name: str, viewer: Viewer = Depends(editor)) -> R
             steps.append(
                 {**s, "messages": messages, "hashes": hashes, "holds": holds,
                  "hashes_field": approval.format_hashes(hashes, short=False),
+                 "translated": translated.get(s["step"], set()),
                  "totals": s["jobs"][0]["totals"] if s["jobs"] else None}
             )  # fmt: skip
     return page(
@@ -109,18 +111,34 @@ def campaign(request: Request, name: str, viewer: Viewer = Depends(editor)) -> R
     )  # fmt: skip
 
 
+def _translated_languages(settings: Settings, directory: Path) -> dict[str, set[str]]:
+    """Step -> the campaign languages staff did not write (translated: they have a review page)."""
+    from hrc_outreach.campaigns.render import written_texts
+    from hrc_outreach.campaigns.validate import load_campaign
+
+    try:
+        campaign = load_campaign(settings, directory)
+    except OutreachError:
+        return {}
+    return {
+        step.name: {c for c in campaign.languages if written_texts(step, directory, c) is None}
+        for step in campaign.steps
+    }
+
+
 @router.get("/campaigns/{name}/{step}/preview/{lang}")
 def preview(
     request: Request, name: str, step: str, lang: str, viewer: Viewer = Depends(editor)
 ) -> Response:
-    _dir(settings_of(request), name)
+    directory = _dir(settings_of(request), name)
     messages = _drafts(request, f"campaign:{name}:{step}")
     if lang not in messages:
         raise HTTPException(status_code=404, detail=f"step {step} has no draft in {lang}")
     msg = messages[lang]
+    translated = lang in _translated_languages(settings_of(request), directory).get(step, set())
     return page(
         request, "campaign_preview.html.j2", viewer=viewer, name=name, step=step, lang=lang,
-        msg=msg, languages=sorted(messages),
+        msg=msg, languages=sorted(messages), translated=translated,
         findings=[f for f in msg.lint if f.severity is not Severity.INFO],
     )  # fmt: skip
 
@@ -217,3 +235,119 @@ def launch(request: Request, name: str, step: str, viewer: Viewer = Depends(appr
         return _refused(request, viewer, name, str(exc))
     accepted = out.report.totals.accepted if out.report is not None else 0
     return _done(name, "launched", f"{step}: {accepted}")
+
+
+# ------------------------------------------------------------------------- translation review
+
+
+def _review_entries(request: Request, name: str, step_name: str, lang: str) -> list[Any]:
+    """The step's strings in ``lang`` as the edition review shows an edition's (its ``Entry``):
+    source beside the current translation (reviewed = human, else machine), for a language the
+    campaign translates (404 for a written one, the source language, or a step never drafted)."""
+    from hrc_outreach.campaigns.render import written_texts
+    from hrc_outreach.campaigns.translate import step_strings, translated
+    from hrc_outreach.campaigns.validate import load_campaign
+    from hrc_outreach.web.staff.review import Entry
+
+    settings = settings_of(request)
+    directory = _dir(settings, name)
+    try:
+        campaign = load_campaign(settings, directory)
+        step = campaign.step(step_name)
+    except (OutreachError, KeyError):
+        raise HTTPException(status_code=404, detail=f"no step {step_name} to review") from None
+    if lang not in campaign.languages or written_texts(step, directory, lang) is not None:
+        raise HTTPException(status_code=404, detail=f"{lang} is written, not translated")
+    source = written_texts(step, directory, campaign.source_language)
+    if source is None or lang not in _drafts(request, campaign.key(step.name)):
+        raise HTTPException(status_code=404, detail=f"step {step_name} has no draft in {lang}")
+    strings = step_strings(source.subject, source.preheader, source.body_markdown, source.cta_label)
+    found = translated(
+        [s for _, s in strings], source=campaign.source_language, target=lang,
+        store=store_of(request),
+    )  # fmt: skip
+    entries = []
+    for field, text in strings:
+        hit = found.get(text)
+        shown = "source" if hit is None else ("human" if hit.origin == "human" else "machine")
+        entries.append(
+            Entry(
+                item_id=campaign.key(step.name),
+                field=field,
+                kind="campaign",
+                source=text,
+                text=hit.text if hit is not None else "",
+                origin=shown,
+            )  # fmt: skip
+        )
+    return entries
+
+
+def _review_page(
+    request: Request, viewer: Viewer, name: str, step: str, lang: str, entries: list[Any],
+    errors: list[str], status: int = 200,
+) -> Response:  # fmt: skip
+    from hrc_outreach.i18n.catalog import text_direction
+
+    base = f"/staff/campaigns/{name}/{step}"
+    return page(
+        request, "translations.html.j2", viewer=viewer, key=f"{name} / {step}", lang=lang,
+        entries=entries, errors=errors, done=request.query_params.get("done", ""),
+        action=f"{base}/translations/{lang}", back=f"{base}/preview/{lang}",
+        text_dir=text_direction(lang), status=status,
+    )  # fmt: skip
+
+
+@router.get("/campaigns/{name}/{step}/translations/{lang}")
+def review_form(
+    request: Request, name: str, step: str, lang: str, viewer: Viewer = Depends(editor)
+) -> Response:
+    """The edition review page for a campaign step's machine-translated strings in ``lang``."""
+    return _review_page(
+        request, viewer, name, step, lang, _review_entries(request, name, step, lang), []
+    )
+
+
+@router.post("/campaigns/{name}/{step}/translations/{lang}")
+async def review_save(
+    request: Request, name: str, step: str, lang: str, viewer: Viewer = Depends(editor)
+) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    form = await request.form()
+    submitted = {k: v for k, v in form.items() if k.startswith("t:") and isinstance(v, str)}
+    return await run_in_threadpool(_review_save, request, name, step, lang, viewer, submitted)
+
+
+def _review_save(
+    request: Request, name: str, step: str, lang: str, viewer: Viewer, submitted: dict[str, str]
+) -> Response:
+    """As an edition's review: checked like a PO entry, all or nothing, recorded as a person's
+    reviewed translation in the memory; then the step is drafted again, so an approval of the
+    old drafts no longer holds (it is bound to their hashes)."""
+    from hrc_outreach.campaigns.steps import draft_step
+    from hrc_outreach.campaigns.translate import record_reviewed
+    from hrc_outreach.campaigns.validate import load_campaign
+    from hrc_outreach.web.staff.review import _changes
+
+    settings = settings_of(request)
+    current = {e.name: e for e in _review_entries(request, name, step, lang)}
+    changes, errors = _changes(current, submitted)
+    if errors:
+        return _review_page(
+            request, viewer, name, step, lang, list(current.values()), errors, status=422
+        )
+    base = f"/staff/campaigns/{name}/{step}/translations/{lang}"
+    if not changes:
+        return RedirectResponse(f"{base}?done=unchanged", status_code=303)
+    directory = _dir(settings, name)
+    source_lang = load_campaign(settings, directory).source_language
+    record_reviewed(
+        store_of(request), {e.source: text for e, text in changes}, source_lang=source_lang,
+        target=lang,
+    )  # fmt: skip
+    try:
+        draft_step(settings, directory, step)
+    except OutreachError as exc:
+        return _done(name, "draft-failed", str(exc))
+    return _done(name, "translated", f"{step}: {lang}")
