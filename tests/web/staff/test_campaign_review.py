@@ -12,14 +12,14 @@ import shutil
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hrc_outreach.config import Settings
 from hrc_outreach.paths import PROJECT_ROOT
-from tests.i18n.fakeservers import FakeEngine, serve as serve_translator
+from tests.i18n.fakeservers import FakeEngine
+from tests.i18n.fakeservers import serve as serve_translator
 
 from .conftest import ACCOUNTS, NAMES, PASSWORD, csrf_of, environment, login, serve
 
