@@ -28,7 +28,7 @@ from hrc_outreach.render.environment import environment
 from hrc_outreach.render.inert import neutralise_html, neutralise_text, new_nonce, settle_nonce
 from hrc_outreach.render.lint import lint_message
 from hrc_outreach.render.safe import html_to_text, markdown_html, safe_url
-from hrc_outreach.render.social import RULES, add_utm, truncate
+from hrc_outreach.render.social import RULES, add_utm, is_own_link, truncate
 from hrc_outreach.render.text import _rtl_lines, wrap
 from hrc_outreach.render.view import ARABIC_FONTS, SYSTEM_FONTS, Footnotes, _social_links
 
@@ -260,14 +260,20 @@ def _text(view: StepView) -> str:
     return text
 
 
-def _social(campaign: Campaign, step: Step, view: StepView) -> tuple[SocialPost, ...]:
-    """One post per platform: the subject, the body's first paragraph, the call to action."""
+def _social(
+    campaign: Campaign, step: Step, view: StepView, settings: Settings
+) -> tuple[SocialPost, ...]:
+    """One post per platform: the subject, the body's first paragraph, the call to action (with
+    UTM parameters only when it is the network's own link: another site's URL stays exact)."""
     if not step.social:
         return ()
     first = " ".join(view.body_text.strip().split("\n\n", 1)[0].split())
+    own = view.cta_url is not None and is_own_link(view.cta_url, settings)
     posts = []
     for platform, rules in RULES.items():
-        link = add_utm(view.cta_url, platform.value, campaign.name) if view.cta_url else None
+        link = view.cta_url
+        if link and own:
+            link = add_utm(link, platform.value, campaign.name)
         tail = f"\n\n{view.cta_label}: {link}" if link and rules.link_in_text else ""
         head = f"{view.subject}\n\n"
         budget = rules.limit - rules.measure(head) - rules.measure(tail)
@@ -311,7 +317,7 @@ def render_step_message(
     nonce, (subject, preheader, html, text) = settle_nonce(
         view.nonce, subject, preheader, html, text
     )
-    social = () if group else _social(campaign, step, view)
+    social = () if group else _social(campaign, step, view, settings)
     lint = tuple(lint_message(html, text, lang, nonce=nonce, subject=subject, preheader=preheader))
     return RenderedMessage(
         edition_key=view.key, lang=key, dir=view.dir, subject=subject, preheader=preheader,
