@@ -10,6 +10,7 @@ import logging
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -91,6 +92,25 @@ def _by_start(items: Sequence[ContentItem]) -> list[ContentItem]:
     return sorted(items, key=lambda i: ((i.start or _OLDEST).timestamp(), i.id))
 
 
+class _Window(NamedTuple):
+    """Curation's "now": events must start in ``[start, end)``; other items must be published
+    before ``day_end`` (the end of "today")."""
+
+    start: datetime
+    day_end: datetime
+    end: datetime
+
+
+def _window(settings: Settings, now: date) -> _Window:
+    tz = ZoneInfo(settings.newsletter.time_zone)
+    day_end = datetime.combine(now + timedelta(days=1), time.min, tz)
+    return _Window(
+        start=datetime.combine(now, time.min, tz),
+        day_end=day_end,
+        end=day_end + timedelta(days=settings.curate.event_window_days),
+    )
+
+
 def curate_edition(
     session: Session, settings: Settings, key: str, *, today: date | None = None
 ) -> Edition:
@@ -103,12 +123,8 @@ def curate_edition(
     Raises EmptyEditionError when nothing qualifies, CurateError for a bad key or pins file.
     """
     when = edition_date(key)
-    now = today or when
     number = issue_number(key, settings.newsletter.first_issue)
-    tz = ZoneInfo(settings.newsletter.time_zone)
-    window_start = datetime.combine(now, time.min, tz)
-    day_end = datetime.combine(now + timedelta(days=1), time.min, tz)
-    window_end = day_end + timedelta(days=settings.curate.event_window_days)
+    window = _window(settings, today or when)
     choices_path = editions_dir(settings) / f"{key}.yaml"
     choices = load_choices(choices_path)
 
@@ -121,45 +137,12 @@ def curate_edition(
     _check_texts(choices, stored, by_key)
 
     fixed = sent_item_ids(session, key)
-    featured = featured_elsewhere(session, key)
-    again: list[ContentItem] = []  # reminders of events an earlier edition featured
     if fixed is not None:  # a sent edition is what it was: re-drafting shows the same items
-        chosen = [stored[i] for i in fixed if i in stored]
-        # What it showed as reminders: what editions sent before it had featured.
-        before = featured_before(session, key)
-        again = one_per_series(
-            reminders(before, stored, set(), chosen), stored.values(), window_start
-        )
-        chosen = one_per_series(
-            [i for i in chosen if i.id not in before and not _in_series(i, before, stored)],
-            stored.values(),
-            window_start,
-        )
-        sections = _sections(chosen, pinned=[], caps=None, reminders=again)
+        sections = _sent_sections(session, key, fixed, stored, window)
     else:
-        skip = excluded | featured | set(pinned) | withdrawn
-        due = [i for i in stored.values() if _due(i, window_start, day_end, window_end)]
-        # A series an earlier edition featured (any occurrence of it) returns only as a reminder.
-        featured_series = {series_key(stored[i]) for i in featured if i in stored} - {None}
-        candidates = one_per_series(
-            [i for i in due if i.id not in skip and series_key(i) not in featured_series],
-            stored.values(),
-            window_start,
-        )
-        if settings.curate.event_reminders:
-            # Not a series whose next occurrence is already in as a full item.
-            shown = {series_key(i) for i in candidates} - {None}
-            again = one_per_series(
-                [
-                    r
-                    for r in reminders(featured, stored, excluded | withdrawn | set(pinned), due)
-                    if series_key(r) is None or series_key(r) not in shown
-                ],
-                stored.values(),
-                window_start,
-            )
         pins = _live_pins(key, pinned, stored, excluded, withdrawn, choices_path)
-        sections = _sections(candidates, pinned=pins, caps=settings.curate.caps, reminders=again)
+        skip = excluded | set(pinned) | withdrawn
+        sections = _new_sections(session, settings, key, stored, window, pins=pins, skip=skip)
     sections = tuple(
         s.model_copy(update={"items": tuple(_shown(i, settings, choices, by_key) for i in s.items)})
         for s in sections
@@ -183,6 +166,77 @@ def curate_edition(
         )
     record_draft(session, edition)
     return edition
+
+
+def _sent_sections(
+    session: Session,
+    key: str,
+    fixed: Sequence[str],
+    stored: dict[str, ContentItem],
+    window: _Window,
+) -> tuple[Section, ...]:
+    """The sections of sent edition ``key`` again: its ``fixed`` items, and as reminders the
+    events that editions sent before it had featured (uncapped, as it showed them)."""
+    chosen = [stored[i] for i in fixed if i in stored]
+    before = featured_before(session, key)
+    again = one_per_series(reminders(before, stored, set(), chosen), stored.values(), window.start)
+    chosen = one_per_series(
+        [i for i in chosen if i.id not in before and not _in_series(i, before, stored)],
+        stored.values(),
+        window.start,
+    )
+    return _sections(chosen, pinned=[], caps=None, reminders=again)
+
+
+def _new_sections(
+    session: Session,
+    settings: Settings,
+    key: str,
+    stored: dict[str, ContentItem],
+    window: _Window,
+    *,
+    pins: list[ContentItem],
+    skip: set[str],
+) -> tuple[Section, ...]:
+    """The sections of an edition not sent yet: the live ``pins``, then what is due in the
+    window and not featured by another sent edition (nor in ``skip``: excluded, pinned,
+    withdrawn), up to the caps; events featured before come back as reminders."""
+    featured = featured_elsewhere(session, key)
+    not_new = skip | featured
+    due = [i for i in stored.values() if _due(i, window.start, window.day_end, window.end)]
+    # A series an earlier edition featured (any occurrence of it) returns only as a reminder.
+    featured_series = {series_key(stored[i]) for i in featured if i in stored} - {None}
+    candidates = one_per_series(
+        [i for i in due if i.id not in not_new and series_key(i) not in featured_series],
+        stored.values(),
+        window.start,
+    )
+    again: list[ContentItem] = []
+    if settings.curate.event_reminders:
+        again = _reminders_beside(candidates, featured, stored, skip, due, window)
+    return _sections(candidates, pinned=pins, caps=settings.curate.caps, reminders=again)
+
+
+def _reminders_beside(
+    candidates: Sequence[ContentItem],
+    featured: set[str],
+    stored: dict[str, ContentItem],
+    skip: set[str],
+    due: Sequence[ContentItem],
+    window: _Window,
+) -> list[ContentItem]:
+    """Reminders of ``featured`` events in the window (``due``), one per series, except a series
+    whose next occurrence is already in ``candidates`` as a full item."""
+    shown = {series_key(i) for i in candidates} - {None}
+    return one_per_series(
+        [
+            r
+            for r in reminders(featured, stored, skip, due)
+            if series_key(r) is None or series_key(r) not in shown
+        ],
+        stored.values(),
+        window.start,
+    )
 
 
 def _in_series(item: ContentItem, featured: set[str], stored: dict[str, ContentItem]) -> bool:
