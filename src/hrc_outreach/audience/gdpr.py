@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from hrc_outreach.audience.addresses import email_hash, quick_normal_form
 from hrc_outreach.audience.consent import log_consent, suppress
-from hrc_outreach.audience.kept import erase_kept_copies
+from hrc_outreach.audience.kept import erase_kept
 from hrc_outreach.config import Settings
 from hrc_outreach.errors import AudienceError
 from hrc_outreach.models import Frozen
@@ -122,6 +122,8 @@ class ErasureReport(Frozen):
     send_records_pseudonymised: int
     consent_entries_scrubbed: int
     kept_copies_deleted: int = 0
+    # damaged or unreadable kept copies, each named with what was done (staff check them)
+    kept_copies_to_check: tuple[str, ...] = ()
     suppressed: bool
 
 
@@ -140,13 +142,15 @@ def erase_person(
     row = session.scalars(select(SubscriberRow).where(SubscriberRow.email_hash == hashed)).first()
     sid = row.id if row is not None else None
     sent, scrubbed = _pseudonymise(session, address, hashed, sid)
-    kept = erase_kept_copies(settings, address, sid) if settings is not None else 0
+    copies = erase_kept(settings, address, sid) if settings is not None else None
+    kept, to_check = (copies.deleted, copies.to_check) if copies is not None else (0, ())
     already = session.get(SuppressionRow, hashed) is not None
     if row is None and not (sent or scrubbed or kept or already):
         raise AudienceError(
             f"nothing is stored about {address!r} (no subscriber, send record, consent entry, "
             "suppression or kept copy): nothing erased and no suppression added; check the "
             "spelling of the address"
+            + "".join(f"; kept copy to check: {note}" for note in to_check)
         )
     if row is not None:
         session.delete(row)
@@ -160,6 +164,7 @@ def erase_person(
         send_records_pseudonymised=sent,
         consent_entries_scrubbed=scrubbed,
         kept_copies_deleted=kept,
+        kept_copies_to_check=to_check,
         suppressed=True,
     )
 

@@ -8,9 +8,12 @@ the daily flow). Rendered previews are per language, never per person, so they n
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.parser import BytesHeaderParser
+from email.parser import BytesHeaderParser, HeaderParser
+from email.policy import compat32
 from email.policy import default as default_policy
 from email.utils import getaddresses
 from pathlib import Path
@@ -20,6 +23,8 @@ from hrc_outreach.models import quick_normal_form
 
 log = logging.getLogger(__name__)
 
+RECIPIENT_HEADERS = ("To", "Cc")
+
 
 def _kept(settings: Settings) -> Iterator[Path]:
     folder = settings.resolve(settings.delivery.outbox_dir)
@@ -27,32 +32,126 @@ def _kept(settings: Settings) -> Iterator[Path]:
         yield from (p for p in folder.rglob("*.eml") if p.is_file())
 
 
-def _recipients(path: Path) -> set[str]:
-    """The addresses a kept message was sent to (To, Cc), normalised; empty if unreadable."""
+def address_forms(email: str) -> frozenset[str]:
+    """The forms of ``email`` to compare kept copies' recipients with (its normal form)."""
+    return frozenset({quick_normal_form(email)})
+
+
+# --- Reading a kept copy's recipients, leniently ----------------------------------------------
+
+_NOT_IN_ADDRESS = re.compile(r"[\s<>()\[\],;:\"\\\ufffd\x00-\x1f\x7f]")
+
+
+def _is_address(value: str) -> bool:
+    local, at, domain = value.rpartition("@")
+    return bool(at and local and domain) and not _NOT_IN_ADDRESS.search(value)
+
+
+@dataclass(frozen=True)
+class _Recipients:
+    """A kept copy's recipients as read, and why its recipient headers are damaged (or "")."""
+
+    addresses: frozenset[str]
+    damage: str
+
+
+def _header_block(data: bytes) -> bytes:
+    ends = [i for i in (data.find(b"\r\n\r\n"), data.find(b"\n\n")) if i >= 0]
+    return data[: min(ends)] if ends else data
+
+
+def _recipients(data: bytes) -> _Recipients:
+    """The addresses a kept message was sent to (To, Cc), each in all its forms, read leniently
+    (the raw header text, UTF-8 or not); ``damage`` says what could not be read."""
+    block = _header_block(data)
+    damage = ""
+    try:  # the strict reader, only to learn that a header is broken (it may raise anything)
+        strict = BytesHeaderParser(policy=default_policy).parsebytes(block)
+        for name in RECIPIENT_HEADERS:
+            for value in strict.get_all(name, []):
+                _ = value.addresses
+    except Exception as exc:
+        damage = f"{type(exc).__name__} in the mail parser"
+    headers = HeaderParser(policy=compat32).parsestr(block.decode("utf-8", "replace"))
+    values = [str(v) for name in RECIPIENT_HEADERS for v in headers.get_all(name, [])]
     try:
-        with path.open("rb") as fh:
-            headers = BytesHeaderParser(policy=default_policy).parse(fh)
-    except OSError:
-        return set()
-    fields = [str(v) for k in ("To", "Cc") for v in headers.get_all(k, [])]
-    return {quick_normal_form(addr) for _name, addr in getaddresses(fields) if addr}
+        pairs = getaddresses(values)
+    except Exception as exc:  # a parser that gives up on one header gives up on the file
+        pairs, damage = [], damage or f"{type(exc).__name__} reading its recipients"
+    found: set[str] = set()
+    for _name, addr in pairs:
+        if _is_address(addr.strip()):
+            found.update(address_forms(addr.strip()))
+        elif not damage:
+            damage = f"a recipient that is not an address ({addr.strip()[:40]!r})"
+    if not values:
+        damage = damage or "no To or Cc header"
+    return _Recipients(frozenset(found), damage)
 
 
-def erase_kept_copies(settings: Settings, email: str, subscriber_id: int | None = None) -> int:
-    """Delete every kept message sent to ``email`` (or to ``subscriber_id``, by its file name);
-    the number deleted. A file that cannot be deleted is logged, and the rest go on."""
-    address = quick_normal_form(email)
+def _names_as_text(data: bytes, forms: frozenset[str]) -> bool:
+    """Whether the file holds one of the address ``forms`` as text anywhere (any case), as a
+    whole address (``li@example.org`` is not in ``bli@example.org`` nor ``li@example.org.uk``)."""
+    text = data.decode("utf-8", "replace").lower()
+    return any(re.search(rf"(?<![\w.+\-]){re.escape(form)}(?![\w\-]|\.\w)", text) for form in forms)
+
+
+@dataclass(frozen=True)
+class KeptErasure:
+    """What erasing a person from kept copies did: how many were deleted, and the files staff
+    should look at (damaged or unreadable), each named with what was done."""
+
+    deleted: int
+    to_check: tuple[str, ...]
+
+
+def erase_kept(settings: Settings, email: str, subscriber_id: int | None = None) -> KeptErasure:
+    """Delete every kept message sent to ``email`` or to ``subscriber_id`` (by its file name). A file whose recipients cannot be
+    read is deleted when it names the address as text anywhere, else kept; either way it is
+    named in ``to_check``, and the other files go on."""
+    forms = address_forms(email)
     by_id = f"-sub{subscriber_id}.eml" if subscriber_id else None
-    removed = 0
+    removed, to_check = 0, []
     for path in list(_kept(settings)):
-        if (by_id and path.name.endswith(by_id)) or address in _recipients(path):
+        note = ""
+        try:
+            if by_id and path.name.endswith(by_id):
+                hers = True
+            else:
+                data = path.read_bytes()
+                read = _recipients(data)
+                hers = bool(forms & read.addresses)
+                if read.damage and not hers:
+                    hers = _names_as_text(data, forms)
+                    note = f"{path}: its recipients could not be read ({read.damage}); " + (
+                        "it names the address as text, so it was deleted"
+                        if hers
+                        else "the address is not in it as text, so it was kept: check "
+                        "it by hand and delete it if it was sent to this person"
+                    )
+                elif read.damage:
+                    note = f"{path}: damaged recipient headers ({read.damage}); sent to the address, deleted"
+        except Exception as exc:  # one unreadable file never stops the erasure of the others
+            to_check.append(f"{path}: could not be read ({exc}); check it by hand")
+            log.warning("kept copy %s could not be read during an erasure: %s", path, exc)
+            continue
+        if note:
+            to_check.append(note)
+            log.warning("kept copy %s", note)
+        if hers:
             try:
                 path.unlink()
             except OSError as exc:
+                to_check.append(f"{path}: could not be deleted ({exc}); delete it by hand")
                 log.error("could not delete the kept copy %s: %s", path, exc)
                 continue
             removed += 1
-    return removed
+    return KeptErasure(deleted=removed, to_check=tuple(to_check))
+
+
+def erase_kept_copies(settings: Settings, email: str, subscriber_id: int | None = None) -> int:
+    """The number of kept messages :func:`erase_kept` deleted (the files to check are logged)."""
+    return erase_kept(settings, email, subscriber_id).deleted
 
 
 def purge_kept_copies(settings: Settings, *, now: datetime | None = None) -> int:

@@ -1,0 +1,98 @@
+"""Attack (issue 13): erasing a person from kept copies (outbox ``.eml`` files) when some copies
+are damaged, and when the address has an internationalised domain (IDN) written in either form.
+
+One damaged file never stops an erasure: it is named for staff to check, and deleted when it
+still names the person as text; every other file is handled as usual."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hrc_outreach.audience.kept import erase_kept, erase_kept_copies
+from hrc_outreach.cli import app
+from hrc_outreach.config import DeliverySettings, Settings
+
+DAMAGED_TO = (
+    b"=?utf-8?q?x?=<",  # the attacker's header: IndexError inside the standard parser
+    b"<",
+    b"=?utf-8?b?////?= <",
+    b'"unclosed <li@example.org',
+    b"=?unknown-8bit?q?=FF?= <",
+    b"\xff\xfe<\x00",
+    b"Group:; <",
+)
+
+
+def _eml(folder: Path, name: str, to: bytes, body: bytes = b"body\r\n") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(b"To: " + to + b"\r\nSubject: x\r\n\r\n" + body)
+    return path
+
+
+def _settings(outbox: Path) -> Settings:
+    return Settings(delivery=DeliverySettings(outbox_dir=outbox))
+
+
+@pytest.mark.parametrize("to", DAMAGED_TO)
+def test_one_damaged_copy_does_not_stop_the_erasure(tmp_path: Path, to: bytes) -> None:
+    outbox = tmp_path / "outbox"
+    damaged = _eml(outbox / "2026-12", "job1-en-batch1-sub7.eml", to)
+    hers = _eml(outbox / "2026-12", "job1-en-batch1-sub1.eml", b"Li <li@example.org>")
+    other = _eml(outbox / "2026-12", "job1-en-batch1-sub2.eml", b"bob@example.org")
+    assert erase_kept_copies(_settings(outbox), "li@example.org") >= 1
+    assert not hers.exists() and other.exists()
+    # the damaged file is deleted only when it names her as text, else it stays for staff
+    assert damaged.exists() == (b"li@example.org" not in to)
+
+
+def test_a_damaged_copy_is_named_for_staff_and_deleted_when_it_names_the_person(
+    tmp_path: Path,
+) -> None:
+    outbox = tmp_path / "outbox"
+    nobody = _eml(outbox / "a", "job1-en-batch1-sub7.eml", b"=?utf-8?q?x?=<")
+    hers = _eml(outbox / "b", "job2-en-batch1-sub8.eml", b"=?utf-8?q?x?=< LI@Example.ORG")
+    in_body = _eml(outbox / "c", "test-en.eml", b"<", body=b"Dear li@example.org,\r\n")
+    result = erase_kept(_settings(outbox), "li@example.org")
+    assert result.deleted == 2 and not hers.exists() and not in_body.exists()
+    assert nobody.exists()  # may name someone else: kept, and named for a check by hand
+    text = " | ".join(result.to_check)
+    for path in (nobody, in_body):  # ``hers`` was read leniently: a clean match, not damage
+        assert str(path) in text, text
+    assert "deleted" in next(m for m in result.to_check if str(in_body) in m)
+    assert "check" in next(m for m in result.to_check if str(nobody) in m)
+
+
+def test_an_unreadable_file_is_named_and_the_rest_go_on(tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    hers = _eml(outbox / "a", "job1-en-batch1-sub1.eml", b"li@example.org")
+    folder_named_eml = outbox / "b" / "odd.eml"
+    folder_named_eml.mkdir(parents=True)  # not a file: skipped, not an error
+    result = erase_kept(_settings(outbox), "li@example.org")
+    assert result.deleted == 1 and not hers.exists() and result.to_check == ()
+
+
+def test_the_cli_erasure_reports_damaged_copies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("HRC_CONFIG", "PREFECT_API_URL", "HRC_EMAIL_HASH_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HRC_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    monkeypatch.setenv("HRC_TOKEN_SECRET", "privacy-test-secret-0123456789")
+    csv = tmp_path / "people.csv"
+    csv.write_text("email,status,consent_at\nli@example.org,subscribed,2026-01-02\n")
+    runner = CliRunner()
+    assert runner.invoke(app, ["subscribers", "import", str(csv)]).exit_code == 0
+    outbox = tmp_path / "out" / "outbox"
+    damaged = _eml(outbox / "2026-12", "job1-en-batch1-sub9.eml", b"=?utf-8?q?x?=<")
+    hers = _eml(outbox / "2026-12", "job1-en-batch1-sub5.eml", b"li@example.org")
+    result = runner.invoke(app, ["subscribers", "erase", "li@example.org", "--yes"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["kept_copies_deleted"] == 1 and not hers.exists() and damaged.exists()
+    assert any(damaged.name in m for m in report["kept_copies_to_check"]), report
