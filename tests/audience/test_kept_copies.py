@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from hrc_outreach.audience.kept import erase_kept, erase_kept_copies
 from hrc_outreach.cli import app
 from hrc_outreach.config import DeliverySettings, Settings
+from hrc_outreach.deliver.mime import address
 
 DAMAGED_TO = (
     b"=?utf-8?q?x?=<",  # the attacker's header: IndexError inside the standard parser
@@ -74,6 +75,34 @@ def test_an_unreadable_file_is_named_and_the_rest_go_on(tmp_path: Path) -> None:
     folder_named_eml.mkdir(parents=True)  # not a file: skipped, not an error
     result = erase_kept(_settings(outbox), "li@example.org")
     assert result.deleted == 1 and not hers.exists() and result.to_check == ()
+
+
+@pytest.mark.parametrize(
+    ("erased", "written"),
+    [
+        ("ana@bücher.example", b"Ana <ana@xn--bcher-kva.example>"),
+        ("ana@xn--bcher-kva.example", "Ana <ana@bücher.example>".encode()),
+        ("ANA@XN--BCHER-KVA.EXAMPLE", b"ana@xn--bcher-kva.example"),
+        ("ana@BÜCHER.example", b"ana@xn--bcher-kva.example"),
+        ("ana@straße.example", b"ana@strasse.example"),  # IDNA 2003, as our mime module writes
+        ("ana@straße.example", b"ana@xn--strae-oqa.example"),  # IDNA 2008
+        ("ana@пример.укр", b"ana@xn--e1afmkfd.xn--j1amh"),
+    ],
+)
+def test_idn_addresses_match_in_either_form(tmp_path: Path, erased: str, written: bytes) -> None:
+    outbox = tmp_path / "outbox"
+    hers = _eml(outbox / "a", "job1-en-batch1-sub1.eml", written)
+    other = _eml(outbox / "a", "job1-en-batch1-sub2.eml", b"ana@buecher.example")
+    assert erase_kept_copies(_settings(outbox), erased) == 1
+    assert not hers.exists() and other.exists()
+
+
+def test_a_copy_our_mime_module_wrote_to_an_idn_address_is_erased(tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    to = str(address("ana@bücher.example", "Ana Bücher")).encode()
+    hers = _eml(outbox / "a", "test-fr.eml", to)
+    assert erase_kept_copies(_settings(outbox), "Ana@Bücher.example") == 1
+    assert not hers.exists()
 
 
 def test_the_cli_erasure_reports_damaged_copies(

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.parser import BytesHeaderParser, HeaderParser
@@ -17,6 +18,8 @@ from email.policy import compat32
 from email.policy import default as default_policy
 from email.utils import getaddresses
 from pathlib import Path
+
+import idna
 
 from hrc_outreach.config import Settings
 from hrc_outreach.models import quick_normal_form
@@ -32,9 +35,51 @@ def _kept(settings: Settings) -> Iterator[Path]:
         yield from (p for p in folder.rglob("*.eml") if p.is_file())
 
 
+# --- One form to compare addresses ---------------------------------------------------------
+#
+# The project's normal form (``quick_normal_form``: lower-cased, Unicode rules for a non-ASCII
+# address) with the domain in every form a mailer may have written it: its Unicode labels and
+# its IDNA A-labels (``xn--``), both as IDNA 2003 writes them (Python's codec, which
+# ``deliver.mime.address`` uses: ß → ss) and as IDNA 2008/UTS 46 does (``email-validator``).
+# Two addresses are the same when their forms meet.
+
+_IDNA_ERRORS = (idna.IDNAError, UnicodeError, ValueError)
+_ENCODINGS: tuple[Callable[[str], str], ...] = (
+    lambda d: idna.encode(d, uts46=True, transitional=False).decode("ascii"),
+    lambda d: d.encode("idna").decode("ascii"),
+)
+
+
+def _domain_forms(domain: str) -> set[str]:
+    domain = unicodedata.normalize("NFC", domain).lower().rstrip(".")
+    unicode_forms = {domain}
+    for decode in (idna.decode, lambda d: d.encode("ascii").decode("idna")):
+        try:
+            unicode_forms.add(unicodedata.normalize("NFC", decode(domain)).lower())
+        except _IDNA_ERRORS:
+            pass
+    forms = set(unicode_forms)
+    for name in unicode_forms:
+        for encode in _ENCODINGS:
+            try:
+                forms.add(encode(name).lower())
+            except _IDNA_ERRORS:
+                pass
+    return forms
+
+
 def address_forms(email: str) -> frozenset[str]:
-    """The forms of ``email`` to compare kept copies' recipients with (its normal form)."""
-    return frozenset({quick_normal_form(email)})
+    """The forms of ``email`` to compare kept copies' recipients with: its normal form with the
+    domain as Unicode and as IDNA A-labels.
+
+    >>> sorted(address_forms("Ana@Bücher.example"))
+    ['ana@bücher.example', 'ana@xn--bcher-kva.example']
+    """
+    normal = quick_normal_form(email)
+    local, at, domain = normal.rpartition("@")
+    if not at or not local or not domain:
+        return frozenset({normal})
+    return frozenset(f"{local}@{d}" for d in _domain_forms(domain))
 
 
 # --- Reading a kept copy's recipients, leniently ----------------------------------------------
@@ -106,7 +151,8 @@ class KeptErasure:
 
 
 def erase_kept(settings: Settings, email: str, subscriber_id: int | None = None) -> KeptErasure:
-    """Delete every kept message sent to ``email`` or to ``subscriber_id`` (by its file name). A file whose recipients cannot be
+    """Delete every kept message sent to ``email`` (its address compared in all its forms, IDN
+    domains too) or to ``subscriber_id`` (by its file name). A file whose recipients cannot be
     read is deleted when it names the address as text anywhere, else kept; either way it is
     named in ``to_check``, and the other files go on."""
     forms = address_forms(email)
