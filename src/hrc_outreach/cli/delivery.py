@@ -20,7 +20,7 @@ from hrc_outreach.errors import ApprovalError, OutreachError
 from hrc_outreach.models import ApprovalDecision, JobState, RecipientState, RenderedMessage
 
 if TYPE_CHECKING:
-    from hrc_outreach.pipeline import SendOutcome
+    from hrc_outreach.pipeline import SendDecisions, SendOutcome
     from hrc_outreach.store.tables import ApprovalRow
 
 EXIT_NEEDS_ATTENTION = 2
@@ -357,46 +357,91 @@ def send_cmd(
     ),
     by: str = typer.Option("cli", "--by", help="Who decides about failed or in-doubt recipients."),
     fallback_source: bool = typer.Option(
-        False, "--fallback-source",
+        False,
+        "--fallback-source",
         help="Subscribers of languages not drafted get the source-language edition (without it, "
         "such a send is refused).",
     ),
 ) -> None:
     """Send an approved edition to every confirmed subscriber, exactly once; a second run resumes."""
-    from hrc_outreach.pipeline import SendDecisions, send_edition
-
-    st = settings()
-    name = (provider or st.delivery.provider).lower()
-    decisions = SendDecisions(
-        resend_in_doubt=resend_in_doubt, mark_in_doubt_sent=mark_in_doubt_sent,
-        retry_failed=retry_failed, give_up_failed=give_up_failed, by=by,
+    name = (provider or settings().delivery.provider).lower()
+    decisions = _send_decisions(
+        resend_in_doubt=resend_in_doubt,
+        mark_in_doubt_sent=mark_in_doubt_sent,
+        retry_failed=retry_failed,
+        give_up_failed=give_up_failed,
+        by=by,
     )
-    try:
-        decisions.check()
-    except OutreachError as exc:
-        fail(str(exc))
     messages = _drafts(key)
     _warn_started(key, "sending")
     if dry_run:
         _dry_run(key, messages, name, as_json=as_json, fallback_source=fallback_source)
         return
+    outcome = _send(key, name, decisions, as_json=as_json, fallback_source=fallback_source)
+    _print_outcome(outcome, as_json=as_json)
+    _exit_unless_done(outcome.report)
+
+
+def _send_decisions(
+    *,
+    resend_in_doubt: bool,
+    mark_in_doubt_sent: bool,
+    retry_failed: bool,
+    give_up_failed: bool,
+    by: str,
+) -> SendDecisions:
+    """What a person decided about failed and in-doubt recipients; contradictory choices (both
+    ways for the same recipients) end the command before anything is read or sent."""
+    from hrc_outreach.pipeline import SendDecisions
+
+    decisions = SendDecisions(
+        resend_in_doubt=resend_in_doubt,
+        mark_in_doubt_sent=mark_in_doubt_sent,
+        retry_failed=retry_failed,
+        give_up_failed=give_up_failed,
+        by=by,
+    )
+    try:
+        decisions.check()
+    except OutreachError as exc:
+        fail(str(exc))
+    return decisions
+
+
+def _send(
+    key: str, name: str, decisions: SendDecisions, *, as_json: bool, fallback_source: bool
+) -> SendOutcome:
+    """The send itself (the library's one send orchestration), with a progress bar on stderr
+    unless the report is JSON; an error ends the command with its message."""
+    from hrc_outreach.pipeline import send_edition
+
     bar = None if as_json else _Bar()
     try:
-        outcome = send_edition(
-            st, key, provider=name, decisions=decisions, progress=bar,
+        return send_edition(
+            settings(),
+            key,
+            provider=name,
+            decisions=decisions,
+            progress=bar,
             fallback_source=fallback_source,
         )
     except OutreachError as exc:
         fail(str(exc))
+        raise  # unreachable: fail() exits
     finally:
         if bar is not None:
             bar.stop()
-    _print_outcome(outcome, as_json=as_json)
-    report = outcome.report
-    if report.finished_by_others:  # a live sender holds the rest: not a person's problem
+
+
+def _exit_unless_done(report: Any) -> None:
+    """Exit 2 when the job needs a person; 0 when it is done or a live sender holds the rest
+    (named on stderr: not a person's problem)."""
+    if report.finished_by_others:
         err_console.print(
             f"this sender's share is sent; the rest is being finished by sender "
-            f"{', '.join(report.held_by)}", highlight=False, markup=False,
+            f"{', '.join(report.held_by)}",
+            highlight=False,
+            markup=False,
         )
         return
     if report.state != JobState.DONE:
