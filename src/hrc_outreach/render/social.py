@@ -384,6 +384,25 @@ class _Writer:
         ]
         return format_list([p for p in parts if p], self.lang)
 
+    def edition_draft(self, link_line: str) -> _Draft:
+        """The edition's post: it is out, the counts, the first five titles as a list."""
+        head = (
+            self.t.gettext("%(newsletter)s for %(month)s is out.")
+            % {"newsletter": self.settings.newsletter.name, "month": self.month},
+        )
+        body = "\n".join(
+            BULLET + self.shown(truncate(_one_line(i.title), 120, len), i.text_lang)
+            for i in self.loc.items[:5]
+            if visible_text(i.title).strip()
+        )
+        return _Draft(head, body, link_line, self.edition_tags(), True, self.counts())
+
+    def item_draft(self, li: LocalizedItem, link_line: str) -> _Draft:
+        """A featured item's post: its title and place, its summary."""
+        head = (self.shown(_one_line(li.title), li.text_lang), defuse(_one_line(self.place(li))))
+        body = self.shown(_one_line(plain_text(li.summary)), li.text_lang)
+        return _Draft(head, body, link_line, self.item_tags(li))
+
     def link_line(self, url: str, rules: PlatformRules) -> str:
         if not rules.link_in_text:
             return self.t.gettext("Link in bio.")
@@ -482,55 +501,63 @@ def social_posts(
     logged and its card drawn without one).
     """
     featured = featured_items(loc, featured_per_section)
-    pictures: dict[str, Image.Image] = {}
-    if cards_dir is not None:
-        urls = {li.item.id: u for li in featured if (u := _photo_url(li.item.image_url))}
-        local = {k: p for k, p in (photos or {}).items() if k in {li.item.id for li in featured}}
-        pictures = photos_for(urls, local, settings)
+    pictures = {} if cards_dir is None else _card_photos(featured, settings, photos or {})
     w = _Writer(loc, settings, pictures)
-    key = loc.edition.key
-    edition_url = archive_url(settings, key, loc.lang)
-    posts: list[SocialPost] = []
+    edition_url = archive_url(settings, loc.edition.key, loc.lang)
     subjects: list[tuple[LocalizedItem | None, str]] = [(None, edition_url)]
     subjects += [(li, safe_url(li.item.url) or edition_url) for li in featured]
-    for li, url in subjects:
-        for platform, rules in RULES.items():
-            target = url
-            if rules.measure(target) > rules.limit // 3:  # a link that would crowd out the post:
-                target = edition_url  # the item is in the edition's page too
-            link = add_utm(target, platform.value, key) if is_own_link(target, settings) else target
-            if li is None:
-                head: tuple[str, ...] = (
-                    w.t.gettext("%(newsletter)s for %(month)s is out.")
-                    % {"newsletter": settings.newsletter.name, "month": w.month},
-                )
-                body = "\n".join(
-                    BULLET + w.shown(truncate(_one_line(i.title), 120, len), i.text_lang)
-                    for i in loc.items[:5]
-                    if visible_text(i.title).strip()
-                )
-                draft = _Draft(
-                    head, body, w.link_line(link, rules), w.edition_tags(), True, w.counts()
-                )
-            else:
-                head = (w.shown(_one_line(li.title), li.text_lang), defuse(_one_line(w.place(li))))
-                body = w.shown(_one_line(plain_text(li.summary)), li.text_lang)
-                draft = _Draft(head, body, w.link_line(link, rules), w.item_tags(li))
-            image = alt = None
-            if cards_dir is not None:
-                image, alt = _card(w, li, rules.card, cards_dir)
-            posts.append(
-                SocialPost(
-                    platform=platform,
-                    lang=loc.lang,
-                    text=w.fit(draft, rules),
-                    link=link,
-                    item_id=li.item.id if li else None,
-                    image=image,
-                    image_alt=alt,
-                )
-            )
-    return tuple(posts)
+    return tuple(
+        _post(w, li, platform, rules, _link(w, url, edition_url, platform, rules), cards_dir)
+        for li, url in subjects
+        for platform, rules in RULES.items()
+    )
+
+
+def _card_photos(
+    featured: tuple[LocalizedItem, ...], settings: Settings, photos: Mapping[str, Path]
+) -> dict[str, Image.Image]:
+    """The photos of the featured items' cards: a given local file, else the item's own safe
+    ``image_url`` fetched within the ``[fetch]`` bounds."""
+    urls = {li.item.id: u for li in featured if (u := _photo_url(li.item.image_url))}
+    local = {k: p for k, p in photos.items() if k in {li.item.id for li in featured}}
+    return photos_for(urls, local, settings)
+
+
+def _link(
+    w: _Writer, url: str, edition_url: str, platform: SocialPlatform, rules: PlatformRules
+) -> str:
+    """The post's link: ``url``, or the edition's page when ``url`` would crowd out the post (the
+    item is in the edition's page too); the network's own links carry UTM parameters."""
+    target = edition_url if rules.measure(url) > rules.limit // 3 else url
+    if is_own_link(target, w.settings):
+        return add_utm(target, platform.value, w.loc.edition.key)
+    return target
+
+
+def _post(
+    w: _Writer,
+    li: LocalizedItem | None,
+    platform: SocialPlatform,
+    rules: PlatformRules,
+    link: str,
+    cards_dir: Path | None,
+) -> SocialPost:
+    """The post on ``platform`` about featured item ``li`` (the edition when None), fitted to the
+    platform's limits, with its card drawn in ``cards_dir`` when given."""
+    link_line = w.link_line(link, rules)
+    draft = w.edition_draft(link_line) if li is None else w.item_draft(li, link_line)
+    image = alt = None
+    if cards_dir is not None:
+        image, alt = _card(w, li, rules.card, cards_dir)
+    return SocialPost(
+        platform=platform,
+        lang=w.lang,
+        text=w.fit(draft, rules),
+        link=link,
+        item_id=li.item.id if li else None,
+        image=image,
+        image_alt=alt,
+    )
 
 
 def _card(
