@@ -355,9 +355,10 @@ def quick_normal_form(email: str) -> str:
     """An address's normal form without validation: what ``audience.addresses.normalise_email``
     gives for a valid address (kept here so the store's schema can hash addresses)."""
     s = email.strip()
-    if s.isascii():
+    if s.isascii() and "xn--" not in s.lower():
         return s.lower()
-    # Non-ASCII: let the validator apply its Unicode rules (NFC, IDNA), so hashes agree.
+    # Non-ASCII, or an IDNA A-label (xn--, as providers and our own To headers write an IDN
+    # domain): let the validator apply its Unicode rules (NFC, IDNA), so hashes agree.
     try:
         return validate_email(s, check_deliverability=False).normalized.lower()
     except EmailNotValidError:

@@ -105,18 +105,51 @@ def test_a_copy_our_mime_module_wrote_to_an_idn_address_is_erased(tmp_path: Path
     assert not hers.exists()
 
 
-def test_the_cli_erasure_reports_damaged_copies(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     for name in ("HRC_CONFIG", "PREFECT_API_URL", "HRC_EMAIL_HASH_KEY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HRC_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
     monkeypatch.setenv("HRC_TOKEN_SECRET", "privacy-test-secret-0123456789")
+    return tmp_path
+
+
+def _import(tmp_path: Path, email: str) -> None:
     csv = tmp_path / "people.csv"
-    csv.write_text("email,status,consent_at\nli@example.org,subscribed,2026-01-02\n")
+    csv.write_text(f"email,status,consent_at\n{email},subscribed,2026-01-02\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["subscribers", "import", str(csv)])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("stored", "erased"),
+    [
+        ("ana@bücher.example", "ana@xn--bcher-kva.example"),
+        ("ana@xn--bcher-kva.example", "Ana@Bücher.example"),
+        ("ana@bücher.example", "ANA@XN--BCHER-KVA.EXAMPLE"),
+    ],
+)
+def test_a_person_with_an_idn_address_is_erased_by_either_form(
+    cli_env: Path, stored: str, erased: str
+) -> None:
+    _import(cli_env, stored)
+    outbox = cli_env / "out" / "outbox"
+    copy = _eml(outbox / "tests", "test-en.eml", str(address(stored)).encode())
+    result = CliRunner().invoke(app, ["subscribers", "erase", erased, "--yes"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["subscriber_deleted"] and report["kept_copies_deleted"] == 1, report
+    assert not copy.exists()
+    # the suppression holds for every form of the address
+    again = CliRunner().invoke(app, ["subscribers", "erase", stored, "--yes"])
+    assert again.exit_code == 0 and not json.loads(again.stdout)["subscriber_deleted"]
+
+
+def test_the_cli_erasure_reports_damaged_copies(cli_env: Path) -> None:
+    tmp_path = cli_env
+    _import(tmp_path, "li@example.org")
     runner = CliRunner()
-    assert runner.invoke(app, ["subscribers", "import", str(csv)]).exit_code == 0
     outbox = tmp_path / "out" / "outbox"
     damaged = _eml(outbox / "2026-12", "job1-en-batch1-sub9.eml", b"=?utf-8?q?x?=<")
     hers = _eml(outbox / "2026-12", "job1-en-batch1-sub5.eml", b"li@example.org")
