@@ -379,11 +379,7 @@ def event_to_item(
     start = _dt(component, "DTSTART")
     if start is None:
         return None
-    end = _dt(component, "DTEND")
-    if end is None and component.get("DURATION") is not None:
-        duration = getattr(component.get("DURATION"), "dt", None)
-        if isinstance(duration, timedelta):
-            end = start + duration
+    end = _end(component, start)
     summary_html, description = _description_html(component, base)
     title = _title(component, description)
     key = _event_key(component, recurring, title)
@@ -392,15 +388,8 @@ def event_to_item(
     url = _http(_text(component.get("URL")), base)
     modified = _dt(component, "LAST-MODIFIED")
     created = _dt(component, "CREATED") or _dt(component, "DTSTAMP")
-    image = next(
-        (u for u in (_http(str(v), base) for v in _all(component.get("IMAGE"))) if u), None
-    )
-    zone: str | None = None
-    if not all_day and isinstance(start, datetime):
-        if start.tzinfo is None:
-            zone = getattr(floating, "key", None)
-        else:
-            zone = (zones or _Zones([])).name(start, component.get("DTSTART"))
+    image = _image(component, base)
+    zone = _zone(component, start, floating, zones)
     return ContentItem(
         id=item_id(config.name, key),
         source=config.name,
@@ -426,6 +415,33 @@ def event_to_item(
         series=(_text(component.get("UID")) or None) if recurring else None,
         recurrence=_rule(component) if recurring else None,
     )
+
+
+def _end(component: Any, start: date | datetime) -> date | datetime | None:
+    """The event's end: DTEND, else DTSTART + DURATION, else None."""
+    end = _dt(component, "DTEND")
+    if end is None and component.get("DURATION") is not None:
+        duration = getattr(component.get("DURATION"), "dt", None)
+        if isinstance(duration, timedelta):
+            end = start + duration
+    return end
+
+
+def _image(component: Any, base: str) -> str | None:
+    """The event's first IMAGE that is a safe http(s) link (relative to ``base``)."""
+    return next((u for u in (_http(str(v), base) for v in _all(component.get("IMAGE"))) if u), None)
+
+
+def _zone(
+    component: Any, start: date | datetime, floating: tzinfo, zones: _Zones | None
+) -> str | None:
+    """The zone the event's times are shown in: the calendar's floating zone for a floating
+    time, the event's own for an aware one; None for UTC and for an all-day event."""
+    if not isinstance(start, datetime):
+        return None
+    if start.tzinfo is None:
+        return getattr(floating, "key", None)
+    return (zones or _Zones([])).name(start, component.get("DTSTART"))
 
 
 def _rule(component: Any) -> str | None:
