@@ -1,4 +1,4 @@
-"""`social publish | report`: an approved edition's social posts, handed over once.
+"""`social publish | report | resolve`: an approved edition's social posts, handed over once.
 
 Exit codes of `publish`: 0 every due post is published (or the bundle written); 1 refused or an
 error; 2 a post needs a person (failed with the platform's message, or in doubt), named in the
@@ -132,6 +132,44 @@ def _print_outcomes(report: PublishReport, platform: str, *, dry_run: bool) -> N
             console.print(
                 f"{o.post_key} {o.state}: {o.note}", markup=False, highlight=False, soft_wrap=True
             )
+
+
+@social_app.command("resolve")
+def resolve_cmd(
+    key: str = typer.Argument(..., help="Edition key, e.g. 2026-12."),
+    post: str = typer.Argument(..., help="The post as `social report` names it, e.g. en:edition."),
+    platform: str = typer.Option(..., "--platform", help="The platform it is in doubt on."),
+    posted: str = typer.Option(
+        "", "--posted", help="It is on the platform at this https URL: recorded as published."
+    ),
+    not_posted: bool = typer.Option(
+        False,
+        "--not-posted",
+        help="It is not on the platform: planned again (the approved text goes out next run).",
+    ),
+) -> None:
+    """A person's decision on a post in doubt: on the platform (its URL) or not there."""
+    from hrc_outreach.social import ledger
+
+    if bool(posted) == not_posted:
+        fail("say what you found on the platform: --posted URL or --not-posted (one of them)")
+    if posted and not posted.startswith("https://"):
+        fail(f"--posted {posted!r}: the post's https:// address on {platform}")
+    store = _store()
+    try:
+        done = ledger.resolve(store, key, platform, post, posted_url=posted or None)
+    finally:
+        store.dispose()
+    if not done:
+        fail(
+            f"{post} on {platform} of {key} is not waiting for a decision (not in doubt, or a "
+            "run is publishing it now): see `hrc-outreach social report " + key + "`"
+        )
+    console.print(
+        f"{post} on {platform}: "
+        + (f"published at {posted}" if posted else "planned again; `social publish` posts it"),
+        highlight=False,
+    )
 
 
 @social_app.command("report")

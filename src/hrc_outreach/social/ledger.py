@@ -11,6 +11,7 @@ transaction; none talks to a platform.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import socket
@@ -176,22 +177,126 @@ def held_elsewhere(row: SocialPublicationRow) -> bool:
     return row.state == PostState.SUBMITTING and _alive(row.claimed_by, row.claimed_at)
 
 
-def claim(store: Store, row_id: int, from_states: tuple[PostState, ...], run: str = "") -> bool:
-    """``submitting``, committed before the request; False when another run took it first."""
+@dataclass(frozen=True)
+class Submitted:
+    """What an attempt hands over, kept on the row before the request: the look-up of a post in
+    doubt searches for this, whatever the edition's approved text has become since."""
+
+    text: str
+    content_sha256: str  # text, link, card, alt text and time (publishing.content_sha256)
+    due_at: datetime
+
+
+def claim(
+    store: Store,
+    row_id: int,
+    from_states: tuple[PostState, ...],
+    run: str = "",
+    *,
+    submitted: Submitted | None = None,
+    seen_attempts: int | None = None,
+) -> bool:
+    """``submitting``, committed before the request with what is ``submitted``; False when
+    another run took it first. ``seen_attempts``: the row's attempts when it was looked up (a
+    run that took and tried it meanwhile makes that look-up stale: the claim fails)."""
+    values: dict[str, Any] = {}
+    if submitted is not None:
+        values = {
+            "submitted_text": submitted.text,
+            "submitted_sha256": submitted.content_sha256,
+            "text_sha256": hashlib.sha256(submitted.text.encode()).hexdigest(),
+            "due_at": submitted.due_at,
+        }
     with store.session() as s:
+        q = update(SocialPublicationRow).where(
+            SocialPublicationRow.id == row_id,
+            SocialPublicationRow.state.in_([st.value for st in from_states]),
+        )
+        if seen_attempts is not None:
+            q = q.where(SocialPublicationRow.attempts == seen_attempts)
         done = s.execute(
-            update(SocialPublicationRow)
-            .where(
-                SocialPublicationRow.id == row_id,
-                SocialPublicationRow.state.in_([st.value for st in from_states]),
-            )
-            .values(
+            q.values(
                 state=PostState.SUBMITTING.value,
                 claimed_by=me(run),
                 claimed_at=utcnow(),
                 attempts=SocialPublicationRow.attempts + 1,
                 error=None,
+                **values,
             )
+        )
+        return int(done.rowcount) == 1  # type: ignore[attr-defined]
+
+
+def hold(store: Store, row_id: int, seen_attempts: int, message: str) -> bool:
+    """A post in doubt that must not be retried (its content changed since it was submitted):
+    ``in_doubt`` with ``message``, for a person to decide (:func:`resolve`)."""
+    with store.session() as s:
+        done = s.execute(
+            update(SocialPublicationRow)
+            .where(
+                SocialPublicationRow.id == row_id,
+                SocialPublicationRow.state.in_(
+                    (PostState.SUBMITTING.value, PostState.IN_DOUBT.value)
+                ),
+                SocialPublicationRow.attempts == seen_attempts,
+            )
+            .values(state=PostState.IN_DOUBT.value, error=message)
+        )
+        return int(done.rowcount) == 1  # type: ignore[attr-defined]
+
+
+def resolve(
+    store: Store,
+    edition_key: str,
+    platform: str,
+    post_key: str,
+    *,
+    posted_url: str | None,
+    account: str | None = None,
+) -> bool:
+    """A person's decision on a post in doubt (or left submitting by a dead run): it is on the
+    platform at ``posted_url`` (published), or it is not (``None``: planned again, the approved
+    text goes out on the next run). False when no such post waits for a decision."""
+    with store.session() as s:
+        q = select(SocialPublicationRow).where(
+            SocialPublicationRow.edition_key == edition_key,
+            SocialPublicationRow.platform == platform,
+            SocialPublicationRow.post_key == post_key,
+            SocialPublicationRow.state.in_((PostState.SUBMITTING.value, PostState.IN_DOUBT.value)),
+        )
+        if account:
+            q = q.where(SocialPublicationRow.account == account)
+        found = [r for r in s.scalars(q) if not held_elsewhere(r)]
+        if len(found) != 1:
+            return False
+        row_id, attempts = found[0].id, found[0].attempts
+    if posted_url:
+        values: dict[str, Any] = {
+            "state": PostState.PUBLISHED.value,
+            "remote_id": posted_url,
+            "url": posted_url,
+            "published_at": utcnow(),
+            "error": "marked published by a person",
+        }
+    else:
+        values = {
+            "state": PostState.PLANNED.value,
+            "claimed_by": None,
+            "submitted_text": None,
+            "submitted_sha256": None,
+            "error": "a person found it not on the platform: planned again",
+        }
+    with store.session() as s:
+        done = s.execute(
+            update(SocialPublicationRow)
+            .where(
+                SocialPublicationRow.id == row_id,
+                SocialPublicationRow.attempts == attempts,
+                SocialPublicationRow.state.in_(
+                    (PostState.SUBMITTING.value, PostState.IN_DOUBT.value)
+                ),
+            )
+            .values(**values)
         )
         return int(done.rowcount) == 1  # type: ignore[attr-defined]
 

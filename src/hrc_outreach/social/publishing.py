@@ -16,7 +16,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -216,23 +216,7 @@ def publish_edition(
     )
     report = PublishReport(key, platform, account, dry_run=dry_run)
     if dry_run:
-        done = {r.post_key: r for r in ledger.rows(store, key, platform) if r.account == account}
-        for p in prepared:
-            row = done.get(p.post_key)
-            state = row.state if row else "would publish"
-            if row is None and p.post.due_at > now:
-                state = "not due"
-            report.outcomes.append(
-                Outcome(
-                    p.post_key,
-                    p.post.lang,
-                    platform,
-                    state,
-                    p.post.due_at,
-                    row.url or "" if row else "",
-                    p.problem or "",
-                )
-            )
+        report.outcomes.extend(_would(store, key, platform, account, prepared, now))
         return report
     planned = [
         ledger.Planned(
@@ -251,8 +235,33 @@ def publish_edition(
     return report
 
 
+def _would(
+    store: Store, key: str, platform: str, account: str, prepared: list[Prepared], now: datetime
+) -> list[Outcome]:
+    """A dry run's outcomes: each post's state in the ledger, or what a run would do now."""
+    done = {r.post_key: r for r in ledger.rows(store, key, platform) if r.account == account}
+    out = []
+    for p in prepared:
+        row = done.get(p.post_key)
+        state = row.state if row else "would publish"
+        if row is None and p.post.due_at > now:
+            state = "not due"
+        url = row.url or "" if row else ""
+        out.append(_outcome(p, state, url, p.problem or ""))
+    return out
+
+
 def _outcome(p: Prepared, state: str, url: str = "", note: str = "") -> Outcome:
     return Outcome(p.post_key, p.post.lang, p.post.platform, state, p.post.due_at, url, note)
+
+
+def content_sha256(post: OutgoingPost) -> str:
+    """What a platform would receive of ``post``: text, link, card, alt text and time."""
+    h = hashlib.sha256()
+    for part in (post.text, post.link, post.image_name, post.image_alt, post.due_at.isoformat()):
+        h.update((part or "").encode() + b"\x1f")
+    h.update(hashlib.sha256(post.image_bytes or b"").digest())
+    return h.hexdigest()
 
 
 def _one(
@@ -270,53 +279,103 @@ def _one(
         return _outcome(p, state, row.url or "", row.error or "")
     if ledger.held_elsewhere(row):
         return _outcome(p, state, note=f"being published by {row.claimed_by}")
-    post = p.post
+    from_states: tuple[PostState, ...] = (PostState.PLANNED,)
     if state in (PostState.SUBMITTING, PostState.IN_DOUBT):
         # a run died mid-request or the answer was unclear: the platform may have it
-        try:
-            found = publisher.find(post)
-        except PublishError as exc:
-            ledger.claim(store, row.id, (PostState.SUBMITTING, PostState.IN_DOUBT), run)
-            ledger.record_in_doubt(store, row.id, f"could not look it up: {exc}")
-            return _outcome(p, PostState.IN_DOUBT, note=str(exc))
-        if found is not None:
-            ledger.record_published(
-                store,
-                row.id,
-                found.remote_id,
-                found.url,
-                "found on the platform after an interrupted run",
-            )
-            return _outcome(p, PostState.PUBLISHED, found.url, "found on the platform")
-        from_states: tuple[PostState, ...] = (PostState.SUBMITTING, PostState.IN_DOUBT)
-    else:
-        from_states = (PostState.PLANNED,)
-    lead = SCHEDULES.get(post.platform)
-    if post.due_at > now:
-        if not (schedule and lead is not None and post.due_at - now >= lead):
-            return _outcome(p, "not due", note=f"due {post.due_at:%Y-%m-%d %H:%M} UTC")
-        post = OutgoingPost(**{**post.__dict__, "schedule_at": post.due_at})
-    if not ledger.claim(store, row.id, from_states, run):
+        if (settled := _look_up(store, publisher, p, row, run)) is not None:
+            return settled
+        from_states = (PostState.SUBMITTING, PostState.IN_DOUBT)
+    post = _when(p.post, now, schedule)
+    if post is None:
+        return _outcome(p, "not due", note=f"due {p.post.due_at:%Y-%m-%d %H:%M} UTC")
+    submitted = ledger.Submitted(post.text, content_sha256(p.post), post.due_at)
+    seen = row.attempts if state is not PostState.PLANNED else None
+    if not ledger.claim(store, row.id, from_states, run, submitted=submitted, seen_attempts=seen):
         return _outcome(p, state, note="taken by another run")
+    return _hand_over(store, publisher, p, post, row.id)
+
+
+def _as_submitted(post: OutgoingPost, row: SocialPublicationRow) -> OutgoingPost:
+    """``post`` as the row's last attempt handed it over (its text, marker and time; scheduled
+    when it was claimed before its time), whatever the approved post has become since."""
+    schedule_at = row.due_at if row.claimed_at and row.claimed_at < row.due_at else None
+    return replace(
+        post,
+        text=row.submitted_text if row.submitted_text is not None else post.text,
+        marker=row.marker,
+        due_at=row.due_at,
+        schedule_at=schedule_at,
+    )
+
+
+def _look_up(
+    store: Store, publisher: Publisher, p: Prepared, row: SocialPublicationRow, run: str
+) -> Outcome | None:
+    """A post that may exist, looked up by what was submitted: its outcome when it is found, or
+    cannot be looked up, or changed since (held for a person); None when it may be tried again."""
+    changed = row.submitted_sha256 is not None and row.submitted_sha256 != content_sha256(p.post)
+    if row.submitted_sha256 is None:  # a row from before submissions were kept: its text hash
+        changed = row.text_sha256 != hashlib.sha256(p.post.text.encode()).hexdigest()
+    try:
+        found = publisher.find(_as_submitted(p.post, row))
+    except PublishError as exc:
+        if ledger.claim(store, row.id, (PostState.SUBMITTING, PostState.IN_DOUBT), run):
+            ledger.record_in_doubt(store, row.id, f"could not look it up: {exc}")
+        return _outcome(p, PostState.IN_DOUBT, note=str(exc))
+    if found is not None:
+        note = "found on the platform after an interrupted run"
+        if changed:
+            note += "; it has the text submitted then: the approved text changed since"
+        ledger.record_published(store, row.id, found.remote_id, found.url, note)
+        return _outcome(
+            p, PostState.PUBLISHED, found.url, note.replace(" after an interrupted run", "")
+        )
+    if not changed:
+        return None
+    why = (
+        f"{p.post_key} on {p.post.platform} ({publisher.account}) is in doubt: it may have been "
+        "posted, and its approved content changed since it was submitted, so it is not posted "
+        "again. Look at the account: if it is there, `hrc-outreach social resolve "
+        f"{p.post.edition_key} {p.post_key} --platform {p.post.platform} --posted URL`; if not, "
+        "`... --not-posted` (the approved text then goes out on the next run)"
+    )
+    ledger.hold(store, row.id, row.attempts, why)
+    return _outcome(p, PostState.IN_DOUBT, note=why)
+
+
+def _when(post: OutgoingPost, now: datetime, schedule: bool) -> OutgoingPost | None:
+    """``post`` as it goes out now (with ``schedule_at`` where it is handed over before its
+    time), or None when it is not due yet."""
+    lead = SCHEDULES.get(post.platform)
+    if post.due_at <= now:
+        return post
+    if schedule and lead is not None and post.due_at - now >= lead:
+        return replace(post, schedule_at=post.due_at)
+    return None
+
+
+def _hand_over(
+    store: Store, publisher: Publisher, p: Prepared, post: OutgoingPost, row_id: int
+) -> Outcome:
+    """The claimed post to the platform, its answer recorded (published first of all)."""
     if p.problem:
-        ledger.record_failed(store, row.id, p.problem)
+        ledger.record_failed(store, row_id, p.problem)
         return _outcome(p, PostState.FAILED, note=p.problem)
     try:
         done = publisher.publish(post)
     except PublishRefused as exc:
-        ledger.record_failed(store, row.id, str(exc))
+        ledger.record_failed(store, row_id, str(exc))
         return _outcome(p, PostState.FAILED, note=str(exc))
     except PublishDeferred as exc:
-        ledger.release(store, row.id, str(exc))
+        ledger.release(store, row_id, str(exc))
         return _outcome(p, PostState.PLANNED, note=str(exc))
     except (PublishInDoubt, Exception) as exc:  # noqa: BLE001 - the post may exist: never lost
-        ledger.record_in_doubt(store, row.id, str(exc) or repr(exc))
+        ledger.record_in_doubt(store, row_id, str(exc) or repr(exc))
         log.warning("%s %s in doubt: %s", post.platform, p.post_key, exc)
         return _outcome(p, PostState.IN_DOUBT, note=str(exc) or repr(exc))
-    ledger.record_published(
-        store, row.id, done.remote_id, done.url, "scheduled" if done.scheduled else ""
-    )
-    return _outcome(p, PostState.PUBLISHED, done.url, "scheduled" if done.scheduled else "")
+    note = "scheduled" if done.scheduled else ""
+    ledger.record_published(store, row_id, done.remote_id, done.url, note)
+    return _outcome(p, PostState.PUBLISHED, done.url, note)
 
 
 def social_states(store: Store, key: str) -> list[SocialPublicationRow]:

@@ -370,8 +370,12 @@ class SocialPublicationRow(Base):
     account: Mapped[str] = mapped_column(String(300))
     lang: Mapped[str] = mapped_column(String(20))
     marker: Mapped[str] = mapped_column(String(32))  # idempotency key, record key, look-up
-    text_sha256: Mapped[str] = mapped_column(String(64))  # the approved bytes it was planned from
-    due_at: Mapped[datetime]
+    text_sha256: Mapped[str] = mapped_column(String(64))  # the text planned, then as submitted
+    due_at: Mapped[datetime]  # planned, then as submitted (Bluesky's record key, the look-up)
+    # what the last attempt handed over (text, and a hash of text, link, card, alt and time):
+    # an in-doubt post is looked up by it, and not retried once the approved content differs
+    submitted_text: Mapped[str | None] = mapped_column(Text)
+    submitted_sha256: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(20), default="planned")  # social.ledger.PostState
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime | None]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 23:08:41.201674
+Create Date: 2026-12-01 03:01:54.092498
 """
 
 from __future__ import annotations
@@ -114,6 +114,8 @@ def upgrade() -> None:
     sa.Column('marker', sa.String(length=32), nullable=False),
     sa.Column('text_sha256', sa.String(length=64), nullable=False),
     sa.Column('due_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('submitted_text', sa.Text(), nullable=True),
+    sa.Column('submitted_sha256', sa.String(length=64), nullable=True),
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('claimed_at', hrc_outreach.store.tables.UTCDateTime(timezone=True), nullable=True),
