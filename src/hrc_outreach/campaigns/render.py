@@ -288,6 +288,13 @@ def _social(
     return tuple(posts)
 
 
+def step_definition(campaign: Campaign, step: Step) -> str:
+    """The campaign file's part that a step's approval covers beyond its texts: the campaign's
+    own keys (audience, languages, reference day and time zone, ...) and the step's entry, not
+    the other steps' (editing a later step leaves this one's approval holding)."""
+    return campaign.model_dump_json(exclude={"steps"}) + "\x1f" + step.model_dump_json()
+
+
 def card_name(campaign: Campaign, step: Step, lang: str, size: tuple[int, int]) -> str:
     """The image card's file name: ``campaign-<name>-<step>-<lang>-<W>x<H>.png``."""
     return card_file_name(f"campaign-{campaign.name}-{step.name}", lang, None, size).replace(
@@ -314,8 +321,11 @@ def render_step_message(
     html = compile_mjml(source, lang=view.html_lang, dir=view.dir, where=f"{view.key}/{key}")
     html = neutralise_html(html, view.nonce)
     text = neutralise_text(_text(view), view.nonce)
-    nonce, (subject, preheader, html, text) = settle_nonce(
-        view.nonce, subject, preheader, html, text
+    # The nonce (hence every message's bytes, which an approval binds to) also settles on what
+    # the step's sending depends on besides its words: an edit of the audience or the send time
+    # after approval is a change to approve again.
+    nonce, (subject, preheader, html, text, _) = settle_nonce(
+        view.nonce, subject, preheader, html, text, step_definition(campaign, step)
     )
     social = () if group else _social(campaign, step, view, settings)
     lint = tuple(lint_message(html, text, lang, nonce=nonce, subject=subject, preheader=preheader))
