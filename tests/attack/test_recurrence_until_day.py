@@ -102,3 +102,20 @@ def test_a_costly_or_silent_rule_is_not_expanded_and_still_says_the_local_day() 
     assert time.monotonic() - began < 2
     assert "until 17 Dec 2056" in secondly, secondly
     assert "until 17 Dec 2026" in silent, silent
+
+
+@pytest.mark.parametrize(
+    ("rule", "day"),
+    [
+        # 72 years of days: far past what is stepped through from the next date, yet exact
+        ("FREQ=DAILY;UNTIL=20990101T000000Z", "30 Dec 2098"),
+        ("FREQ=DAILY;INTERVAL=3;UNTIL=20990101T000000Z", "29 Dec 2098"),
+        ("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH;UNTIL=22260101T000000Z", "29 Dec 2225"),
+    ],
+)
+def test_a_long_series_still_ends_on_its_last_occurrence(rule: str, day: str) -> None:
+    start = datetime(2026, 11, 27, 2, tzinfo=UTC)  # Thu 26 Nov 2026 18:00 in Los Angeles
+    began = time.monotonic()
+    words = series_words(rule, start, "America/Los_Angeles", "en")
+    assert time.monotonic() - began < 1
+    assert f"until {day}," in words, words

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import islice
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -567,9 +567,12 @@ def series_words(
     return p.with_time.format(r=words, t=when, x=next_day)
 
 
-# Occurrences stepped through to find a series' last one (a weekly series over 20 years is
-# ~1,000); a rule that costs more says the day of its UNTIL in the zone shown instead.
-MAX_UNTIL_WORK = 20_000
+# Occurrences stepped through to find a series' last one (a weekly series over 90 years); a
+# rule that costs more says the day of its UNTIL in the zone shown instead. Daily and weekly
+# rules start their search a few periods before UNTIL, so they never cost that much.
+MAX_UNTIL_WORK = 5_000
+# The parts with which a daily or weekly rule repeats the same days every period.
+_PERIODIC = frozenset({"FREQ", "INTERVAL", "BYDAY", "WKST", "UNTIL", "COUNT"})
 
 
 def last_occurrence_day(
@@ -616,6 +619,7 @@ def _last(
     parts = rule_parts(rule_text)
     if parts.get("FREQ", "").upper() in FINER_THAN_A_DAY:
         return None
+    first, start = start, _near_the_end(parts, start, end)
     work, refused = rule_work(rule_text, start, _aware(end))
     if refused or work > MAX_UNTIL_WORK:
         return None
@@ -628,13 +632,32 @@ def _last(
         if first_day(rr, after.date(), _years_later(after.date()), Walk()) is None:
             return None
         rr = rr.replace(until=end)
-        dates = list(islice(rr, MAX_UNTIL_WORK + 1))
+        dates: list[datetime] = list(islice(rr, MAX_UNTIL_WORK + 1))
     except (ValueError, TypeError, OverflowError):
         return None
     if len(dates) > MAX_UNTIL_WORK:
         return None
     kept = [d for d in dates if not _taken_out(d, excluded)]
-    return kept[-1] if kept else start
+    if kept:
+        return kept[-1]
+    return first if start == first else None
+
+
+def _near_the_end(parts: dict[str, str], start: datetime, end: datetime) -> datetime:
+    """``start`` moved by whole periods (INTERVAL kept, wall time kept) to 8 periods before
+    ``end``, for a daily or weekly rule that repeats the same days every period; else
+    ``start``."""
+    freq = parts.get("FREQ", "").upper()
+    if freq not in ("DAILY", "WEEKLY") or set(parts) - _PERIODIC:
+        return start
+    try:
+        interval = max(1, int(parts.get("INTERVAL") or 1))
+    except ValueError:
+        return start
+    step = timedelta(days=interval * (7 if freq == "WEEKLY" else 1))
+    local_end = end.astimezone(start.tzinfo) if start.tzinfo is not None else end
+    periods = (local_end.replace(tzinfo=None) - start.replace(tzinfo=None)) // step - 8
+    return start + periods * step if periods > 0 else start
 
 
 def _taken_out(moment: datetime, excluded: Collection[date | datetime]) -> bool:
