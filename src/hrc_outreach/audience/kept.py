@@ -128,7 +128,8 @@ def _recipients(data: bytes) -> _Recipients:
         if _is_address(addr.strip()):
             found.update(address_forms(addr.strip()))
         elif not damage:
-            damage = f"a recipient that is not an address ({addr.strip()[:40]!r})"
+            # never quoted: the report and the log must not carry anyone's address
+            damage = "a recipient that is not an address"
     if not values:
         damage = damage or "no To or Cc header"
     return _Recipients(frozenset(found), damage)
