@@ -247,6 +247,7 @@ def _review_entries(request: Request, name: str, step_name: str, lang: str) -> l
     from hrc_outreach.campaigns.render import written_texts
     from hrc_outreach.campaigns.translate import step_strings, translated
     from hrc_outreach.campaigns.validate import load_campaign
+    from hrc_outreach.i18n.memory import source_hash
     from hrc_outreach.web.staff.review import Entry
 
     settings = settings_of(request)
@@ -270,15 +271,17 @@ def _review_entries(request: Request, name: str, step_name: str, lang: str) -> l
     for field, text in strings:
         hit = found.get(text)
         shown = "source" if hit is None else ("human" if hit.origin == "human" else "machine")
+        # the form's names carry the source text's hash: a form opened before the source changed
+        # names no string of it (nothing is saved), however its strings moved
         entries.append(
             Entry(
-                item_id=campaign.key(step.name),
+                item_id=f"{campaign.key(step.name)}:{source_hash(text)[:16]}",
                 field=field,
                 kind="campaign",
                 source=text,
                 text=hit.text if hit is not None else "",
                 origin=shown,
-            )  # fmt: skip
+            )
         )
     return entries
 
