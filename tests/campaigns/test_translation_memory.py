@@ -133,3 +133,48 @@ def test_no_translator_and_nothing_remembered_names_the_strings(
             step_texts(spec, spec.steps[0], campaign, None, store)
     finally:
         store.dispose()
+
+
+def test_a_body_written_with_crlf_is_cut_into_the_same_paragraphs(
+    engine: tuple[Settings, FakeEngine], campaign: Path
+) -> None:
+    """An editor on Windows saves the body with CRLF line ends: still one string per paragraph,
+    so editing one paragraph re-translates that paragraph only."""
+    settings, eng = engine
+    (campaign / "en.md").write_bytes(BODY.replace("\n", "\r\n").encode())
+    draft_step(settings, campaign, "one")
+    assert len(_asked(eng)["nl"]) == 6
+    before = len(eng.translate_requests())
+    changed = BODY.replace("Ask us", "Write to us").replace("\n", "\r\n")
+    (campaign / "en.md").write_bytes(changed.encode())
+    draft_step(settings, campaign, "one")
+    assert _asked(eng, before) == {
+        "nl": ["Write to us &amp; we help."],
+        "de": ["Write to us &amp; we help."],
+    }
+
+
+def test_a_quota_exhausted_midway_loses_nothing_already_translated(
+    settings: Settings, campaign: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DeepL answers 456 (quota exhausted) after the first language: the preview fails naming
+    the step and language, what was translated is remembered, and the next preview (quota
+    back) asks only for the language that failed."""
+    from hrc_outreach.errors import RenderError
+
+    quota = FakeEngine(quota_texts=6)
+    with serve("deepl", quota) as (url, eng):
+        monkeypatch.setenv("HRC_DEEPL_API_KEY", eng.api_key)
+        monkeypatch.setenv("HRC_DEEPL_BASE_URL", url)
+        i18n = settings.i18n.model_copy(update={"translator": "deepl"})
+        cfg = settings.model_copy(update={"i18n": i18n})
+        with pytest.raises(RenderError, match=r"step 'one': translating into '(nl|de)' failed"):
+            draft_step(cfg, campaign, "one")
+        first = [r.body["target_lang"] for r in eng.translate_requests()]
+        assert len(first) >= 2 and first[0] != first[-1]  # one language done, the other refused
+        quota.quota_texts = None
+        before = len(eng.translate_requests())
+        drafted = draft_step(cfg, campaign, "one")
+        again = [r.body["target_lang"] for r in eng.translate_requests()[before:]]
+        assert again == [first[-1]]  # only the language that failed
+        assert drafted.subjects["nl"].endswith("Register to vote")
