@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +20,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # flow's parallel senders, the web app's request threads) delete each other's and fail with
 # KeyError('config'). One migration at a time per process.
 _MIGRATE_LOCK = threading.Lock()
+# Across processes and machines (workers, senders, web workers starting at once on a fresh
+# PostgreSQL database), migrations take this transaction-scoped advisory lock: without it two
+# processes both create ``alembic_version`` and one fails (UniqueViolation on pg_type).
+_PG_MIGRATE_LOCK_KEY = 0x48524353544F5245  # "HRCSTORE"
 
 
 def _normalise_url(url: str) -> str:
@@ -65,6 +69,14 @@ def migrate(engine: Engine) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     try:
         with _MIGRATE_LOCK, engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                # pysqlite opens no transaction before DDL: take the write lock first, so a
+                # second process waits (busy timeout) and then finds the schema made
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            elif conn.dialect.name == "postgresql":
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATE_LOCK_KEY}
+                )
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except SQLAlchemyError as exc:
