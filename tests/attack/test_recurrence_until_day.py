@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hrc_outreach.i18n.recurrence import last_occurrence_day, series_words
+from hrc_outreach.i18n.recurrence import series_words
+from hrc_outreach.i18n.series_end import last_occurrence_day
 
 LANGS11 = ("en", "fr", "nl", "de", "es", "it", "pt_PT", "pl", "hu", "uk", "ar")
 

@@ -11,33 +11,23 @@ Languages without a table use the English one (:func:`has_phrases` tells which d
 
 A series' end is the day of its last occurrence in the zone shown, not the UTC day of its
 UNTIL: a Los Angeles series whose last Thursday is 17 December at 18:00 has
-UNTIL=20261218T020000Z (:func:`last_occurrence_day`).
+UNTIL=20261218T020000Z (:mod:`hrc_outreach.i18n.series_end`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from itertools import islice
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime
 
 from babel.dates import format_skeleton
 from babel.lists import format_list
 from babel.units import format_unit
-from dateutil.rrule import rrulestr
 from icalendar.prop import vRecur
 
 from hrc_outreach.i18n.catalog import babel_locale
 from hrc_outreach.i18n.formatting import zone_name
-from hrc_outreach.sources.ical_work import (
-    FINER_THAN_A_DAY,
-    HORIZON_YEARS,
-    Walk,
-    first_day,
-    rule_parts,
-    rule_work,
-)
+from hrc_outreach.i18n.series_end import aware, last_occurrence_day, zone
 
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -428,13 +418,6 @@ def _phrases(lang: str) -> Phrases:
     return _PHRASES.get(_key(lang), _EN)
 
 
-def _zone(name: str | None) -> tzinfo:
-    try:
-        return ZoneInfo(name) if name else ZoneInfo("UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def _ordinal(p: Phrases, day: int, position: int) -> str | None:
     forms = p.ordinals[p.gender[day]]
     if position == -1:
@@ -561,130 +544,7 @@ def series_words(
     if all_day:
         day = next_start.date()
         return p.without_time.format(r=words, x=format_skeleton("yMMMEd", day, locale=locale))
-    local = _aware(next_start).astimezone(_zone(time_zone))
+    local = aware(next_start).astimezone(zone(time_zone))
     when = f"{format_skeleton('Hm', local, locale=locale)} {zone_name(local, lang)}"
     next_day = format_skeleton("yMMMEd", local, locale=locale)
     return p.with_time.format(r=words, t=when, x=next_day)
-
-
-# Occurrences stepped through to find a series' last one (a weekly series over 90 years); a
-# rule that costs more says the day of its UNTIL in the zone shown instead. Daily and weekly
-# rules start their search a few periods before UNTIL, so they never cost that much.
-MAX_UNTIL_WORK = 5_000
-# The parts with which a daily or weekly rule repeats the same days every period.
-_PERIODIC = frozenset({"FREQ", "INTERVAL", "BYDAY", "WKST", "UNTIL", "COUNT"})
-
-
-def last_occurrence_day(
-    rule_text: str,
-    next_start: datetime,
-    time_zone: str | None,
-    *,
-    all_day: bool = False,
-    excluded: Collection[date | datetime] = (),
-) -> date | None:
-    """The day a series with an UNTIL ends: its last occurrence from ``next_start`` (one of its
-    occurrences) on, not past UNTIL and not ``excluded``, as a day in ``time_zone``; None
-    without an UNTIL. An UNTIL that is a date or a floating time is its own day; a rule too
-    costly to step through (finer than a day, or over ``MAX_UNTIL_WORK`` occurrences), or one
-    that never matches again, gives UNTIL's day in the zone; an UNTIL before ``next_start``
-    gives ``next_start``'s day (the occurrence shown is the last there is).
-
-    >>> from datetime import UTC
-    >>> last_occurrence_day("FREQ=WEEKLY;BYDAY=TH;UNTIL=20261218T020000Z",
-    ...                     datetime(2026, 11, 27, 2, tzinfo=UTC), "America/Los_Angeles")
-    datetime.date(2026, 12, 17)
-    """
-    until = _until(rule_text)
-    if not isinstance(until, datetime) or until.tzinfo is None:
-        return until.date() if isinstance(until, datetime) else until
-    zone = _zone(time_zone)
-    local_until = until.astimezone(zone)
-    if all_day:  # dates: the rule steps through days, UNTIL's day is the zone's
-        start = datetime.combine(next_start.date(), time())
-        end = local_until.replace(tzinfo=None)
-    else:
-        start, end = _aware(next_start).astimezone(zone), until
-    last = _last(rule_text, start, end, excluded)
-    if last is None:
-        return local_until.date()
-    return last.astimezone(zone).date() if last.tzinfo is not None else last.date()
-
-
-def _last(
-    rule_text: str, start: datetime, end: datetime, excluded: Collection[date | datetime]
-) -> datetime | None:
-    """The rule's last occurrence in [start, end] (``start`` when it has none), or None when
-    finding it would cost too much."""
-    parts = rule_parts(rule_text)
-    if parts.get("FREQ", "").upper() in FINER_THAN_A_DAY:
-        return None
-    first, start = start, _near_the_end(parts, start, end)
-    work, refused = rule_work(rule_text, start, _aware(end))
-    if refused or work > MAX_UNTIL_WORK:
-        return None
-    text = ";".join(f"{k}={v}" for k, v in parts.items() if k not in ("COUNT", "UNTIL"))
-    try:
-        rr = rrulestr(text, dtstart=start, cache=False)
-        # dateutil compares UNTIL only on a date that matches: a rule that never matches again
-        # would be searched to the year 9999, so one later matching day must exist
-        after = end.astimezone(start.tzinfo) if start.tzinfo is not None else end
-        if first_day(rr, after.date(), _years_later(after.date()), Walk()) is None:
-            return None
-        rr = rr.replace(until=end)
-        dates: list[datetime] = list(islice(rr, MAX_UNTIL_WORK + 1))
-    except (ValueError, TypeError, OverflowError):
-        return None
-    if len(dates) > MAX_UNTIL_WORK:
-        return None
-    kept = [d for d in dates if not _taken_out(d, excluded)]
-    if kept:
-        return kept[-1]
-    return first if start == first else None
-
-
-def _near_the_end(parts: dict[str, str], start: datetime, end: datetime) -> datetime:
-    """``start`` moved by whole periods (INTERVAL kept, wall time kept) to 8 periods before
-    ``end``, for a daily or weekly rule that repeats the same days every period; else
-    ``start``."""
-    freq = parts.get("FREQ", "").upper()
-    if freq not in ("DAILY", "WEEKLY") or set(parts) - _PERIODIC:
-        return start
-    try:
-        interval = max(1, int(parts.get("INTERVAL") or 1))
-    except ValueError:
-        return start
-    step = timedelta(days=interval * (7 if freq == "WEEKLY" else 1))
-    local_end = end.astimezone(start.tzinfo) if start.tzinfo is not None else end
-    periods = (local_end.replace(tzinfo=None) - start.replace(tzinfo=None)) // step - 8
-    return start + periods * step if periods > 0 else start
-
-
-def _taken_out(moment: datetime, excluded: Collection[date | datetime]) -> bool:
-    for value in excluded:
-        if isinstance(value, datetime):
-            if (value.tzinfo is None) == (moment.tzinfo is None) and value == moment:
-                return True
-        elif moment.tzinfo is None and moment.date() == value:
-            return True
-    return False
-
-
-def _years_later(day: date) -> date:
-    try:
-        return day.replace(year=day.year + HORIZON_YEARS, day=min(day.day, 28))
-    except ValueError:
-        return date.max
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _until(rule_text: str) -> date | None:
-    try:
-        values = vRecur.from_ical(rule_text).get("UNTIL") or []
-    except Exception:
-        return None
-    value = values[0] if values else None
-    return value if isinstance(value, date) else None
