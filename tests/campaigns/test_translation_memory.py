@@ -178,3 +178,29 @@ def test_a_quota_exhausted_midway_loses_nothing_already_translated(
         again = [r.body["target_lang"] for r in eng.translate_requests()[before:]]
         assert again == [first[-1]]  # only the language that failed
         assert drafted.subjects["nl"].endswith("Register to vote")
+
+
+def test_the_cli_preview_twice_then_approve_and_launch_asks_once(
+    engine: tuple[Settings, FakeEngine], campaign: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`hrc-outreach campaign preview` as staff type it: the second asks the translator nothing,
+    nor do the approval and the launch that render the step again to check it."""
+    from typer.testing import CliRunner
+
+    from hrc_outreach.cli import app
+    from hrc_outreach.paths import PROJECT_ROOT
+
+    _settings, eng = engine
+    monkeypatch.setenv("HRC_TRANSLATOR", "libretranslate")
+
+    def run(*args: str) -> None:
+        r = CliRunner().invoke(app, ["--config", str(PROJECT_ROOT / "outreach.toml"), *args])
+        assert r.exit_code == 0, r.output
+
+    run("campaign", "preview", str(campaign), "--step", "one")
+    first = len(eng.translate_requests())
+    assert first == 2
+    run("campaign", "preview", str(campaign), "--step", "one")
+    run("campaign", "approve", str(campaign), "--step", "one", "--by", "Ana", "--no-schedule")
+    run("campaign", "launch", str(campaign), "--step", "one")
+    assert len(eng.translate_requests()) == first
