@@ -120,3 +120,12 @@ def test_a_long_series_still_ends_on_its_last_occurrence(rule: str, day: str) ->
     words = series_words(rule, start, "America/Los_Angeles", "en")
     assert time.monotonic() - began < 1
     assert f"until {day}," in words, words
+
+
+def test_an_all_day_series_with_a_utc_until_ends_on_its_last_day() -> None:
+    # all-day Thursdays; UNTIL a UTC moment on Wednesday 23 Dec: the last day is Thu 17 Dec
+    start = datetime(2026, 11, 26, tzinfo=UTC)
+    words = series_words(
+        "FREQ=WEEKLY;BYDAY=TH;UNTIL=20261223T120000Z", start, None, "en", all_day=True
+    )
+    assert "until 17 Dec 2026," in words, words

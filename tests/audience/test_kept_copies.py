@@ -161,3 +161,22 @@ def test_the_cli_erasure_reports_damaged_copies(cli_env: Path) -> None:
     report = json.loads(result.stdout)
     assert report["kept_copies_deleted"] == 1 and not hers.exists() and damaged.exists()
     assert any(damaged.name in m for m in report["kept_copies_to_check"]), report
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        "ana@xn--zz.example",  # not a valid A-label
+        "ana@" + "ü" * 70 + ".example",  # a label too long for DNS
+        "ana@a..example",
+        "ana@.",
+        "@example.org",
+        "no-at-sign",
+        "ana@xn--bcher-kva.example.",  # a trailing root dot
+    ],
+)
+def test_odd_addresses_neither_crash_nor_match_others(tmp_path: Path, odd: str) -> None:
+    outbox = tmp_path / "outbox"
+    other = _eml(outbox / "a", "job1-en-batch1-sub2.eml", b"ana@example.org")
+    result = erase_kept(_settings(outbox), odd)
+    assert result.deleted == 0 and other.exists() and result.to_check == ()
