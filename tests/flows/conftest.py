@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from hrc_outreach.config import Settings, load_settings
+from hrc_outreach.paths import PROJECT_ROOT, SUBSCRIBERS_DIR
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +32,32 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     ):
         with prefect_test_harness(server_startup_timeout=120):
             yield
+
+
+@pytest.fixture
+def demo_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness: None) -> Settings:
+    """The project's outreach.toml, with the store, out folder, outbox and editions in tmp_path
+    (an empty store)."""
+    editions = tmp_path / "editions"
+    shutil.copytree(PROJECT_ROOT / "editions", editions)
+    monkeypatch.setenv("HRC_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    monkeypatch.setenv("HRC_OUT_DIR", str(tmp_path / "out"))
+    monkeypatch.setenv("HRC_DELIVERY__OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.setenv("HRC_DELIVERY__PROVIDER", "outbox")
+    monkeypatch.setenv("HRC_NEWSLETTER__EDITIONS_DIR", str(editions))
+    monkeypatch.setenv("HRC_APPROVAL__POLL_SECONDS", "1")
+    monkeypatch.setenv("HRC_TOKEN_SECRET", "flow-test-secret-0123456789abcdef")
+    return load_settings(PROJECT_ROOT / "outreach.toml")
+
+
+@pytest.fixture
+def demo(demo_env: Settings) -> Settings:
+    """:func:`demo_env` with the example subscribers imported."""
+    from hrc_outreach.audience.importer import import_csv
+    from hrc_outreach.store import open_store
+
+    store = open_store(demo_env)
+    with store.session() as s:
+        import_csv(s, demo_env, SUBSCRIBERS_DIR / "example.csv", source="test")
+    store.dispose()
+    return demo_env

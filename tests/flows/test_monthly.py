@@ -8,10 +8,9 @@ voids the wait, and old hashes send nothing."""
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -19,37 +18,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from hrc_outreach.audience.importer import import_csv
-from hrc_outreach.config import Settings, load_settings
-from hrc_outreach.paths import PROJECT_ROOT, SUBSCRIBERS_DIR
+from hrc_outreach.config import Settings
 from hrc_outreach.store import open_store
 from hrc_outreach.store.tables import ApprovalRow, SubscriberRow
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
 EDITION = "2026-12"
-
-
-@pytest.fixture
-def demo(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness: None
-) -> Iterator[Settings]:
-    """The project's outreach.toml, with the store, out folder, outbox and editions in tmp_path."""
-    editions = tmp_path / "editions"
-    shutil.copytree(PROJECT_ROOT / "editions", editions)
-    monkeypatch.setenv("HRC_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
-    monkeypatch.setenv("HRC_OUT_DIR", str(tmp_path / "out"))
-    monkeypatch.setenv("HRC_DELIVERY__OUTBOX_DIR", str(tmp_path / "outbox"))
-    monkeypatch.setenv("HRC_DELIVERY__PROVIDER", "outbox")
-    monkeypatch.setenv("HRC_NEWSLETTER__EDITIONS_DIR", str(editions))
-    monkeypatch.setenv("HRC_APPROVAL__POLL_SECONDS", "1")
-    monkeypatch.setenv("HRC_TOKEN_SECRET", "flow-test-secret-0123456789abcdef")
-    settings = load_settings(PROJECT_ROOT / "outreach.toml")
-    store = open_store(settings)
-    with store.session() as s:
-        import_csv(s, settings, SUBSCRIBERS_DIR / "example.csv", source="test")
-    store.dispose()
-    yield settings
 
 
 def _run_in_thread(**kwargs: Any) -> tuple[threading.Thread, dict[str, Any]]:
@@ -208,7 +183,10 @@ def test_monthly_pauses_sends_once_after_approval_and_never_twice(demo: Settings
 
 def test_rejection_sends_nothing_and_keeps_the_notes(demo: Settings) -> None:
     thread, box = _run_in_thread(
-        edition=EDITION, config=str(demo.config_path), languages=["en", "fr"], gather=True,
+        edition=EDITION,
+        config=str(demo.config_path),
+        languages=["en", "fr"],
+        gather=True,
         fallback_source=True,  # subscribers of other languages get English, on purpose
     )
     _wait_until(lambda: _paused(EDITION), "the approval pause", box)
@@ -230,7 +208,10 @@ def test_resuming_with_no_input_sends_nothing(demo: Settings) -> None:
     from hrc_outreach.workflow import waiting_runs
 
     thread, box = _run_in_thread(
-        edition=EDITION, config=str(demo.config_path), languages=["en"], gather=True,
+        edition=EDITION,
+        config=str(demo.config_path),
+        languages=["en"],
+        gather=True,
         fallback_source=True,
     )
     _wait_until(lambda: _paused(EDITION), "the approval pause", box)

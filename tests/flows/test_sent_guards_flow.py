@@ -6,9 +6,7 @@ for part of the configured languages never sends the source language to the othe
 from __future__ import annotations
 
 import json
-import shutil
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,38 +14,14 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from hrc_outreach.audience.importer import import_csv
 from hrc_outreach.cli import app
-from hrc_outreach.config import Settings, load_settings
-from hrc_outreach.paths import PROJECT_ROOT, SUBSCRIBERS_DIR
+from hrc_outreach.config import Settings
 from hrc_outreach.store import open_store
 from hrc_outreach.store.tables import ApprovalRow
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
 EDITION = "2026-12"
-
-
-@pytest.fixture
-def demo(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness: None
-) -> Iterator[Settings]:
-    """The project's outreach.toml, with the store, out folder, outbox and editions in tmp_path."""
-    editions = tmp_path / "editions"
-    shutil.copytree(PROJECT_ROOT / "editions", editions)
-    monkeypatch.setenv("HRC_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
-    monkeypatch.setenv("HRC_OUT_DIR", str(tmp_path / "out"))
-    monkeypatch.setenv("HRC_DELIVERY__OUTBOX_DIR", str(tmp_path / "outbox"))
-    monkeypatch.setenv("HRC_DELIVERY__PROVIDER", "outbox")
-    monkeypatch.setenv("HRC_NEWSLETTER__EDITIONS_DIR", str(editions))
-    monkeypatch.setenv("HRC_APPROVAL__POLL_SECONDS", "1")
-    monkeypatch.setenv("HRC_TOKEN_SECRET", "flow-test-secret-0123456789abcdef")
-    settings = load_settings(PROJECT_ROOT / "outreach.toml")
-    store = open_store(settings)
-    with store.session() as s:
-        import_csv(s, settings, SUBSCRIBERS_DIR / "example.csv", source="test")
-    store.dispose()
-    yield settings
 
 
 def _cli(config: str, *args: str) -> Any:

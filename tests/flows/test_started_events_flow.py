@@ -4,17 +4,13 @@ sends."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from hrc_outreach.config import Settings, load_settings
+from hrc_outreach.config import Settings
 from hrc_outreach.models import ContentItem, ItemKind, item_id
-from hrc_outreach.paths import PROJECT_ROOT
 from hrc_outreach.store import open_store
 from hrc_outreach.store.items import upsert_items
 
@@ -22,29 +18,14 @@ pytestmark = [pytest.mark.flow, pytest.mark.slow]
 EDITION = "2026-12"
 
 
-@pytest.fixture
-def demo(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness: None
-) -> Iterator[Settings]:
-    editions = tmp_path / "editions"
-    shutil.copytree(PROJECT_ROOT / "editions", editions)
-    monkeypatch.setenv("HRC_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
-    monkeypatch.setenv("HRC_OUT_DIR", str(tmp_path / "out"))
-    monkeypatch.setenv("HRC_DELIVERY__OUTBOX_DIR", str(tmp_path / "outbox"))
-    monkeypatch.setenv("HRC_DELIVERY__PROVIDER", "outbox")
-    monkeypatch.setenv("HRC_NEWSLETTER__EDITIONS_DIR", str(editions))
-    monkeypatch.setenv("HRC_TOKEN_SECRET", "flow-test-secret-0123456789abcdef")
-    yield load_settings(PROJECT_ROOT / "outreach.toml")
-
-
-def test_the_flow_warns_about_started_events_and_goes_on(demo: Settings) -> None:
+def test_the_flow_warns_about_started_events_and_goes_on(demo_env: Settings) -> None:
     from prefect.client.orchestration import get_client
 
     from flows.run import run_monthly
 
     now = datetime.now(UTC)
     started_at = now - timedelta(minutes=2)
-    today = started_at.astimezone(ZoneInfo(demo.newsletter.time_zone)).date()
+    today = started_at.astimezone(ZoneInfo(demo_env.newsletter.time_zone)).date()
     started = ContentItem(
         id=item_id("manual", "started"),
         source="manual",
@@ -62,14 +43,14 @@ def test_the_flow_warns_about_started_events_and_goes_on(demo: Settings) -> None
             "start": now + timedelta(days=20),
         }
     )
-    store = open_store(demo)
+    store = open_store(demo_env)
     with store.session() as s:
         upsert_items(s, [started, later])
     store.dispose()
 
     state, message, result = run_monthly(
         edition=EDITION,
-        config=str(demo.config_path),
+        config=str(demo_env.config_path),
         languages=["en"],
         gather=False,
         auto_approve=True,
