@@ -32,6 +32,7 @@ steps:
     cta: {label: {en: How to register, fa: چگونه ثبت‌نام کنیم}, url: "https://elections.europa.eu/"}
 """
 BODY = "Registration closes **soon**.\n\nBring an identity document.\n\nAsk us & we help.\n"
+BODY_4 = "See [the EU's page](https://elections.europa.eu/) for dates."
 
 
 @pytest.fixture
@@ -204,3 +205,67 @@ def test_the_cli_preview_twice_then_approve_and_launch_asks_once(
     run("campaign", "approve", str(campaign), "--step", "one", "--by", "Ana", "--no-schedule")
     run("campaign", "launch", str(campaign), "--step", "one")
     assert len(eng.translate_requests()) == first
+
+
+def test_a_machine_translation_that_changes_a_link_is_not_used(
+    settings: Settings, campaign: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A translator that rewrites a paragraph's link (a real engine may 'translate' a URL's
+    path, or worse): that paragraph's translation is neither used nor remembered; the preview
+    fails naming the field and the link, and the review page takes a person's translation."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from hrc_outreach.campaigns.translate import translated
+    from hrc_outreach.errors import RenderError
+
+    class Rewriting(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            out = [
+                f"[{body['target']}] "
+                + q.replace("https://elections.europa.eu/", "https://x.example/")
+                for q in body["q"]
+            ]
+            data = json.dumps({"translatedText": out}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    (campaign / "en.md").write_text(BODY + "\n" + BODY_4 + "\n", encoding="utf-8")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Rewriting)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("HRC_LIBRETRANSLATE_BASE_URL", f"http://127.0.0.1:{server.server_port}")
+        i18n = settings.i18n.model_copy(update={"translator": "libretranslate"})
+        cfg = settings.model_copy(update={"i18n": i18n})
+        with pytest.raises(
+            RenderError, match=r"'(nl|de)'.*https://elections\.europa\.eu/.*body\.4"
+        ):
+            draft_step(cfg, campaign, "one")
+        store = open_store(settings)
+        try:
+            known = translated(
+                [BODY_4, "Bring an identity document."], source="en", target="nl", store=store
+            )
+            assert list(known) == ["Bring an identity document."]  # the rewritten one forgotten
+            for lang in ("nl", "de"):  # a person translates it (as the review page records it)
+                record_reviewed(
+                    store, {BODY_4: f"[{lang}] {BODY_4}"}, source_lang="en", target=lang
+                )
+        finally:
+            store.dispose()
+        drafted = draft_step(cfg, campaign, "one")
+        nl = (drafted.out_dir / "nl" / "email.html").read_text(encoding="utf-8")
+        assert 'href="https://elections.europa.eu/"' in nl and "x.example" not in nl
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -112,10 +112,11 @@ def _translated(
 
     strings = step_strings(source.subject, source.preheader, source.body_markdown, source.cta_label)
     usable = translator if translator is not None and translator.supports(lang) else None
+    problems: list[str] = []
     try:
         found = translated(
             [s for _, s in strings], source=campaign.source_language, target=lang, store=store,
-            translator=usable,
+            translator=usable, problems=problems,
         )  # fmt: skip
     except TranslationError as exc:
         raise RenderError(
@@ -123,6 +124,12 @@ def _translated(
             f"failed: {exc}"
         ) from exc
     missing = [field for field, text in strings if text not in found]
+    if missing and problems:
+        raise RenderError(
+            f"campaign {campaign.name!r} step {step.name!r} in {lang!r}: "
+            f"{'; '.join(problems)} (untranslated: {', '.join(missing)}); translate it on the "
+            f"staff review page or write {lang} texts"
+        )
     if missing:
         raise RenderError(
             f"campaign {campaign.name!r} step {step.name!r} has no text in {lang!r} and no "

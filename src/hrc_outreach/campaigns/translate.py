@@ -14,6 +14,7 @@ only string translated again.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from hrc_outreach.i18n.translators.base import batches, html_to_plain, plain_to_
 from hrc_outreach.models import ReviewState
 
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
+_LINK = re.compile(r"https?://[^\s<>()\[\]\"']+", re.IGNORECASE)
 BODY = "body."
 
 
@@ -51,12 +53,31 @@ def step_strings(
     return [(f, s) for f, s in out if s.strip()]
 
 
+def links(text: str) -> Counter[str]:
+    """The http(s) links a string carries (Markdown links, autolinks, bare URLs), counted.
+
+    >>> sorted(links("See [this](https://a.example/x?y=1) or <https://b.example>."))
+    ['https://a.example/x?y=1', 'https://b.example']
+    """
+    return Counter(m.rstrip(".,;:!?") for m in _LINK.findall(text))
+
+
 def translated(
-    texts: list[str], *, source: str, target: str, store: Any, translator: Any = None
+    texts: list[str],
+    *,
+    source: str,
+    target: str,
+    store: Any,
+    translator: Any = None,
+    problems: list[str] | None = None,
 ) -> dict[str, Found]:
     """Source text -> its translation into ``target``: reviewed > remembered > machine (each
     batch remembered as it arrives; a TranslationError after it loses nothing already
-    translated). Without a translator: what the memory knows, nothing else."""
+    translated). Without a translator: what the memory knows, nothing else.
+
+    A machine translation whose links differ from the source's is neither used nor remembered
+    (an engine may rewrite a URL): it is named in ``problems``, and the string stays untranslated
+    until a person translates it."""
     wanted = sorted({t for t in texts if t.strip()})
     found: dict[str, Found] = {}
     if store is not None and wanted:
@@ -75,6 +96,12 @@ def translated(
             [sent[i] for i in idx], source=source, target=target, html=False
         )
         pairs = {missing[i]: html_to_plain(t) for i, t in zip(idx, out, strict=True)}
+        for src, text in list(pairs.items()):
+            if links(src) != links(text):
+                del pairs[src]
+                if problems is not None:
+                    lost = sorted((links(src) - links(text)).elements())
+                    problems.append(f"the machine changed the links of {src!r} (lost: {lost})")
         if store is not None:
             try:
                 with store.session() as s:

@@ -93,6 +93,9 @@ def _hashes(page: str) -> str:
 
 def test_review_a_campaign_translation_and_the_approval_no_longer_holds(site: Site) -> None:
     with closing(login(site.url, "editor")) as ed, closing(login(site.url, "approver")) as ap:
+        before = ed.get(f"{STEP}/translations/nl")  # never drafted: every string to translate
+        assert before.status_code == 200 and before.text.count("origin-row-source") == 4
+        assert not site.engine.translate_requests()  # the review page asks the machine nothing
         page = ed.get(BASE)
         r = ed.post(f"{STEP}/draft", data={"csrf": csrf_of(page.text)})
         assert r.status_code == 303 and "done=drafted" in r.headers["location"]

@@ -243,7 +243,8 @@ def launch(request: Request, name: str, step: str, viewer: Viewer = Depends(appr
 def _review_entries(request: Request, name: str, step_name: str, lang: str) -> list[Any]:
     """The step's strings in ``lang`` as the edition review shows an edition's (its ``Entry``):
     source beside the current translation (reviewed = human, else machine), for a language the
-    campaign translates (404 for a written one, the source language, or a step never drafted)."""
+    campaign translates (404 for a written one or the source language); a string with no
+    translation yet is shown empty, for a person to fill in."""
     from hrc_outreach.campaigns.render import written_texts
     from hrc_outreach.campaigns.translate import step_strings, translated
     from hrc_outreach.campaigns.validate import load_campaign
@@ -260,8 +261,9 @@ def _review_entries(request: Request, name: str, step_name: str, lang: str) -> l
     if lang not in campaign.languages or written_texts(step, directory, lang) is not None:
         raise HTTPException(status_code=404, detail=f"{lang} is written, not translated")
     source = written_texts(step, directory, campaign.source_language)
-    if source is None or lang not in _drafts(request, campaign.key(step.name)):
-        raise HTTPException(status_code=404, detail=f"step {step_name} has no draft in {lang}")
+    if source is None:  # a step never drafted is reviewable: a string the machine could not
+        # translate (it changed a link, the quota ran out) is translated here by a person
+        raise HTTPException(status_code=404, detail=f"step {step_name} has no source texts")
     strings = step_strings(source.subject, source.preheader, source.body_markdown, source.cta_label)
     found = translated(
         [s for _, s in strings], source=campaign.source_language, target=lang,
