@@ -4,7 +4,7 @@ The work estimate counts the periods from DTSTART to the window's end, but the e
 until it finds an occurrence past that end: with ``BYMONTH=2;BYMONTHDAY=30`` it never does, and
 searches to the year 9999 (dateutil checks UNTIL only on a match: ≈3 s of CPU for one DAILY
 event, ≈6.5 s for one HOURLY event). Before expanding, the rule's days are now walked over the
-window and the years just after it (ical_work.first_day); a rule with none there is taken out
+window and the years just after it (rrules.first_day); a rule with none there is taken out
 with a warning naming the event, and the event keeps its other dates. Calendars are read in a
 child with its CPU time capped by the kernel.
 """

@@ -1,4 +1,4 @@
-"""The bounded walk of a rule's days (ical_work.first_day) agrees with dateutil, the engine.
+"""The bounded walk of a rule's days (rrules.first_day) agrees with dateutil, the engine.
 
 dateutil is asked only about the years 9985-9999, where it stops by itself at the year 9999 even
 for a rule that never matches; the Gregorian calendar (weekdays included) repeats every 400
@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from dateutil.rrule import DAILY, rrulestr
 
-from hrc_outreach.sources.ical_work import Walk, first_day
+from hrc_outreach.rrules import Walk, first_day
 
 FREQS = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY")
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")

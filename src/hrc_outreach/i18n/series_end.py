@@ -5,7 +5,7 @@ a Los Angeles series whose last Thursday is 17 December at 18:00 has UNTIL=20261
 The last occurrence is found with dateutil (the engine ``recurring_ical_events`` uses), stepping
 in the series' wall time from one of its occurrences, so a DST change keeps the local time. The
 work is bounded (``MAX_UNTIL_WORK``), and a rule whose parts never match again is not searched
-to the year 9999 (its days are walked first, as ``sources.ical_work`` does for the source).
+to the year 9999 (its days are walked first, as ``rrules`` does for the source).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.rrule import rrulestr
 from icalendar.prop import vRecur
 
-from hrc_outreach.sources.ical_work import (
+from hrc_outreach.rrules import (
     FINER_THAN_A_DAY,
     HORIZON_YEARS,
     Walk,

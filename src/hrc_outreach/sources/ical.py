@@ -48,6 +48,7 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 from hrc_outreach.config import SourceConfig, SourceKind
 from hrc_outreach.errors import SourceError
 from hrc_outreach.models import ContentItem, ItemKind, item_id
+from hrc_outreach.rrules import HORIZON_YEARS, Walk, WorkBudget, dates_of, silent_rules
 from hrc_outreach.sources.base import (
     Document,
     GatherContext,
@@ -56,7 +57,6 @@ from hrc_outreach.sources.base import (
     SourceOutput,
     read_options,
 )
-from hrc_outreach.sources.ical_work import HORIZON_YEARS, Walk, WorkBudget, dates_of, silent_rules
 from hrc_outreach.sources.sanitize import html_to_text, safe_url, sanitize_html, short_title
 
 DEFAULT_WINDOW_DAYS = 180
@@ -65,7 +65,7 @@ DEFAULT_MAX_PER_SERIES = 100
 DEFAULT_MAX_EVENTS = 5000
 MAX_WARNINGS = 20
 # Occurrences the rule engine may step through for one series, and for one calendar (see
-# ical_work). Measured here: about 3 µs and 60 bytes each (dateutil caches what it generated).
+# rrules). Measured here: about 3 µs and 60 bytes each (dateutil caches what it generated).
 MAX_SERIES_WORK = 100_000
 MAX_CALENDAR_WORK = 1_000_000
 # Within this distance of the window's edges an event may or may not be expanded (the library
@@ -566,7 +566,7 @@ def _within_budget(
     calendar: Any, start: datetime, end: datetime, budget: WorkBudget, found: _Findings
 ) -> None:
     """Take out of ``calendar``, before anything is expanded, the series too costly to expand,
-    and the rules that produce no date in or soon after the window (see ical_work)."""
+    and the rules that produce no date in or soon after the window (see rrules)."""
     refused: set[int] = set()
     for uid, events in _groups(calendar).items():
         why = budget.admit(events, end)
