@@ -26,12 +26,17 @@ from zoneinfo import ZoneInfo
 from hrc_outreach.social.base import OutgoingPost
 
 # Buffer: "Bulk upload posts with a CSV" (support.buffer.com): these four columns, in this order;
-# Posting Time as YYYY-MM-DD HH:mm in the channel's time zone.
+# Posting Time as YYYY-MM-DD HH:mm in the channel's time zone. Buffer's own page was not in reach
+# when checked (2026-12-01); independent exporters quoting its Help Center agree: headers
+# "Text,Image URL,Tags,Posting Time", case-sensitive, 24-hour "YYYY-MM-DD HH:mm", image URLs as
+# direct links ending .jpg/.png, one channel per upload, 100 posts per channel and file on paid
+# plans (10 on Free); a Pinterest file adds "Board Name".
 BUFFER_HEADERS = ("Text", "Image URL", "Tags", "Posting Time")
 # Meta Business Suite, Planner > Bulk upload posts: text, when, which media file, link, plus the
 # placement (Facebook or Instagram) of each row. Meta's template is downloaded from inside the
-# Planner and no copy was reachable when this was written: check these names against it (one
-# constant to change; tests/social/test_export.py reads it).
+# Planner and no copy was reachable when this was written, nor when searched again (2026-12-01:
+# no Meta page or exporter names its columns): check these names against it (one constant to
+# change; tests/social/test_export.py reads it).
 META_HEADERS = ("Text", "Scheduling date", "Media file name", "Link", "Placement")
 META_PLATFORMS = ("facebook", "instagram")
 
