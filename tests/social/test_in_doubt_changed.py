@@ -250,3 +250,16 @@ def test_the_cli_names_the_held_post_and_a_person_resolves_it(
         assert len(platforms.posts["facebook"]) == 2
         assert platforms.posts["facebook"][1]["message"].startswith("CORRECTED: ")
     store.dispose()
+
+
+def test_resolve_leaves_alone_a_post_a_live_run_is_publishing(sqlite_store: Store) -> None:
+    planned = ledger.Planned("en:edition", "en", "m" * 24, "0" * 64, LATER)
+    (row,) = ledger.plan(sqlite_store, KEY, "facebook", "1000001", [planned])
+    with ledger.active_run() as run:
+        assert ledger.claim(sqlite_store, row.id, (PostState.PLANNED,), run)
+        # the run is at the platform now: a person's decision would race it
+        assert not ledger.resolve(sqlite_store, KEY, "facebook", "en:edition", posted_url=None)
+    # the run is gone (its process would be dead): its submitting post waits for a decision
+    assert ledger.resolve(sqlite_store, KEY, "facebook", "en:edition", posted_url=None)
+    (after,) = ledger.rows(sqlite_store, KEY, "facebook")
+    assert after.state == PostState.PLANNED and after.submitted_text is None
