@@ -133,3 +133,42 @@ def test_an_in_doubt_post_redrafted_back_to_its_submitted_text_is_retried(
         again = _publish(store, tmp_path, publisher_for("facebook", c, platforms.env()))
     assert [o.state for o in again.outcomes] == [PostState.PUBLISHED] * 8
     assert len(platforms.posts["facebook"]) == 8
+
+
+class ThenAfterFirst:
+    """A real publisher; once its first post is published, ``then`` runs (a person re-drafts
+    and re-approves the edition while this run is still publishing)."""
+
+    def __init__(self, inner: Publisher, then: Callable[[], None]) -> None:
+        self.inner, self.then = inner, then
+        self.platform, self.account = inner.platform, inner.account
+
+    def publish(self, post: OutgoingPost) -> Published:
+        done = self.inner.publish(post)
+        if self.then is not None:
+            run, self.then = self.then, None  # type: ignore[assignment]
+            run()
+        return done
+
+    def find(self, post: OutgoingPost) -> Published | None:
+        return self.inner.find(post)
+
+
+def test_a_run_stops_publishing_text_that_a_re_approval_replaced(
+    sqlite_store: Store, tmp_path: Path, platforms: Platforms
+) -> None:
+    """Re-approved with new text mid-run: the run publishes none of the replaced text after
+    that; the next run publishes the new text, each post once."""
+    msgs = approved_edition(sqlite_store, settings_for(tmp_path))
+    with httpx.Client(timeout=5) as c:
+        pub = ThenAfterFirst(
+            publisher_for("facebook", c, platforms.env()), lambda: redraft(sqlite_store, msgs)
+        )
+        first = _publish(sqlite_store, tmp_path, pub)
+        assert [o.state for o in first.outcomes].count(PostState.PUBLISHED) == 1
+        stopped = [o for o in first.outcomes if o.state == PostState.PLANNED]
+        assert len(stopped) == 7 and all("approved again" in o.note for o in stopped)
+        second = _publish(sqlite_store, tmp_path, publisher_for("facebook", c, platforms.env()))
+    assert [o.state for o in second.outcomes] == [PostState.PUBLISHED] * 8
+    texts = [p["message"] for p in platforms.posts["facebook"]]
+    assert len(texts) == 8 and sum(not t.startswith("CORRECTED: ") for t in texts) == 1

@@ -21,9 +21,9 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from hrc_outreach.approval import require_approval
+from hrc_outreach.approval import latest_decision, require_approval
 from hrc_outreach.config import Settings
-from hrc_outreach.models import SocialPost
+from hrc_outreach.models import ApprovalDecision, SocialPost
 from hrc_outreach.render.output import load_drafts
 from hrc_outreach.social import ledger
 from hrc_outreach.social.base import (
@@ -204,6 +204,7 @@ def publish_edition(
     due too, with their time."""
     now = now or utcnow()
     platform, account = publisher.platform, publisher.account
+    decision = latest_decision(store, key)  # before prepare: a later one stops the run
     prepared = prepare(
         store,
         settings,
@@ -229,9 +230,10 @@ def publish_edition(
         for p in prepared
     ]
     rows = ledger.plan(store, key, platform, account, planned)
+    approved = decision.id if decision else None
     with ledger.active_run() as run:
         for p, row in zip(prepared, rows, strict=True):
-            report.outcomes.append(_one(store, publisher, p, row, now, schedule, run))
+            report.outcomes.append(_one(store, publisher, p, row, now, schedule, run, approved))
     return report
 
 
@@ -272,8 +274,11 @@ def _one(
     now: datetime,
     schedule: bool,
     run: str,
+    approved: int | None = None,
 ) -> Outcome:
-    """One post through the ledger; every answer recorded before the next post."""
+    """One post through the ledger; every answer recorded before the next post. ``approved``:
+    the approval the run's posts come from; once another decision follows it, no post of this
+    run is handed over (its text may be the replaced one): the next run publishes what holds."""
     state = PostState(row.state)
     if state in (PostState.PUBLISHED, PostState.FAILED):
         return _outcome(p, state, row.url or "", row.error or "")
@@ -288,6 +293,12 @@ def _one(
     post = _when(p.post, now, schedule)
     if post is None:
         return _outcome(p, "not due", note=f"due {p.post.due_at:%Y-%m-%d %H:%M} UTC")
+    if (latest := latest_decision(store, p.post.edition_key)) is None or latest.id != approved:
+        what = "withdrawn" if latest is None else f"{latest.decision}"
+        what = "approved again" if what == ApprovalDecision.APPROVED else what
+        by = f" by {latest.by} at {latest.at:%Y-%m-%d %H:%M} UTC" if latest else ""
+        note = f"not handed over: the edition was {what}{by} during this run; run again"
+        return _outcome(p, state, note=note)
     submitted = ledger.Submitted(post.text, content_sha256(p.post), post.due_at)
     seen = row.attempts if state is not PostState.PLANNED else None
     if not ledger.claim(store, row.id, from_states, run, submitted=submitted, seen_attempts=seen):
