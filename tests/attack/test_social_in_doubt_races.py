@@ -172,3 +172,47 @@ def test_a_run_stops_publishing_text_that_a_re_approval_replaced(
     assert [o.state for o in second.outcomes] == [PostState.PUBLISHED] * 8
     texts = [p["message"] for p in platforms.posts["facebook"]]
     assert len(texts) == 8 and sum(not t.startswith("CORRECTED: ") for t in texts) == 1
+
+
+class LookUpFailsAfter:
+    """A real publisher whose look-up fails (the platform's list is down) after ``meanwhile``
+    ran: another run took the post while this one was looking."""
+
+    def __init__(self, inner: Publisher, meanwhile: Callable[[], None]) -> None:
+        self.inner, self.meanwhile = inner, meanwhile
+        self.platform, self.account = inner.platform, inner.account
+
+    def publish(self, post: OutgoingPost) -> Published:
+        return self.inner.publish(post)
+
+    def find(self, post: OutgoingPost) -> Published | None:
+        from hrc_outreach.social.base import PublishInDoubt
+
+        self.meanwhile()
+        raise PublishInDoubt("facebook GET /published_posts: 503 Service Unavailable")
+
+
+def test_a_failed_look_up_leaves_alone_a_post_another_run_is_publishing(
+    sqlite_store: Store, tmp_path: Path, platforms: Platforms
+) -> None:
+    """Run B looks an in-doubt post up; meanwhile run A claims it and is at the platform; B's
+    look-up fails. B must not take the row from A (marking it in doubt under A's request lets a
+    third run retry it while A's post is being created)."""
+    approved_edition(sqlite_store, settings_for(tmp_path))
+    platforms.script("facebook", Reply(502, {"error": {"message": "Bad Gateway"}}))
+    with httpx.Client(timeout=5) as c:
+        first = _publish(sqlite_store, tmp_path, publisher_for("facebook", c, platforms.env()))
+        key = next(o.post_key for o in first.outcomes if o.state == PostState.IN_DOUBT)
+        row = next(r for r in ledger.rows(sqlite_store, KEY, "facebook") if r.post_key == key)
+        with ledger.active_run() as a:  # run A, alive at the platform
+
+            def a_claims() -> None:
+                states = (PostState.IN_DOUBT,)
+                assert ledger.claim(sqlite_store, row.id, states, a, seen_attempts=row.attempts)
+
+            pub = LookUpFailsAfter(publisher_for("facebook", c, platforms.env()), a_claims)
+            b = _publish(sqlite_store, tmp_path, pub)
+            assert next(o for o in b.outcomes if o.post_key == key).state == PostState.IN_DOUBT
+            now = next(r for r in ledger.rows(sqlite_store, KEY, "facebook") if r.id == row.id)
+            assert now.state == PostState.SUBMITTING and now.claimed_by == ledger.me(a)
+    assert len(platforms.posts["facebook"]) == 7

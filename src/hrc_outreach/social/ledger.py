@@ -228,8 +228,9 @@ def claim(
 
 
 def hold(store: Store, row_id: int, seen_attempts: int, message: str) -> bool:
-    """A post in doubt that must not be retried (its content changed since it was submitted):
-    ``in_doubt`` with ``message``, for a person to decide (:func:`resolve`)."""
+    """A post that stays in doubt (its content changed since it was submitted, or it could not
+    be looked up): ``in_doubt`` with ``message`` (a person may decide, :func:`resolve`) -- unless
+    another run took it since it was read (its attempts moved on): that run's claim stands."""
     with store.session() as s:
         done = s.execute(
             update(SocialPublicationRow)

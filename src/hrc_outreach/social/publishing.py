@@ -287,7 +287,7 @@ def _one(
     from_states: tuple[PostState, ...] = (PostState.PLANNED,)
     if state in (PostState.SUBMITTING, PostState.IN_DOUBT):
         # a run died mid-request or the answer was unclear: the platform may have it
-        if (settled := _look_up(store, publisher, p, row, run)) is not None:
+        if (settled := _look_up(store, publisher, p, row)) is not None:
             return settled
         from_states = (PostState.SUBMITTING, PostState.IN_DOUBT)
     post = _when(p.post, now, schedule)
@@ -320,7 +320,7 @@ def _as_submitted(post: OutgoingPost, row: SocialPublicationRow) -> OutgoingPost
 
 
 def _look_up(
-    store: Store, publisher: Publisher, p: Prepared, row: SocialPublicationRow, run: str
+    store: Store, publisher: Publisher, p: Prepared, row: SocialPublicationRow
 ) -> Outcome | None:
     """A post that may exist, looked up by what was submitted: its outcome when it is found, or
     cannot be looked up, or changed since (held for a person); None when it may be tried again."""
@@ -330,8 +330,8 @@ def _look_up(
     try:
         found = publisher.find(_as_submitted(p.post, row))
     except PublishError as exc:
-        if ledger.claim(store, row.id, (PostState.SUBMITTING, PostState.IN_DOUBT), run):
-            ledger.record_in_doubt(store, row.id, f"could not look it up: {exc}")
+        # in doubt still, unless another run took it meanwhile (its claim is left alone)
+        ledger.hold(store, row.id, row.attempts, f"could not look it up: {exc}")
         return _outcome(p, PostState.IN_DOUBT, note=str(exc))
     if found is not None:
         note = "found on the platform after an interrupted run"
