@@ -4,7 +4,8 @@
                                                                  \\--"later" (429 past our tries)--> planned
 
 ``published`` is committed the moment the platform's answer is read, before anything else that can
-fail. A ``submitting`` row whose process is gone, and an ``in_doubt`` row, are looked up on the
+fail. The claim keeps what the attempt submits (text, time, content hash): a look-up of a post in
+doubt searches for that. A person's decision on a post in doubt: :func:`resolve`. A ``submitting`` row whose process is gone, and an ``in_doubt`` row, are looked up on the
 platform before any retry (:mod:`hrc_outreach.social.publishing`). Each function commits its own
 transaction; none talks to a platform.
 """

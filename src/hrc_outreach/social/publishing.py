@@ -5,7 +5,11 @@
                newsletter's time zone, each featured item's post a day after the one before
     publish    per post: planned -> claim (committed) -> the platform -> published (committed
                first) | failed (the platform's message) | in_doubt; a post whose run died while
-               submitting, or in doubt, is looked up on the platform before any retry
+               submitting, or in doubt, is looked up on the platform before any retry, by what
+               that attempt submitted (kept with the claim); when the approved content changed
+               since, it is never retried: held in doubt for a person (`social resolve`)
+    approval   a run hands nothing over once a newer decision on the edition follows the one
+               its posts came from
 
 >>> report = publish_edition(store, settings, "2026-12", publisher, languages=["en"])  # doctest: +SKIP
 """
