@@ -3,35 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from typer.testing import CliRunner
 
 from hrc_outreach.cli import app
-from hrc_outreach.models import ContentItem, ItemKind, item_id
 from hrc_outreach.store import Store
-from hrc_outreach.store.items import upsert_items
+from tests.support.cli_setup import cli, flat, leuven_news, store_with, write_config
 from tests.support.ledger_data import add_subscribers
 
 
 def _setup(tmp_path: Path, url: str = "https://humanrightscities.net/news/leuven") -> Path:
-    config = tmp_path / "outreach.toml"
-    db = tmp_path / "store.db"
-    config.write_text(
-        f'out_dir = "out"\n[store]\nurl = "sqlite:///{db}"\n'
-        '[i18n]\nlanguages = ["en", "fr", "ar"]\n[newsletter]\neditions_dir = "editions"\n',
-        encoding="utf-8",
-    )
-    store = Store(f"sqlite:///{db}")
-    with store.session() as s:
-        upsert_items(s, [ContentItem(
-            id=item_id("news", "leuven"), source="news", source_key="leuven", kind=ItemKind.NEWS,
-            title="Leuven joins the network", summary="<p>Our newest human rights city.</p>",
-            url=url, language="en", published_at=datetime(2026, 11, 15, tzinfo=UTC),
-        )])
-    store.dispose()
+    config = write_config(tmp_path, ("en", "fr", "ar"), delivery=False)
+    store_with(tmp_path / "store.db", leuven_news(url)).dispose()
     return config
 
 
@@ -86,14 +70,6 @@ def test_unknown_language_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "not configured" in result.output
 
 
-def _cli(config: Path, *args: str) -> Any:
-    return CliRunner().invoke(app, ["--config", str(config), *args])
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _archive_pages(archive: Path) -> list[Path]:
     """What the public archive holds besides the network's logo (render.brand)."""
     logo = {"logo.png", "logo.svg"}
@@ -107,46 +83,46 @@ def test_draft_approve_with_the_hashes_shown_send_then_the_archive_is_published(
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
     add_subscribers(store, 6, ("en", "fr"))
     store.dispose()
-    r = _cli(config, "edition", "draft", "-e", "2026-12", "-l", "en,fr")
+    r = cli(config, "edition", "draft", "-e", "2026-12", "-l", "en,fr")
     assert r.exit_code == 0, r.output
-    line = _flat(r.stdout)
+    line = flat(r.stdout)
     assert "edition approve 2026-12 --by NAME --hashes en=" in line
-    drafted = json.loads(_cli(config, "edition", "draft", "-e", "2026-12", "-l", "en,fr",
+    drafted = json.loads(cli(config, "edition", "draft", "-e", "2026-12", "-l", "en,fr",
                               "--json").stdout)
     archive, preview = tmp_path / "out" / "archive", tmp_path / "out" / "preview" / "archive"
     # nothing of the edition is public before the send: only the logo the emails show
     assert (preview / "en" / "2026-12.html").is_file() and not _archive_pages(archive)
 
-    show = json.loads(_cli(config, "edition", "approve", "2026-12", "--show", "--json").stdout)
+    show = json.loads(cli(config, "edition", "approve", "2026-12", "--show", "--json").stdout)
     assert show["hashes"] == drafted["hashes"] and show["latest_decision"] is None
     assert show["approved"] is False
     # the dry run plans without an approval, and says so
-    r = _cli(config, "edition", "send", "2026-12", "--dry-run", "--json")
+    r = cli(config, "edition", "send", "2026-12", "--dry-run", "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["approval"]["approved"] is False
     assert "never approved" in json.loads(r.stdout)["approval"]["error"]
     # approving needs a name and the hashes of what was reviewed
-    r = _cli(config, "edition", "approve", "2026-12", "--hashes", show["hashes_arg"])
-    assert r.exit_code == 1 and "a name is required" in _flat(r.stderr)
-    r = _cli(config, "edition", "approve", "2026-12", "--by", "  ", "--hashes", show["hashes_arg"])
-    assert r.exit_code == 1 and "a name is required" in _flat(r.stderr)
-    r = _cli(config, "edition", "approve", "2026-12", "--by", "Ana")
-    assert r.exit_code == 1 and "say which drafts you reviewed" in _flat(r.stderr)
-    r = _cli(config, "edition", "approve", "2026-12", "--by", "Ana", "--hashes", "en=123")
-    assert r.exit_code == 1 and "at least 12" in _flat(r.stderr)
-    r = _cli(config, "edition", "send", "2026-12")
-    assert r.exit_code == 1 and "never approved" in _flat(r.stderr)
+    r = cli(config, "edition", "approve", "2026-12", "--hashes", show["hashes_arg"])
+    assert r.exit_code == 1 and "a name is required" in flat(r.stderr)
+    r = cli(config, "edition", "approve", "2026-12", "--by", "  ", "--hashes", show["hashes_arg"])
+    assert r.exit_code == 1 and "a name is required" in flat(r.stderr)
+    r = cli(config, "edition", "approve", "2026-12", "--by", "Ana")
+    assert r.exit_code == 1 and "say which drafts you reviewed" in flat(r.stderr)
+    r = cli(config, "edition", "approve", "2026-12", "--by", "Ana", "--hashes", "en=123")
+    assert r.exit_code == 1 and "at least 12" in flat(r.stderr)
+    r = cli(config, "edition", "send", "2026-12")
+    assert r.exit_code == 1 and "never approved" in flat(r.stderr)
     assert not _archive_pages(archive) and not (tmp_path / "outbox").exists()
 
-    r = _cli(config, "edition", "approve", "2026-12", "--by", "Ana", "--hashes", show["hashes_arg"])
+    r = cli(config, "edition", "approve", "2026-12", "--by", "Ana", "--hashes", show["hashes_arg"])
     assert r.exit_code == 0, r.output
-    assert "approved by Ana" in _flat(r.stdout)
-    assert json.loads(_cli(config, "edition", "approve", "2026-12", "--show", "--json").stdout)[
+    assert "approved by Ana" in flat(r.stdout)
+    assert json.loads(cli(config, "edition", "approve", "2026-12", "--show", "--json").stdout)[
         "approved"
     ]
-    r = _cli(config, "edition", "send", "2026-12")
+    r = cli(config, "edition", "send", "2026-12")
     assert r.exit_code == 0, r.output
-    assert "archive published" in _flat(r.stderr)
+    assert "archive published" in flat(r.stderr)
     for lang in ("en", "fr"):
         assert (archive / lang / "2026-12.html").read_bytes() == (
             preview / lang / "2026-12.html"
@@ -159,16 +135,16 @@ def test_a_redraft_after_review_refuses_the_old_hashes_naming_the_languages(
     tmp_path: Path,
 ) -> None:
     config = _setup(tmp_path)
-    r = _cli(config, "edition", "draft", "-e", "2026-12", "-l", "en,fr", "--json")
+    r = cli(config, "edition", "draft", "-e", "2026-12", "-l", "en,fr", "--json")
     seen = json.loads(r.stdout)["hashes"]
     intro = tmp_path / "editions" / "2026-12.md"
     intro.parent.mkdir(exist_ok=True)
     intro.write_text("Dear readers,\n\nA late word.\n", encoding="utf-8")
-    assert _cli(config, "edition", "draft", "-e", "2026-12", "-l", "en,fr").exit_code == 0
+    assert cli(config, "edition", "draft", "-e", "2026-12", "-l", "en,fr").exit_code == 0
     old = ",".join(f"{lang}={h[:12]}" for lang, h in seen.items())
-    r = _cli(config, "edition", "approve", "2026-12", "--by", "Ana", "--hashes", old)
+    r = cli(config, "edition", "approve", "2026-12", "--by", "Ana", "--hashes", old)
     assert r.exit_code == 1
-    assert "changed since the reviewer was shown it (changed: en, fr)" in _flat(r.stderr)
-    assert "edition approve 2026-12 --show" in _flat(r.stderr)
-    r = _cli(config, "edition", "approve", "2026-12", "--show")
-    assert "latest decision" not in _flat(r.stdout)  # nothing was recorded
+    assert "changed since the reviewer was shown it (changed: en, fr)" in flat(r.stderr)
+    assert "edition approve 2026-12 --show" in flat(r.stderr)
+    r = cli(config, "edition", "approve", "2026-12", "--show")
+    assert "latest decision" not in flat(r.stdout)  # nothing was recorded

@@ -11,38 +11,24 @@ from typer.testing import CliRunner
 
 from hrc_outreach.cli import app
 from hrc_outreach.models import ContentItem, ItemKind, item_id
-from hrc_outreach.store import Store
-from hrc_outreach.store.items import upsert_items
+from tests.support.cli_setup import store_with, write_config
 
 
 def _setup(tmp_path: Path) -> Path:
-    config = tmp_path / "outreach.toml"
-    db = tmp_path / "store.db"
     (tmp_path / "editions").mkdir()
-    config.write_text(
-        f'out_dir = "out"\n[store]\nurl = "sqlite:///{db}"\n'
-        '[i18n]\nlanguages = ["en", "fr"]\n[newsletter]\neditions_dir = "editions"\n',
-        encoding="utf-8",
+    config = write_config(tmp_path, ("en", "fr"), delivery=False)
+    warsaw = ContentItem(
+        id=item_id("digest", "warsaw"),
+        source="digest",
+        source_key="warsaw",
+        kind=ItemKind.PRACTICE,
+        title="The city of Warsaw has established a system",
+        title_generated=True,
+        summary="<p>The city of Warsaw has established a system, with a market.</p>",
+        language="en",
+        published_at=datetime(2026, 11, 15, tzinfo=UTC),
     )
-    store = Store(f"sqlite:///{db}")
-    with store.session() as s:
-        upsert_items(
-            s,
-            [
-                ContentItem(
-                    id=item_id("digest", "warsaw"),
-                    source="digest",
-                    source_key="warsaw",
-                    kind=ItemKind.PRACTICE,
-                    title="The city of Warsaw has established a system",
-                    title_generated=True,
-                    summary="<p>The city of Warsaw has established a system, with a market.</p>",
-                    language="en",
-                    published_at=datetime(2026, 11, 15, tzinfo=UTC),
-                )
-            ],
-        )
-    store.dispose()
+    store_with(tmp_path / "store.db", warsaw).dispose()
     return config
 
 

@@ -6,64 +6,28 @@ sending refuses languages with subscribers but no approved draft unless staff sa
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from hrc_outreach.cli import app
-from hrc_outreach.models import ContentItem, ItemKind, item_id
 from hrc_outreach.store import Store
-from hrc_outreach.store.items import upsert_items
+from tests.support.cli_setup import cli, flat, leuven_news, store_with, write_config
 from tests.support.ledger_data import add_subscribers
 
 KEY = "2026-12"
 
 
-def _setup(tmp_path: Path, languages: str = '"en", "fr"') -> Path:
-    config = tmp_path / "outreach.toml"
-    db = tmp_path / "store.db"
-    config.write_text(
-        f'out_dir = "out"\n[store]\nurl = "sqlite:///{db}"\n'
-        f"[i18n]\nlanguages = [{languages}]\n"
-        '[newsletter]\neditions_dir = "editions"\n[delivery]\noutbox_dir = "outbox"\n',
-        encoding="utf-8",
-    )
-    store = Store(f"sqlite:///{db}")
-    with store.session() as s:
-        upsert_items(
-            s,
-            [
-                ContentItem(
-                    id=item_id("news", "leuven"),
-                    source="news",
-                    source_key="leuven",
-                    kind=ItemKind.NEWS,
-                    title="Leuven joins the network",
-                    summary="<p>Our newest human rights city.</p>",
-                    url="https://humanrightscities.net/news/leuven",
-                    language="en",
-                    published_at=datetime(2026, 11, 15, tzinfo=UTC),
-                )
-            ],
-        )
-    store.dispose()
+def _setup(tmp_path: Path, languages: tuple[str, ...] = ("en", "fr")) -> Path:
+    config = write_config(tmp_path, languages)
+    store_with(tmp_path / "store.db", leuven_news()).dispose()
     return config
 
 
-def _cli(config: Path, *args: str) -> Any:
-    return CliRunner().invoke(app, ["--config", str(config), *args])
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _approve(config: Path) -> None:
-    show = json.loads(_cli(config, "edition", "approve", KEY, "--show", "--json").stdout)
-    r = _cli(config, "edition", "approve", KEY, "--by", "Ana", "--hashes", show["hashes_arg"])
+    show = json.loads(cli(config, "edition", "approve", KEY, "--show", "--json").stdout)
+    r = cli(config, "edition", "approve", KEY, "--by", "Ana", "--hashes", show["hashes_arg"])
     assert r.exit_code == 0, r.output
 
 
@@ -72,10 +36,10 @@ def _sent(tmp_path: Path, config: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
     add_subscribers(store, 4, ("en", "fr"))
     store.dispose()
-    r = _cli(config, "edition", "draft", "-e", KEY)
+    r = cli(config, "edition", "draft", "-e", KEY)
     assert r.exit_code == 0, r.output
     _approve(config)
-    r = _cli(config, "edition", "send", KEY)
+    r = cli(config, "edition", "send", KEY)
     assert r.exit_code == 0, r.output
 
 
@@ -90,24 +54,24 @@ def test_a_redraft_of_a_sent_edition_goes_to_an_after_send_folder(tmp_path: Path
     archive = _tree(out / "archive")
     assert f"en/{KEY}.html" in archive
     drafts_before = _tree(out / "editions" / KEY)
-    show_before = json.loads(_cli(config, "edition", "approve", KEY, "--show", "--json").stdout)
+    show_before = json.loads(cli(config, "edition", "approve", KEY, "--show", "--json").stdout)
     # staff change the intro after the send, then draft again
     (tmp_path / "editions").mkdir(exist_ok=True)
     (tmp_path / "editions" / f"{KEY}.md").write_text("A correction after the send.\n", "utf-8")
 
-    r = _cli(config, "edition", "draft", "-e", KEY, "--json")
+    r = cli(config, "edition", "draft", "-e", KEY, "--json")
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     after = out / "editions" / KEY / "after-send"
     assert data["after_send"] is True
     assert [Path(x["path"]) for x in data["languages"]] == [after / "en", after / "fr"]
     assert "A correction after the send." in (after / "en" / "email.html").read_text("utf-8")
-    assert "was sent" in _flat(r.stderr) and "after-send" in _flat(r.stderr)
+    assert "was sent" in flat(r.stderr) and "after-send" in flat(r.stderr)
     # the published archive, the drafts that were sent and what an approval binds to: unchanged
     assert _tree(out / "archive") == archive
     now = _tree(out / "editions" / KEY)
     assert {k: v for k, v in now.items() if not k.startswith("after-send/")} == drafts_before
-    show = json.loads(_cli(config, "edition", "approve", KEY, "--show", "--json").stdout)
+    show = json.loads(cli(config, "edition", "approve", KEY, "--show", "--json").stdout)
     assert show["hashes"] == show_before["hashes"]
     # the library's draft (the flows, the web app) says it too
     from hrc_outreach.config import load_settings
@@ -117,19 +81,19 @@ def test_a_redraft_of_a_sent_edition_goes_to_an_after_send_folder(tmp_path: Path
     assert summary.after_send and summary.out_dir == after
     assert _tree(out / "archive") == archive
     # and the table form says the same
-    r = _cli(config, "edition", "draft", "-e", KEY)
+    r = cli(config, "edition", "draft", "-e", KEY)
     assert r.exit_code == 0, r.output
-    assert "after-send" in _flat(r.stdout + r.stderr)
+    assert "after-send" in flat(r.stdout + r.stderr)
     assert _tree(out / "archive") == archive
 
 
 def test_a_dry_run_of_a_sent_edition_says_it_was_sent(tmp_path: Path) -> None:
     config = _setup(tmp_path)
     _sent(tmp_path, config)
-    r = _cli(config, "edition", "send", KEY, "--dry-run")
+    r = cli(config, "edition", "send", KEY, "--dry-run")
     assert r.exit_code == 0, r.output
-    assert f"edition {KEY} was sent" in _flat(r.stdout + r.stderr)
-    r = _cli(config, "edition", "send", KEY, "--dry-run", "--json")
+    assert f"edition {KEY} was sent" in flat(r.stdout + r.stderr)
+    r = cli(config, "edition", "send", KEY, "--dry-run", "--json")
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     assert data["sent"] is True and "was sent" in data["sent_note"]
@@ -137,60 +101,60 @@ def test_a_dry_run_of_a_sent_edition_says_it_was_sent(tmp_path: Path) -> None:
 
 def test_a_dry_run_of_an_unsent_edition_does_not_claim_it_was_sent(tmp_path: Path) -> None:
     config = _setup(tmp_path)
-    r = _cli(config, "edition", "draft", "-e", KEY)
+    r = cli(config, "edition", "draft", "-e", KEY)
     assert r.exit_code == 0, r.output
-    r = _cli(config, "edition", "send", KEY, "--dry-run", "--json")
+    r = cli(config, "edition", "send", KEY, "--dry-run", "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["sent"] is False
 
 
 def test_send_refuses_languages_with_subscribers_but_no_draft(tmp_path: Path) -> None:
-    config = _setup(tmp_path, '"en", "fr", "ar"')
+    config = _setup(tmp_path, ("en", "fr", "ar"))
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
     add_subscribers(store, 6, ("en", "fr", "ar"))
     store.dispose()
-    r = _cli(config, "edition", "draft", "-e", KEY, "-l", "en,fr")  # Arabic not drafted
+    r = cli(config, "edition", "draft", "-e", KEY, "-l", "en,fr")  # Arabic not drafted
     assert r.exit_code == 0, r.output
     _approve(config)
-    r = _cli(config, "edition", "send", KEY)
+    r = cli(config, "edition", "send", KEY)
     assert r.exit_code == 1
-    err = _flat(r.stderr)
+    err = flat(r.stderr)
     assert "ar (2 subscribers)" in err and "--fallback-source" in err
     assert not (tmp_path / "outbox").exists(), "nothing may be sent"
-    r = _cli(config, "edition", "send", KEY, "--dry-run")
+    r = cli(config, "edition", "send", KEY, "--dry-run")
     assert r.exit_code == 0, r.output
-    assert "ar" in _flat(r.stdout + r.stderr) and "--fallback-source" in _flat(r.stdout + r.stderr)
+    assert "ar" in flat(r.stdout + r.stderr) and "--fallback-source" in flat(r.stdout + r.stderr)
 
-    r = _cli(config, "edition", "send", KEY, "--fallback-source")
+    r = cli(config, "edition", "send", KEY, "--fallback-source")
     assert r.exit_code == 0, r.output
     assert len(list((tmp_path / "outbox").rglob("*.eml"))) == 6
 
 
 def test_send_refuses_until_the_missing_language_is_drafted_and_approved(tmp_path: Path) -> None:
-    config = _setup(tmp_path, '"en", "fr", "ar"')
+    config = _setup(tmp_path, ("en", "fr", "ar"))
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
     add_subscribers(store, 3, ("en", "fr", "ar"))
     store.dispose()
-    assert _cli(config, "edition", "draft", "-e", KEY, "-l", "en,fr").exit_code == 0
+    assert cli(config, "edition", "draft", "-e", KEY, "-l", "en,fr").exit_code == 0
     _approve(config)
-    assert _cli(config, "edition", "send", KEY).exit_code == 1
-    assert _cli(config, "edition", "draft", "-e", KEY, "-l", "ar").exit_code == 0
-    r = _cli(config, "edition", "send", KEY)  # drafted, not yet approved: refused
-    assert r.exit_code == 1 and "not approved: ar" in _flat(r.stderr)
+    assert cli(config, "edition", "send", KEY).exit_code == 1
+    assert cli(config, "edition", "draft", "-e", KEY, "-l", "ar").exit_code == 0
+    r = cli(config, "edition", "send", KEY)  # drafted, not yet approved: refused
+    assert r.exit_code == 1 and "not approved: ar" in flat(r.stderr)
     _approve(config)
-    r = _cli(config, "edition", "send", KEY)
+    r = cli(config, "edition", "send", KEY)
     assert r.exit_code == 0, r.output
     assert len(list((tmp_path / "outbox").rglob("*.eml"))) == 3
 
 
 def test_a_language_nobody_reads_needs_no_draft(tmp_path: Path) -> None:
-    config = _setup(tmp_path, '"en", "fr", "ar"')
+    config = _setup(tmp_path, ("en", "fr", "ar"))
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
     add_subscribers(store, 4, ("en", "fr"))
     store.dispose()
-    assert _cli(config, "edition", "draft", "-e", KEY, "-l", "en,fr").exit_code == 0
+    assert cli(config, "edition", "draft", "-e", KEY, "-l", "en,fr").exit_code == 0
     _approve(config)
-    r = _cli(config, "edition", "send", KEY)
+    r = cli(config, "edition", "send", KEY)
     assert r.exit_code == 0, r.output
 
 
@@ -200,7 +164,7 @@ def test_a_command_without_outreach_toml_says_which_defaults_it_uses(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("HRC_CONFIG", raising=False)
     r = CliRunner().invoke(app, ["edition", "approve", KEY, "--show"])
-    err = _flat(r.stderr)
+    err = flat(r.stderr)
     assert "no outreach.toml" in err and str(tmp_path) in err
     assert "var/outreach.db" in err and "sources: none" in err
     assert "--config" in err
@@ -208,5 +172,5 @@ def test_a_command_without_outreach_toml_says_which_defaults_it_uses(
 
 def test_a_command_with_outreach_toml_says_nothing_about_defaults(tmp_path: Path) -> None:
     config = _setup(tmp_path)
-    r = _cli(config, "edition", "approve", KEY, "--show")
-    assert "no outreach.toml" not in _flat(r.stderr)
+    r = cli(config, "edition", "approve", KEY, "--show")
+    assert "no outreach.toml" not in flat(r.stderr)

@@ -7,19 +7,15 @@ message."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
 from babel.messages.pofile import read_po
-from typer.testing import CliRunner
 
-from hrc_outreach.cli import app
 from hrc_outreach.config import load_settings
-from hrc_outreach.models import ContentItem, ItemKind, item_id
 from hrc_outreach.store import Store
-from hrc_outreach.store.items import upsert_items
+from tests.support.cli_setup import cli, flat, leuven_news, store_with, write_config
 from tests.support.ledger_data import add_subscribers
 
 KEY = "2026-12"
@@ -30,54 +26,22 @@ INTRO_FR = (
 
 
 def _setup(tmp_path: Path, i18n: str = "") -> Path:
-    config = tmp_path / "outreach.toml"
-    db = tmp_path / "store.db"
-    config.write_text(
-        f'out_dir = "out"\n[store]\nurl = "sqlite:///{db}"\n'
-        f'[i18n]\nlanguages = ["en", "fr", "ar"]\n{i18n}\n'
-        '[newsletter]\neditions_dir = "editions"\n[delivery]\noutbox_dir = "outbox"\n',
-        encoding="utf-8",
-    )
+    config = write_config(tmp_path, ("en", "fr", "ar"), i18n=i18n)
     editions = tmp_path / "editions"
     editions.mkdir()
     (editions / f"{KEY}.md").write_text(INTRO + "\n", encoding="utf-8")
     (editions / f"{KEY}.fr.md").write_text(INTRO_FR + "\n", encoding="utf-8")
-    store = Store(f"sqlite:///{db}")
-    with store.session() as s:
-        upsert_items(
-            s,
-            [
-                ContentItem(
-                    id=item_id("news", "leuven"),
-                    source="news",
-                    source_key="leuven",
-                    kind=ItemKind.NEWS,
-                    title="Leuven joins the network",
-                    summary="<p>Our newest human rights city.</p>",
-                    url="https://humanrightscities.net/news/leuven",
-                    language="en",
-                    published_at=datetime(2026, 11, 15, tzinfo=UTC),
-                )
-            ],
-        )
+    store = store_with(tmp_path / "store.db", leuven_news())
     add_subscribers(store, 6, ("en", "fr", "ar"))
     store.dispose()
     return config
 
 
-def _cli(config: Path, *args: str) -> Any:
-    return CliRunner().invoke(app, ["--config", str(config), *args])
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _draft(config: Path, *more: str) -> dict[str, Any]:
-    r = _cli(config, "edition", "draft", "-e", KEY, "--json", *more)
+    r = cli(config, "edition", "draft", "-e", KEY, "--json", *more)
     assert r.exit_code == 0, r.output
     data: dict[str, Any] = json.loads(r.stdout)
-    data["stderr"] = _flat(r.stderr)
+    data["stderr"] = flat(r.stderr)
     return data
 
 
@@ -86,8 +50,8 @@ def _by_lang(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _approve(config: Path) -> None:
-    show = json.loads(_cli(config, "edition", "approve", KEY, "--show", "--json").stdout)
-    r = _cli(config, "edition", "approve", KEY, "--by", "Ana", "--hashes", show["hashes_arg"])
+    show = json.loads(cli(config, "edition", "approve", KEY, "--show", "--json").stdout)
+    r = cli(config, "edition", "approve", KEY, "--by", "Ana", "--hashes", show["hashes_arg"])
     assert r.exit_code == 0, r.output
 
 
@@ -117,31 +81,31 @@ def test_per_language_intro_files_and_strings_by_provenance(tmp_path: Path) -> N
         0.0,
     )
     assert all(x["held_back"] == "" for x in langs.values()), "nothing held back by default"
-    r = _cli(config, "edition", "draft", "-e", KEY)
-    out = _flat(r.stdout)
+    r = cli(config, "edition", "draft", "-e", KEY)
+    out = flat(r.stdout)
     assert "fr: 33% translated; strings 1 human, 0 memory, 0 machine, 2 source" in out
 
 
 def test_an_empty_or_unreadable_intro_file_is_an_error_naming_it(tmp_path: Path) -> None:
     config = _setup(tmp_path)
     (tmp_path / "editions" / f"{KEY}.ar.md").write_text("  \n", encoding="utf-8")
-    r = _cli(config, "edition", "draft", "-e", KEY)
+    r = cli(config, "edition", "draft", "-e", KEY)
     assert r.exit_code == 1
-    assert "ar.md" in _flat(r.stderr) and "the ar intro is empty" in _flat(r.stderr)
+    assert "ar.md" in flat(r.stderr) and "the ar intro is empty" in flat(r.stderr)
 
 
 def test_the_intro_round_trips_through_a_po_file(tmp_path: Path) -> None:
     config = _setup(tmp_path)
     _draft(config)
     po = tmp_path / "ar.po"
-    r = _cli(config, "translations", "export", "-e", KEY, "-l", "ar", "-o", str(po))
+    r = cli(config, "translations", "export", "-e", KEY, "-l", "ar", "-o", str(po))
     assert r.exit_code == 0, r.output
     catalog = read_po(po.open("rb"))
     intro = catalog.get(INTRO, context=f"edition:{KEY}:intro")
     assert intro is not None and intro.string == ""
     fr_po = tmp_path / "fr.po"
     assert (
-        _cli(config, "translations", "export", "-e", KEY, "-l", "fr", "-o", str(fr_po)).exit_code
+        cli(config, "translations", "export", "-e", KEY, "-l", "fr", "-o", str(fr_po)).exit_code
         == 0
     )
     fr = read_po(fr_po.open("rb")).get(INTRO, context=f"edition:{KEY}:intro")
@@ -154,9 +118,9 @@ def test_the_intro_round_trips_through_a_po_file(tmp_path: Path) -> None:
     )
     assert arabic in text
     po.write_text(text, "utf-8")
-    r = _cli(config, "translations", "import", str(po))
+    r = cli(config, "translations", "import", str(po))
     assert r.exit_code == 0, r.output
-    assert "1 imported" in _flat(r.stdout)
+    assert "1 imported" in flat(r.stdout)
     ar = _by_lang(_draft(config))["ar"]
     assert "مرحبا بكم في" in Path(ar["path"], "email.html").read_text("utf-8")
     assert ar["strings"]["human"] == 1 and ar["strings"]["source"] == 2
@@ -193,12 +157,12 @@ def test_a_language_below_min_coverage_is_held_back_and_gets_the_source_edition(
     assert langs["ar"]["held_back"] and not langs["en"]["held_back"]
     assert "fr held back" in data["stderr"] and "ar held back" in data["stderr"]
     _approve(config)
-    r = _cli(config, "edition", "send", KEY, "--dry-run", "--json")
+    r = cli(config, "edition", "send", KEY, "--dry-run", "--json")
     plan = json.loads(r.stdout)
     assert set(plan["held_back"]) == {"fr", "ar"} and plan["refused"] == ""
-    r = _cli(config, "edition", "send", KEY)  # held back on purpose: no --fallback-source needed
+    r = cli(config, "edition", "send", KEY)  # held back on purpose: no --fallback-source needed
     assert r.exit_code == 0, r.output
-    assert "fr held back" in _flat(r.stderr)
+    assert "fr held back" in flat(r.stderr)
     got = _languages_received(tmp_path)
     assert len(got) == 6 and set(got.values()) == {"en"}, got
 
@@ -211,7 +175,7 @@ def test_omit_that_empties_a_language_is_reported_and_never_sent_empty(tmp_path:
     assert langs["fr"]["held_back"].startswith("empty edition")
     assert "ar held back: empty edition" in data["stderr"]
     _approve(config)
-    r = _cli(config, "edition", "send", KEY)
+    r = cli(config, "edition", "send", KEY)
     assert r.exit_code == 0, r.output
     got = _languages_received(tmp_path)
     assert len(got) == 6 and set(got.values()) == {"en"}, "no empty edition was sent"

@@ -5,23 +5,20 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import UTC, datetime
 from pathlib import Path
 
 import fsspec
 import pytest
+from click.testing import Result
 from sqlalchemy import update
-from typer.testing import CliRunner
 
-from hrc_outreach.cli import app
 from hrc_outreach.config import load_settings
 from hrc_outreach.errors import ConfigError, RenderError
-from hrc_outreach.models import ContentItem, ItemKind, item_id
 from hrc_outreach.render.output import load_drafts, read_rendered, save_drafts, write_rendered
 from hrc_outreach.storage import PublishedFiles, StorageError, published_files
 from hrc_outreach.store import Store
-from hrc_outreach.store.items import upsert_items
 from hrc_outreach.store.tables import DraftRow
+from tests.support.cli_setup import cli, leuven_news, store_with, write_config
 from tests.support.ledger_data import add_subscribers, message
 
 KEY = "2026-12"
@@ -75,21 +72,16 @@ def _machine(root: Path, shared: Path, name: str) -> Path:
     published files."""
     home = root / name
     home.mkdir(parents=True)
-    config = home / "outreach.toml"
-    config.write_text(
-        f'out_dir = "out"\n[store]\nurl = "sqlite:///{shared / "store.db"}"\n'
-        '[i18n]\nlanguages = ["en", "fr"]\n[newsletter]\neditions_dir = "editions"\n'
-        '[delivery]\noutbox_dir = "outbox"\n'
-        f'[publish]\nurl = "{(shared / "published").as_uri()}"\n',
-        encoding="utf-8",
+    return write_config(
+        home,
+        ("en", "fr"),
+        db=shared / "store.db",
+        extra=f'[publish]\nurl = "{(shared / "published").as_uri()}"\n',
     )
-    return config
 
 
-def _cli(config: Path, *args: str) -> object:
-    result = CliRunner().invoke(
-        app, ["--config", str(config), *args], env={"HRC_TOKEN_SECRET": SECRET}
-    )
+def _cli(config: Path, *args: str) -> Result:
+    result = cli(config, *args, env={"HRC_TOKEN_SECRET": SECRET})
     assert result.exit_code == 0, result.output
     return result
 
@@ -98,31 +90,14 @@ def test_approve_and_send_from_another_machine(tmp_path: Path) -> None:
     shared = tmp_path / "shared"
     shared.mkdir()
     a, b = _machine(tmp_path, shared, "a"), _machine(tmp_path, shared, "b")
-    store = Store(f"sqlite:///{shared / 'store.db'}")
-    with store.session() as s:
-        upsert_items(
-            s,
-            [
-                ContentItem(
-                    id=item_id("news", "leuven"),
-                    source="news",
-                    source_key="leuven",
-                    kind=ItemKind.NEWS,
-                    title="Leuven joins the network",
-                    summary="<p>Our newest human rights city.</p>",
-                    url="https://humanrightscities.net/news/leuven",
-                    language="en",
-                    published_at=datetime(2026, 11, 15, tzinfo=UTC),
-                )
-            ],
-        )
+    store = store_with(shared / "store.db", leuven_news())
     add_subscribers(store, N, ("en", "fr"))
     store.dispose()
 
-    drafted = json.loads(_cli(a, "edition", "draft", "--edition", KEY, "--json").stdout)  # type: ignore[attr-defined]
+    drafted = json.loads(_cli(a, "edition", "draft", "--edition", KEY, "--json").stdout)
     shutil.rmtree(a.parent / "out")  # machine A is gone, with everything on its disk
 
-    shown = json.loads(_cli(b, "edition", "approve", KEY, "--show", "--json").stdout)  # type: ignore[attr-defined]
+    shown = json.loads(_cli(b, "edition", "approve", KEY, "--show", "--json").stdout)
     assert shown["hashes"] == drafted["hashes"]
     _cli(b, "edition", "approve", KEY, "--by", "Ana", "--hashes", shown["hashes_arg"])
     _cli(b, "edition", "send", KEY)
