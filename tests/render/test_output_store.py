@@ -9,7 +9,7 @@ from pathlib import Path
 
 import fsspec
 import pytest
-from click.testing import Result
+from typer.testing import Result
 from sqlalchemy import update
 
 from hrc_outreach.config import load_settings
