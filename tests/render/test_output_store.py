@@ -9,8 +9,8 @@ from pathlib import Path
 
 import fsspec
 import pytest
-from typer.testing import Result
 from sqlalchemy import update
+from typer.testing import Result
 
 from hrc_outreach.config import load_settings
 from hrc_outreach.errors import ConfigError, RenderError
