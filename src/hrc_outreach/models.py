@@ -30,6 +30,19 @@ class ItemKind(StrEnum):
     NEWS = "news"
 
 
+CAMPAIGN_KEY_PREFIX = "campaign:"
+
+
+def is_campaign_key(key: str) -> bool:
+    """Whether drafts, approvals and send jobs under ``key`` are a campaign step's (not an
+    edition's).
+
+    >>> is_campaign_key("campaign:eu-elections:announcement"), is_campaign_key("2026-12")
+    (True, False)
+    """
+    return key.startswith(CAMPAIGN_KEY_PREFIX)
+
+
 def item_id(source: str, source_key: str) -> str:
     """The stable id of an item: a hash of the source's name and the source's own id for it.
 

@@ -160,3 +160,19 @@ def test_readers_of_campaign_languages_get_their_own(
     got = outbox_recipients(settings, KEY1)
     assert got["elif.demir@example.org"] == "tr" and got["reza.ahmadi@example.net"] == "fa"
     assert got["x@example.org"] == "en"
+
+
+def test_a_launch_marks_no_edition_and_warns_of_none(
+    settings: Settings, campaign_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A campaign step's send job is its own record: no edition is marked sent for it, and the
+    log carries no warning about one (it said 'could not mark the edition sent' on every launch)."""
+    import logging
+
+    draft_step(settings, campaign_dir, "announcement")
+    approve_step(settings, campaign_dir, "announcement", by="Ana")
+    with caplog.at_level(logging.WARNING):
+        launched = launch_step(settings, campaign_dir, "announcement")
+    assert launched.report is not None and launched.report.totals.accepted == len(VOTERS)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not [w for w in warnings if "edition" in w], warnings

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 
-from hrc_outreach.models import Frozen
+from hrc_outreach.models import CAMPAIGN_KEY_PREFIX, Frozen
 
 
 class Audience(Frozen):
@@ -92,7 +92,7 @@ class Campaign(Frozen):
 
     def key(self, step: str) -> str:
         """The key the drafts, approvals and send job of a step are kept under."""
-        return f"campaign:{self.name}:{step}"
+        return f"{CAMPAIGN_KEY_PREFIX}{self.name}:{step}"
 
     def ends(self) -> datetime:
         """The end of the reference day in the campaign's zone: no step goes out later."""

@@ -52,6 +52,7 @@ from hrc_outreach.models import (
     Recipient,
     RenderedMessage,
     SendResult,
+    is_campaign_key,
 )
 from hrc_outreach.store import Store
 from hrc_outreach.store.tables import BatchRow, SendJobRow, SendRecipientRow, utcnow
@@ -601,7 +602,7 @@ def finish_job(store: Store, job_id: int, *, lease: float | None = None) -> JobR
     # The job's state is committed first: marking the edition sent can fail (an edition drafted
     # elsewhere), and that must never undo the record of who got it.
     if mark_sent:
-        _record_edition_sent(store, job_id)
+        _record_edition_sent(store, job_id)  # a campaign step's job is its own record
     holders = live_holders(store, job_id, lease or LEASE_SECONDS)
     with store.session() as s:
         job = s.get(SendJobRow, job_id)
@@ -618,6 +619,8 @@ def _record_edition_sent(store: Store, job_id: int) -> None:
         with store.session() as s:
             job = s.get(SendJobRow, job_id)
             assert job is not None
+            if is_campaign_key(job.edition_key):
+                return
             langs = sorted(
                 set(
                     s.scalars(
