@@ -80,6 +80,29 @@ def log_consent(
     )
 
 
+def _log_for(
+    session: Session,
+    row: SubscriberRow,
+    action: str,
+    method: str,
+    *,
+    at: datetime,
+    source: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """``log_consent`` for a subscriber who has a row."""
+    log_consent(
+        session,
+        subscriber_id=row.id,
+        hashed=row.email_hash,
+        action=action,
+        method=method,
+        source=source,
+        detail=detail,
+        at=at,
+    )
+
+
 def suppress(session: Session, hashed: str, reason: str, source: str, at: datetime) -> bool:
     """Add ``hashed`` to the suppression list; False if it was already there (first reason kept)."""
     if session.get(SuppressionRow, hashed) is not None:
@@ -207,15 +230,7 @@ def confirm(
     row.consent_at = now
     row.consent_source = "double-opt-in"
     row.updated_at = now
-    log_consent(
-        session,
-        subscriber_id=row.id,
-        hashed=row.email_hash,
-        action="confirmed",
-        method="double-opt-in",
-        source=source,
-        at=now,
-    )
+    _log_for(session, row, "confirmed", "double-opt-in", source=source, at=now)
     session.flush()
     return to_subscriber(row)
 
@@ -234,29 +249,13 @@ def unsubscribe(
         return None
     now = datetime.now(UTC)
     added = suppress(session, row.email_hash, ConsentState.UNSUBSCRIBED.value, method, now)
-    if row.state in ACTIVE:
-        previous = row.state
+    previous = row.state
+    if previous in ACTIVE:
         row.state = ConsentState.UNSUBSCRIBED.value
         row.updated_at = now
-        log_consent(
-            session,
-            subscriber_id=row.id,
-            hashed=row.email_hash,
-            action="unsubscribed",
-            method=method,
-            detail={"previous": previous},
-            at=now,
-        )
-    elif added:  # bounced/complained earlier but somehow not suppressed: record why it is now
-        log_consent(
-            session,
-            subscriber_id=row.id,
-            hashed=row.email_hash,
-            action="unsubscribed",
-            method=method,
-            detail={"previous": row.state},
-            at=now,
-        )
+    # when not active: bounced/complained earlier but somehow not suppressed; record why it is now
+    if previous in ACTIVE or added:
+        _log_for(session, row, "unsubscribed", method, detail={"previous": previous}, at=now)
     session.flush()
     return to_subscriber(row)
 
@@ -327,15 +326,7 @@ def update_preferences(
     if changes:
         now = datetime.now(UTC)
         row.updated_at = now
-        log_consent(
-            session,
-            subscriber_id=row.id,
-            hashed=row.email_hash,
-            action="preferences",
-            method="link",
-            detail=changes,
-            at=now,
-        )
+        _log_for(session, row, "preferences", "link", detail=changes, at=now)
         session.flush()
     return to_subscriber(row)
 
