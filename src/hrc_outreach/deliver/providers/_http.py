@@ -22,7 +22,7 @@ import httpx
 from hrc_outreach import retrying
 from hrc_outreach.config import Table
 from hrc_outreach.errors import ProviderError
-from hrc_outreach.models import Batch
+from hrc_outreach.models import Batch, Recipient
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
@@ -134,11 +134,43 @@ async def request(
     return response
 
 
+def webhook_objects(payload: Any) -> list[dict[str, Any]]:
+    """The event objects of a provider's webhook body (one object or a list; others skipped)."""
+    events = payload if isinstance(payload, list) else [payload]
+    return [e for e in events if isinstance(e, dict)]
+
+
+Outcome = dict[str, dict[int, str]]  # "failed" | "in_doubt" | "not_sent" -> subscriber id -> why
+
+
+def no_outcome() -> Outcome:
+    """The per-recipient outcomes of a batch before any of its requests answered."""
+    return {"failed": {}, "in_doubt": {}, "not_sent": {}}
+
+
+def part_failed(
+    outcome: Outcome,
+    exc: ProviderError,
+    part: Iterable[Recipient],
+    rest: Iterable[Recipient],
+    earlier: str,
+) -> None:
+    """One request of a split batch failed after ``earlier`` ones were accepted: its recipients
+    are in doubt, not sent or failed as the error says, the later ones (``rest``) not sent."""
+    where = "in_doubt" if exc.in_doubt else "not_sent" if exc.retryable else "failed"
+    outcome[where].update({r.subscriber_id: str(exc) for r in part})
+    outcome["not_sent"].update(
+        {r.subscriber_id: f"not sent: an earlier {earlier} failed ({exc})" for r in rest}
+    )
+
+
 class HttpProvider:
     """Base of the HTTP providers: a base URL, a key, and a client owned by the caller (or us)."""
 
     name: ClassVar[str] = "http"
     default_base_url: ClassVar[str] = ""
+    # headers that give the provider's rate-limit reset time, besides Retry-After
+    reset_headers: ClassVar[tuple[str, ...]] = ()
     # the provider's own [delivery.<name>] table, read into ``self.options``
     settings_model: ClassVar[type[Table]] = Table
     idempotent: ClassVar[bool] = False
@@ -169,6 +201,33 @@ class HttpProvider:
         self._api_key = api_key
         self._own_client = client is None
         self.client = client or httpx.AsyncClient(timeout=DEFAULT_TIMEOUT)
+
+    @property
+    def _auth(self) -> dict[str, str]:
+        """The headers of every request: the provider's own way of giving the key."""
+        raise NotImplementedError
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> httpx.Response:
+        """One call of the provider's API at ``base_url + path``, its failures read by
+        :func:`request` with this provider's reset headers and :meth:`retry_safe`."""
+        return await request(
+            self.client,
+            self.name,
+            method,
+            f"{self.base_url}{path}",
+            headers=self._auth,
+            json_body=json_body,
+            params=params,
+            reset_headers=self.reset_headers,
+            retry_safe=self.retry_safe,
+        )
 
     def __repr__(self) -> str:  # never show the key
         return f"{type(self).__name__}(base_url={self.base_url!r})"

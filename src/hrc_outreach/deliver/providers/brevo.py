@@ -23,12 +23,16 @@ from typing import Any, ClassVar, Literal
 
 from hrc_outreach.config import Table
 from hrc_outreach.deliver.base import SuppressionEvent, SuppressionReason
-from hrc_outreach.deliver.providers._http import HttpProvider, request
+from hrc_outreach.deliver.providers._http import (
+    HttpProvider,
+    no_outcome,
+    part_failed,
+    webhook_objects,
+)
 from hrc_outreach.errors import ProviderError
 from hrc_outreach.models import Batch, Recipient, SendResult, placeholder_pattern
 from hrc_outreach.render.inert import neutralise_html, neutralise_text
 
-_RESET = ("x-sib-ratelimit-reset",)
 MAX_PARAMS_BYTES = 900_000  # Brevo: at most 1,000 KB of params across a request's versions
 
 BLOCK_REASONS: dict[str, SuppressionReason] = {
@@ -103,6 +107,7 @@ class BrevoProvider(HttpProvider):
     # Brevo keeps a key 15-30 minutes: a resend later than the lower bound could duplicate
     idempotency_window_seconds: ClassVar[float] = 900.0
     default_base_url = "https://api.brevo.com"
+    reset_headers: ClassVar[tuple[str, ...]] = ("x-sib-ratelimit-reset",)
 
     @property
     def _auth(self) -> dict[str, str]:
@@ -193,31 +198,17 @@ class BrevoProvider(HttpProvider):
         ids: dict[int, str] = {}
         status = 0
         done = 0
-        outcome: dict[str, dict[int, str]] = {"failed": {}, "in_doubt": {}, "not_sent": {}}
+        outcome = no_outcome()
         for body in self.payloads(batch):
             part = batch.recipients[done : done + len(body["messageVersions"])]
             try:
-                resp = await request(
-                    self.client,
-                    self.name,
-                    "POST",
-                    f"{self.base_url}/v3/smtp/email",
-                    headers=self._auth,
-                    json_body=body,
-                    reset_headers=_RESET,
-                    retry_safe=self.retry_safe,
-                )
+                resp = await self._request("POST", "/v3/smtp/email", json_body=body)
             except ProviderError as exc:
                 if done == 0 or exc.in_doubt:
                     # Nothing went out, or this part may have: the whole batch is resent with the
                     # same part keys, and Brevo drops the parts it already has.
                     raise
-                where = "in_doubt" if exc.in_doubt else "not_sent" if exc.retryable else "failed"
-                outcome[where].update({r.subscriber_id: str(exc) for r in part})
-                rest = batch.recipients[done + len(part) :]
-                outcome["not_sent"].update(
-                    {r.subscriber_id: f"not sent: an earlier part failed ({exc})" for r in rest}
-                )
+                part_failed(outcome, exc, part, batch.recipients[done + len(part) :], "part")
                 break
             status = resp.status_code
             data = resp.json() if resp.content else {}
@@ -238,12 +229,9 @@ class BrevoProvider(HttpProvider):
         end = max(date.today(), start) + timedelta(days=1)
         offset, limit = 0, 100
         while True:
-            resp = await request(
-                self.client,
-                self.name,
+            resp = await self._request(
                 "GET",
-                f"{self.base_url}/v3/smtp/blockedContacts",
-                headers=self._auth,
+                "/v3/smtp/blockedContacts",
                 params={
                     "startDate": start.isoformat(),
                     "endDate": end.isoformat(),
@@ -251,7 +239,6 @@ class BrevoProvider(HttpProvider):
                     "offset": offset,
                     "sort": "asc",
                 },
-                reset_headers=_RESET,
             )
             contacts = resp.json().get("contacts") or []
             for c in contacts:
@@ -272,11 +259,8 @@ class BrevoProvider(HttpProvider):
 
 def parse_webhook(payload: Any) -> list[SuppressionEvent]:
     """Brevo webhook events (one object or a list): hard bounces, spam and unsubscribes."""
-    events = payload if isinstance(payload, list) else [payload]
     out: list[SuppressionEvent] = []
-    for e in events:
-        if not isinstance(e, dict):
-            continue
+    for e in webhook_objects(payload):
         reason = WEBHOOK_EVENTS.get(str(e.get("event", "")).lower())
         email = e.get("email")
         if reason is None or not email:

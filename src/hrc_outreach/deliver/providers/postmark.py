@@ -20,7 +20,12 @@ from hrc_outreach.deliver.mime import (
     list_unsubscribe,
     subject_for,
 )
-from hrc_outreach.deliver.providers._http import HttpProvider, request
+from hrc_outreach.deliver.providers._http import (
+    HttpProvider,
+    no_outcome,
+    part_failed,
+    webhook_objects,
+)
 from hrc_outreach.errors import ProviderError
 from hrc_outreach.models import Batch, Recipient, SendResult
 
@@ -109,7 +114,7 @@ class PostmarkProvider(HttpProvider):
         """Each request's answer is per message; a request that fails after earlier ones were
         accepted leaves its messages failed or in doubt and the later ones not sent."""
         ids: dict[int, str] = {}
-        outcome: dict[str, dict[int, str]] = {"failed": {}, "in_doubt": {}, "not_sent": {}}
+        outcome = no_outcome()
         done = 0
         for body in self.payloads(batch):
             part = batch.recipients[done : done + len(body)]
@@ -118,14 +123,8 @@ class PostmarkProvider(HttpProvider):
             except ProviderError as exc:
                 if done == 0:
                     raise
-                where = "in_doubt" if exc.in_doubt else "not_sent" if exc.retryable else "failed"
-                outcome[where].update({r.subscriber_id: str(exc) for r in part})
-                outcome["not_sent"].update(
-                    {
-                        r.subscriber_id: f"not sent: an earlier request failed ({exc})"
-                        for r in batch.recipients[done + len(part) :]
-                    }
-                )
+                rest = batch.recipients[done + len(part) :]
+                part_failed(outcome, exc, part, rest, "request")
                 break
             for r, a in zip(part, answers, strict=True):
                 if a.get("ErrorCode", 0) == 0:
@@ -150,15 +149,7 @@ class PostmarkProvider(HttpProvider):
         )
 
     async def _post(self, body: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        resp = await request(
-            self.client,
-            self.name,
-            "POST",
-            f"{self.base_url}/email/batch",
-            headers=self._auth,
-            json_body=body,
-            retry_safe=self.retry_safe,
-        )
+        resp = await self._request("POST", "/email/batch", json_body=body)
         answers = resp.json()
         if not isinstance(answers, list) or len(answers) != len(body):
             n = len(answers) if isinstance(answers, list) else "no list of"
@@ -178,14 +169,10 @@ class PostmarkProvider(HttpProvider):
         found: dict[int, str] = {}
         offset, count = 0, 500
         while True:
-            resp = await request(
-                self.client,
-                self.name,
+            resp = await self._request(
                 "GET",
-                f"{self.base_url}/messages/outbound",
-                headers=self._auth,
+                "/messages/outbound",
                 params={"count": count, "offset": offset, "metadata_batch": str(batch.id)},
-                retry_safe=self.retry_safe,
             )
             rows = resp.json().get("Messages") or []
             for m in rows:
@@ -220,12 +207,9 @@ class PostmarkProvider(HttpProvider):
         for kind in ("HardBounce", "SpamComplaint"):
             offset, count = 0, 500
             while True:
-                resp = await request(
-                    self.client,
-                    self.name,
+                resp = await self._request(
                     "GET",
-                    f"{self.base_url}/bounces",
-                    headers=self._auth,
+                    "/bounces",
                     params={"count": count, "offset": offset, "type": kind, "fromdate": fromdate},
                 )
                 rows = resp.json().get("Bounces") or []
@@ -240,12 +224,9 @@ class PostmarkProvider(HttpProvider):
                     break
                 offset += count
         stream = self.options.stream
-        resp = await request(
-            self.client,
-            self.name,
+        resp = await self._request(
             "GET",
-            f"{self.base_url}/message-streams/{stream}/suppressions/dump",
-            headers=self._auth,
+            f"/message-streams/{stream}/suppressions/dump",
             params={"fromdate": since.astimezone(UTC).strftime("%Y-%m-%d")},
         )
         for s in resp.json().get("Suppressions") or []:
@@ -257,11 +238,8 @@ class PostmarkProvider(HttpProvider):
 
 def parse_webhook(payload: Any) -> list[SuppressionEvent]:
     """Postmark Bounce, SpamComplaint and SubscriptionChange webhooks (soft bounces ignored)."""
-    events = payload if isinstance(payload, list) else [payload]
     out: list[SuppressionEvent] = []
-    for e in events:
-        if not isinstance(e, dict):
-            continue
+    for e in webhook_objects(payload):
         kind = e.get("RecordType")
         if kind == "Bounce" and e.get("Type") in HARD_BOUNCES:
             reason = SuppressionReason.HARD_BOUNCE

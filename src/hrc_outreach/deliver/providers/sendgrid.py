@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from hrc_outreach.config import Table
 from hrc_outreach.deliver.base import SuppressionEvent, SuppressionReason
 from hrc_outreach.deliver.mime import content_language, list_unsubscribe
-from hrc_outreach.deliver.providers._http import HttpProvider, request
+from hrc_outreach.deliver.providers._http import HttpProvider, webhook_objects
 from hrc_outreach.models import (
     PLACEHOLDERS,
     Batch,
@@ -25,7 +25,6 @@ from hrc_outreach.models import (
     placeholder_pattern,
 )
 
-_RESET = ("x-ratelimit-reset",)
 _SUPPRESSION_LISTS: dict[str, SuppressionReason] = {
     "bounces": SuppressionReason.HARD_BOUNCE,
     "spam_reports": SuppressionReason.COMPLAINT,
@@ -70,6 +69,7 @@ class SendGridProvider(HttpProvider):
     max_recipients: ClassVar[int] = 1000  # personalizations per request
     idempotent: ClassVar[bool] = False
     default_base_url = "https://api.sendgrid.com"
+    reset_headers: ClassVar[tuple[str, ...]] = ("x-ratelimit-reset",)
 
     @property
     def _auth(self) -> dict[str, str]:
@@ -115,16 +115,7 @@ class SendGridProvider(HttpProvider):
         return body
 
     async def send(self, batch: Batch) -> SendResult:
-        resp = await request(
-            self.client,
-            self.name,
-            "POST",
-            f"{self.base_url}/v3/mail/send",
-            headers=self._auth,
-            json_body=self.payload(batch),
-            reset_headers=_RESET,
-            retry_safe=self.retry_safe,
-        )
+        resp = await self._request("POST", "/v3/mail/send", json_body=self.payload(batch))
         mid = resp.headers.get("x-message-id", "")
         ids = {r.subscriber_id: mid for r in batch.recipients} if mid else {}
         return SendResult(
@@ -138,17 +129,10 @@ class SendGridProvider(HttpProvider):
         searched by the batch's ``custom_args``; None where it is not enabled."""
         if not self.options.email_activity:
             return None
-        query = f"unique_args['job_id']=\"{batch.job_id}\" AND unique_args['batch_id']=\"{batch.id}\""
-        resp = await request(
-            self.client,
-            self.name,
-            "GET",
-            f"{self.base_url}/v3/messages",
-            headers=self._auth,
-            params={"limit": 1000, "query": query},
-            reset_headers=_RESET,
-            retry_safe=self.retry_safe,
+        query = (
+            f"unique_args['job_id']=\"{batch.job_id}\" AND unique_args['batch_id']=\"{batch.id}\""
         )
+        resp = await self._request("GET", "/v3/messages", params={"limit": 1000, "query": query})
         by_email = {r.email.lower(): r.subscriber_id for r in batch.recipients}
         found: dict[int, str] = {}
         for m in resp.json().get("messages") or []:
@@ -167,14 +151,10 @@ class SendGridProvider(HttpProvider):
         for path, reason in _SUPPRESSION_LISTS.items():
             offset = 0
             while True:
-                resp = await request(
-                    self.client,
-                    self.name,
+                resp = await self._request(
                     "GET",
-                    f"{self.base_url}/v3/suppression/{path}",
-                    headers=self._auth,
+                    f"/v3/suppression/{path}",
                     params={"start_time": start, "end_time": end, "limit": limit, "offset": offset},
-                    reset_headers=_RESET,
                 )
                 rows = resp.json() or []
                 for row in rows:
@@ -198,11 +178,8 @@ class SendGridProvider(HttpProvider):
 
 def parse_webhook(payload: Any) -> list[SuppressionEvent]:
     """SendGrid Event Webhook (a JSON array): bounces (not blocks), spam reports, unsubscribes."""
-    events = payload if isinstance(payload, list) else [payload]
     out: list[SuppressionEvent] = []
-    for e in events:
-        if not isinstance(e, dict):
-            continue
+    for e in webhook_objects(payload):
         kind = str(e.get("event", ""))
         reason = WEBHOOK_EVENTS.get(kind)
         if reason is None or not e.get("email"):
