@@ -18,12 +18,12 @@ import httpx
 import pytest
 
 from hrc_outreach.errors import ConfigError
+from hrc_outreach.render.lengths import over_limit
 from hrc_outreach.social import ledger
 from hrc_outreach.social.accounts import publisher_for
 from hrc_outreach.social.base import Publisher
 from hrc_outreach.social.bluesky import facets
 from hrc_outreach.social.ledger import PostState
-from hrc_outreach.social.length import over_limit
 from hrc_outreach.social.publishing import PublishReport, publish_edition
 from hrc_outreach.store import Store
 from tests.support.social_data import KEY, LANGS, approved_edition, settings_for

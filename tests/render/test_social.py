@@ -31,7 +31,7 @@ from hrc_outreach.render.social import (
     mastodon_length,
     social_posts,
     truncate,
-    utf16_length,
+    utf16_units,
 )
 
 LONG_WORDS = "Municipal human rights office for migrant workers opens in every district "
@@ -63,8 +63,27 @@ def _edition(*items: ContentItem) -> Edition:
 
 
 def _limit_ok(text: str, platform: SocialPlatform) -> bool:
+    """Within the limit as drafting counts it, and as publishing will (never refused later)."""
+    from hrc_outreach.render.lengths import over_limit
+
     rules = RULES[platform]
-    return rules.measure(text) <= rules.limit
+    return rules.measure(text) <= rules.limit and over_limit(platform.value, text) is None
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "fa", "uk"])
+def test_posts_full_of_links_punctuation_and_emoji_are_never_refused_at_publishing(
+    lang: str, settings: Settings
+) -> None:
+    """Drafting fits a post with the counter publishing checks: links followed by ASCII and
+    Arabic punctuation, short links (counted 23), unknown TLDs and emoji sequences."""
+    links = " ".join(
+        f"https://ex.org/{i}{p}" for i, p in enumerate([".", ",", "!", "،", "؟", ")", ":"] * 8)
+    )
+    unknown_tld = " ".join(f"https://partner{i}.example/{'x' * 60}" for i in range(12))
+    body = f"<p>{links} {unknown_tld} {EMOJI * 30} {'مرحبا بكم ' * 40}</p>"
+    items = (_item("links", f"{EMOJI} Links, links", body, url="https://ex.org/item"),)
+    for post in social_posts(localize_edition(_edition(*items), lang), settings):
+        assert _limit_ok(post.text, post.platform), (post.platform, post.text)
 
 
 def _long_edition() -> Edition:
@@ -118,8 +137,8 @@ def test_mastodon_counts_every_url_as_23() -> None:
 
 
 def test_utf16_counts_emoji_as_two() -> None:
-    assert utf16_length("😀") == 2
-    assert utf16_length("é") == 1
+    assert utf16_units("😀") == 2
+    assert utf16_units("é") == 1
 
 
 def test_truncate_cuts_on_a_word_boundary_with_an_ellipsis() -> None:

@@ -11,11 +11,11 @@ import httpx
 import pytest
 
 from hrc_outreach.models import SocialPost
+from hrc_outreach.render.lengths import graphemes, mastodon_chars, over_limit, utf16_units
 from hrc_outreach.render.output import save_drafts
 from hrc_outreach.social.accounts import publisher_for
 from hrc_outreach.social.bluesky import facets
 from hrc_outreach.social.ledger import PostState
-from hrc_outreach.social.length import graphemes, mastodon_chars, over_limit, utf16_units
 from hrc_outreach.social.publishing import publish_edition
 from hrc_outreach.store import Store
 from tests.support.ledger_data import approved

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from hrc_outreach.social.length import mastodon_chars, over_limit
+from hrc_outreach.render.lengths import mastodon_chars, over_limit
 
 LINK = "https://humanrightscities.net/gwangju?utm_source=mastodon&utm_medium=social"
 JUDGE = "👩🏽‍⚖️"  # one grapheme, 5 code points

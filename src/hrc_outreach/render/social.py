@@ -57,6 +57,7 @@ from hrc_outreach.render.cards import (
     write_card,
 )
 from hrc_outreach.render.htmldoc import parse_html
+from hrc_outreach.render.lengths import graphemes, mastodon_chars, utf16_units
 from hrc_outreach.render.photos import photos_for
 from hrc_outreach.render.safe import clean_html, safe_url
 from hrc_outreach.render.view import archive_url
@@ -67,10 +68,6 @@ ELLIPSIS = "…"
 BULLET = "• "
 HASHTAGS_FILE = TEMPLATES_DIR / "social" / "hashtags.yaml"
 _GRAPHEME = regex.compile(r"\X")
-# A link as Mastodon recognises it (a host with a dot and a letter TLD): each counts as 23
-_URL = re.compile(
-    r"https?://(?:[\w-]+\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]+)(?::\d+)?(?:[/?#]\S*)?", re.IGNORECASE
-)
 _BREAKS = re.compile(r" *[\n\r\t\v\f\x1c-\x1e\x85\u2028\u2029][\s]*")  # line/paragraph breaks
 ZWSP = "\u200b"
 # A # or @ (also fullwidth) where a platform would start a hashtag or a mention: not after a word
@@ -81,23 +78,14 @@ _NOT_TAG = regex.compile(r"[^\p{L}\p{N}_]+")
 _VALID_TAG = regex.compile(r"[\p{L}\p{M}\p{N}_]{1,64}")
 
 
-def graphemes(text: str) -> int:
-    """User-perceived characters (extended grapheme clusters), as Bluesky counts them.
-
-    >>> graphemes("👩🏽‍⚖️ é")  # one emoji with modifiers, a space, e + combining accent
-    3
-    """
-    return len(_GRAPHEME.findall(text))
-
-
 def mastodon_length(text: str) -> int:
-    """Characters as Mastodon counts them: every URL counts as 23."""
-    return len(_URL.sub("x" * 23, text))
-
-
-def utf16_length(text: str) -> int:
-    """UTF-16 code units: what JavaScript counters (Instagram, LinkedIn, Facebook) see."""
-    return len(text.encode("utf-16-le")) // 2
+    """Characters as Mastodon counts them (:func:`render.lengths.mastodon_chars`: graphemes,
+    every URL its extractor finds as 23). A text too hostile to count in time is counted long
+    (every code point, and 23 more per link), so fitting cuts it rather than failing the draft."""
+    try:
+        return mastodon_chars(text)
+    except TimeoutError:
+        return len(text) + 23 * text.count("://")
 
 
 @dataclass(frozen=True)
@@ -112,9 +100,9 @@ class PlatformRules:
 
 RULES: dict[SocialPlatform, PlatformRules] = {
     # Instagram: 2,200 characters, at most 30 hashtags, links are not clickable ("link in bio").
-    SocialPlatform.INSTAGRAM: PlatformRules(2200, utf16_length, 15, 600, SQUARE, False),
-    SocialPlatform.FACEBOOK: PlatformRules(63206, utf16_length, 3, 400, LANDSCAPE),
-    SocialPlatform.LINKEDIN: PlatformRules(3000, utf16_length, 5, 700, LANDSCAPE),
+    SocialPlatform.INSTAGRAM: PlatformRules(2200, utf16_units, 15, 600, SQUARE, False),
+    SocialPlatform.FACEBOOK: PlatformRules(63206, utf16_units, 3, 400, LANDSCAPE),
+    SocialPlatform.LINKEDIN: PlatformRules(3000, utf16_units, 5, 700, LANDSCAPE),
     SocialPlatform.MASTODON: PlatformRules(500, mastodon_length, 5, 500, LANDSCAPE),
     SocialPlatform.BLUESKY: PlatformRules(300, graphemes, 3, 300, LANDSCAPE),
 }

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from hrc_outreach.approval import latest_decision, require_approval
 from hrc_outreach.config import Settings
 from hrc_outreach.models import ApprovalDecision, SocialPost
+from hrc_outreach.render.lengths import over_limit
 from hrc_outreach.render.output import load_drafts
 from hrc_outreach.social import ledger
 from hrc_outreach.social.base import (
@@ -41,7 +42,6 @@ from hrc_outreach.social.base import (
 )
 from hrc_outreach.social.export import Bundle, write_bundle
 from hrc_outreach.social.ledger import PostState
-from hrc_outreach.social.length import over_limit
 from hrc_outreach.storage import PublishedFiles, published_files
 from hrc_outreach.store import Store
 from hrc_outreach.store.tables import EditionRow, SocialPublicationRow, utcnow
