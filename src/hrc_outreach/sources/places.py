@@ -18,6 +18,7 @@ Place(city=None, country='GB', region='Scotland')
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -29,6 +30,8 @@ from babel import Locale, UnknownLocaleError
 from babel.languages import get_official_languages
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
+
+log = logging.getLogger(__name__)
 
 # Common names pycountry does not resolve, lower-cased without accents or "the".
 COUNTRY_ALIASES: dict[str, str] = {
@@ -303,8 +306,30 @@ def city_as_written(city: str | None, aliases: Mapping[str, str]) -> str | None:
 
 @lru_cache(maxsize=8)
 def _alias_table(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    return {
-        _norm(typed): written.strip()
-        for typed, written in pairs
-        if _norm(typed) and written.strip()
-    }
+    """Normalised spelling -> the name the network writes, chains followed to their end
+    ("Nikolaev" -> "Nikolayev" -> "Mykolaiv"). A loop ("Kyiv" -> "Kiev" -> "Kyiv") has no
+    such name: the spellings leading into it are left as the source wrote them, and the loop is
+    warned about once per table (an entry naming itself, "Mykolaiv" -> "Mykolaiv", is no loop)."""
+    typed = {_norm(t): t.strip() for t, w in pairs if _norm(t) and w.strip()}
+    hop = {_norm(t): w.strip() for t, w in pairs if _norm(t) and w.strip()}
+    table: dict[str, str] = {}
+    loops: dict[frozenset[str], list[str]] = {}
+    for start, written in hop.items():
+        path = [start]
+        while _norm(written) in hop and _norm(written) not in path:
+            path.append(_norm(written))
+            written = hop[_norm(written)]
+        end = _norm(written)
+        if end in path and end != path[-1]:  # back to an earlier spelling: a loop
+            ring = path[path.index(end) :]
+            loops.setdefault(frozenset(ring), [typed[n] for n in [*ring, end]])
+            continue
+        table[start] = written
+    for ring in loops.values():
+        log.warning(
+            "curate.place_aliases loops (%s): no spelling in it leads to the name the network "
+            "writes, so these cities are shown as their sources write them; make one of them "
+            "the end of the chain",
+            " -> ".join(ring),
+        )
+    return table
