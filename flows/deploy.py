@@ -26,41 +26,32 @@ def deployments(config: str | None = None) -> list[Any]:
     from flows.suppressions import sync_suppressions
 
     params = {"config": config} if config else {}
+
+    def common(**more: Any) -> dict[str, Any]:  # a fresh tags list for each deployment
+        return {"parameters": params, "tags": ["hrc-outreach"], **more}
+
+    def cron(expression: str) -> list[CronSchedule]:
+        return [CronSchedule(cron=expression, timezone=TIME_ZONE)]
+
     return [
         monthly_edition.to_deployment(
             name="monthly",
-            schedules=[CronSchedule(cron=MONTHLY_CRON, timezone=TIME_ZONE)],
-            parameters=params,
-            concurrency_limit=1,
+            schedules=cron(MONTHLY_CRON),
             description="The monthly edition: gather, draft, wait for approval, send.",
-            tags=["hrc-outreach"],
+            **common(concurrency_limit=1),
         ),
         gather.to_deployment(
-            name="daily",
-            schedules=[CronSchedule(cron=GATHER_CRON, timezone=TIME_ZONE)],
-            parameters=params,
-            concurrency_limit=1,
-            tags=["hrc-outreach"],
+            name="daily", schedules=cron(GATHER_CRON), **common(concurrency_limit=1)
         ),
         sync_suppressions.to_deployment(
-            name="hourly",
-            schedules=[CronSchedule(cron=SUPPRESSIONS_CRON, timezone=TIME_ZONE)],
-            parameters=params,
-            concurrency_limit=1,
-            tags=["hrc-outreach"],
+            name="hourly", schedules=cron(SUPPRESSIONS_CRON), **common(concurrency_limit=1)
         ),
-        preview.to_deployment(
-            name="on-demand",
-            parameters=params,
-            concurrency_limit=1,
-            tags=["hrc-outreach"],
-        ),
+        preview.to_deployment(name="on-demand", **common(concurrency_limit=1)),
         # no schedule: staff run it from the Prefect UI; approved steps schedule runs of it
         campaign.to_deployment(
             name="campaign",
-            parameters=params,
             description="A campaign launched by hand (campaign, step or all, dry_run).",
-            tags=["hrc-outreach"],
+            **common(),
         ),
     ]
 
