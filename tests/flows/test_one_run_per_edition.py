@@ -21,11 +21,9 @@ from tests.flows.test_monthly import (
     _run_in_thread,
     _shown,
     _wait_until,
-    demo,
 )
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
-__all__ = ["demo"]  # the fixture
 
 
 def test_a_second_run_of_an_edition_a_run_waits_on_ends_at_once(demo: Settings) -> None:

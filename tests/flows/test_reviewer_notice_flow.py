@@ -15,14 +15,13 @@ import pytest
 from hrc_outreach.config import Settings
 from hrc_outreach.staff import add_staff
 from hrc_outreach.store import open_store
-from tests.flows.test_monthly import (  # noqa: F401 - demo is a fixture
+from tests.flows.test_monthly import (
     EDITION,
     _answer,
     _paused,
     _run_in_thread,
     _wait_until,
 )
-from tests.flows.test_monthly import demo as demo  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
