@@ -6,6 +6,7 @@ approval of it no longer holds) and voids a flow run that waited on the old draf
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fastapi import Depends, HTTPException, Request
@@ -90,20 +91,43 @@ def _language(settings: Settings, store: Store, key: str, lang: str) -> None:
         raise HTTPException(status_code=404, detail=f"edition {key} has no draft in {lang}")
 
 
-@router.get("/editions/{key}/translations/{lang}")
-def review_form(
-    request: Request, key: str, lang: str, viewer: Viewer = Depends(editor)
+def _form(
+    request: Request,
+    viewer: Viewer,
+    key: str,
+    lang: str,
+    shown: list[Entry],
+    errors: Sequence[str] = (),
+    *,
+    done: str = "",
+    status: int = 200,
 ) -> Response:
-    settings, store = settings_of(request), store_of(request)
-    _language(settings, store, key, lang)
+    """The review form of one language: its strings, what was wrong with the last save."""
     return page(
         request,
         "translations.html.j2",
         viewer=viewer,
         key=key,
         lang=lang,
-        entries=entries(settings, store, key, lang),
-        errors=[],
+        entries=shown,
+        errors=list(errors),
+        done=done,
+        status=status,
+    )
+
+
+@router.get("/editions/{key}/translations/{lang}")
+def review_form(
+    request: Request, key: str, lang: str, viewer: Viewer = Depends(editor)
+) -> Response:
+    settings, store = settings_of(request), store_of(request)
+    _language(settings, store, key, lang)
+    return _form(
+        request,
+        viewer,
+        key,
+        lang,
+        entries(settings, store, key, lang),
         done=request.query_params.get("done", ""),
     )
 
@@ -129,17 +153,7 @@ def _save(
     current = {e.name: e for e in entries(settings, store, key, lang)}
     changes, errors = _changes(current, submitted)
     if errors:  # all or nothing, as a PO import: nothing recorded, the form shown again
-        return page(
-            request,
-            "translations.html.j2",
-            viewer=viewer,
-            key=key,
-            lang=lang,
-            entries=list(current.values()),
-            errors=errors,
-            done="",
-            status=422,
-        )
+        return _form(request, viewer, key, lang, list(current.values()), errors, status=422)
     if not changes:
         return RedirectResponse(
             f"/staff/editions/{key}/translations/{lang}?done=unchanged", status_code=303
@@ -148,16 +162,8 @@ def _save(
     try:
         summary = draft(settings, key, [lang])
     except OutreachError as exc:
-        return page(
-            request,
-            "translations.html.j2",
-            viewer=viewer,
-            key=key,
-            lang=lang,
-            entries=entries(settings, store, key, lang),
-            errors=[str(exc)],
-            done="",
-            status=500,
+        return _form(
+            request, viewer, key, lang, entries(settings, store, key, lang), [str(exc)], status=500
         )
     void_wait(key, summary.voided_run, summary.voided_languages)
     return RedirectResponse(
