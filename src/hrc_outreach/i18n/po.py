@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from io import BytesIO
@@ -35,7 +36,7 @@ from hrc_outreach.i18n.policy import (
     resolve_strings,
 )
 from hrc_outreach.languages import normalise_language
-from hrc_outreach.models import Edition, ReviewState
+from hrc_outreach.models import ContentItem, Edition, ReviewState, Translation
 
 # %(name)s, %s, %d, {name}, {0}, {} — and the per-recipient [[name]] placeholders.
 _PLACEHOLDER = re.compile(r"%\([^)]+\)[sdif]|%[sdif]|\{[^{}\s]*\}|\[\[[a-z_]+\]\]")
@@ -74,6 +75,22 @@ def normalise_lang(code: str) -> str:
 # ------------------------------------------------------------------------------------- export
 
 
+def to_translate(
+    edition: Edition, found: dict[tuple[str, str], Translation]
+) -> Iterator[tuple[ContentItem, str, str, Translation | None]]:
+    """Each item field that needs a translation, as (item, field, source text, its current
+    translation in ``found`` from :func:`resolve_strings`), the PO export's and review's entries."""
+    for item in edition.items:
+        for f in FIELDS:
+            source = getattr(item, f)
+            if not source:
+                continue
+            t = found.get((item.id, f))
+            if t is not None and t.engine is None and t.text == source:
+                continue  # the item is written in this language: nothing to translate
+            yield item, f, source, t
+
+
 def export_catalog(
     edition: Edition, lang: str, *, settings: Any = None, store: Any = None
 ) -> Catalog:
@@ -97,34 +114,27 @@ def export_catalog(
         ),
     )
     catalog.language_team = f"{lang} <info@humanrightscities.net>"
-    for item in edition.items:
-        for f in FIELDS:
-            source = getattr(item, f)
-            if not source:
-                continue
-            t = found.get((item.id, f))
-            if t is not None and t.engine is None and t.text == source:
-                continue  # the item is written in this language: nothing to translate
-            flags: set[str] = set()
-            user_comments: list[str] = []
-            text = t.text if t is not None else ""
-            if t is not None and t.review is not ReviewState.REVIEWED:
-                flags.add("fuzzy")
-                user_comments.append(
-                    f"machine translation by {t.engine or 'an unknown engine'}, not yet reviewed"
-                )
-            elif t is not None and t.engine == "source":
-                user_comments.append("translation supplied by the source itself")
-            kind = "HTML" if f == "summary" else "plain text"
-            catalog.add(
-                source,
-                text,
-                locations=[(item.url, None)] if item.url else [],  # type: ignore[list-item]
-                flags=flags,
-                auto_comments=[f"{item.kind.value} {f} ({kind})"],
-                user_comments=user_comments,
-                context=f"{item.id}:{f}",
+    for item, f, source, t in to_translate(edition, found):
+        flags: set[str] = set()
+        user_comments: list[str] = []
+        text = t.text if t is not None else ""
+        if t is not None and t.review is not ReviewState.REVIEWED:
+            flags.add("fuzzy")
+            user_comments.append(
+                f"machine translation by {t.engine or 'an unknown engine'}, not yet reviewed"
             )
+        elif t is not None and t.engine == "source":
+            user_comments.append("translation supplied by the source itself")
+        kind = "HTML" if f == "summary" else "plain text"
+        catalog.add(
+            source,
+            text,
+            locations=[(item.url, None)] if item.url else [],  # type: ignore[list-item]
+            flags=flags,
+            auto_comments=[f"{item.kind.value} {f} ({kind})"],
+            user_comments=user_comments,
+            context=f"{item.id}:{f}",
+        )
     _add_intro(catalog, edition, lang, settings=settings, store=store)
     return catalog
 
@@ -269,12 +279,7 @@ def _checked_entry(
     if own is not None and getattr(own, fld) == text:
         report.unchanged += 1  # the source's own translation, exported as is
         return None
-    problems = check_entry(source, text)
-    if problems:
-        report.errors.extend(f"{where} ({ctx}): {p}" for p in problems)
-        return None
-    if msg.fuzzy:
-        report.fuzzy += 1
+    if _refused(msg, where, ctx, source, text, report):
         return None
     if item is None:
         report.errors.append(f"{where}: no item {item_id!r} in the store")
@@ -292,14 +297,24 @@ def _intro_entry(
     if not text:
         report.empty += 1
         return None
+    if _refused(msg, where, ctx, source, text, report):
+        return None
+    return item_id, INTRO_FIELD
+
+
+def _refused(
+    msg: Message, where: str, ctx: str, source: str, text: str, report: ImportReport
+) -> bool:
+    """True, counted in ``report``, when the translation breaks the source's placeholders or
+    tags, or is still marked fuzzy."""
     problems = check_entry(source, text)
     if problems:
         report.errors.extend(f"{where} ({ctx}): {p}" for p in problems)
-        return None
+        return True
     if msg.fuzzy:
         report.fuzzy += 1
-        return None
-    return item_id, INTRO_FIELD
+        return True
+    return False
 
 
 def load_edition(store: Any, settings: Any, key: str) -> Edition:

@@ -38,30 +38,22 @@ class Entry:
 
 def entries(settings: Settings, store: Store, key: str, lang: str) -> list[Entry]:
     """Every item field of the edition that needs a translation in ``lang``."""
-    from hrc_outreach.i18n.po import load_edition
-    from hrc_outreach.i18n.policy import FIELDS, resolve_strings
+    from hrc_outreach.i18n.po import load_edition, to_translate
+    from hrc_outreach.i18n.policy import resolve_strings
 
     edition = load_edition(store, settings, key)
     found = resolve_strings(edition, lang, settings=settings, store=store)
-    out = []
-    for item in edition.items:
-        for f in FIELDS:
-            source = getattr(item, f)
-            if not source:
-                continue
-            t = found.get((item.id, f))
-            if t is not None and t.engine is None and t.text == source:
-                continue  # written in this language: nothing to translate
-            out.append(
-                Entry(
-                    item_id=item.id,
-                    field=f,
-                    kind=item.kind.value,
-                    source=source,
-                    text=t.text if t is not None else "",
-                    origin=origin(t),
-                )
-            )
+    out = [
+        Entry(
+            item_id=item.id,
+            field=f,
+            kind=item.kind.value,
+            source=source,
+            text=t.text if t is not None else "",
+            origin=origin(t),
+        )
+        for item, f, source, t in to_translate(edition, found)
+    ]
     intro = _intro_entry(settings, store, edition, lang)
     return out + ([intro] if intro is not None else [])
 
