@@ -13,6 +13,7 @@ from hrc_outreach.cli import app
 from hrc_outreach.render.output import save_drafts
 from hrc_outreach.store import Store
 from tests.support.brevo_sim import BrevoSim, received
+from tests.support.cli_setup import flat, write_config
 from tests.support.ledger_data import add_edition, add_subscribers, email_of, messages, write_draft
 
 KEY = "2026-12"
@@ -21,25 +22,14 @@ N = 25
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    cfg = tmp_path / "outreach.toml"
+    cfg = write_config(tmp_path, ("en", "fr", "ar", "nl"))
     db = tmp_path / "store.db"
-    cfg.write_text(
-        f'out_dir = "out"\n[store]\nurl = "sqlite:///{db}"\n'
-        '[i18n]\nlanguages = ["en", "fr", "ar", "nl"]\n'
-        '[delivery]\noutbox_dir = "outbox"\n',
-        encoding="utf-8",
-    )
     store = Store(f"sqlite:///{db}")
     add_subscribers(store, N, ("en", "fr", "ar", "nl"))  # no Dutch draft: nl readers get English
     add_edition(store, KEY)
     write_draft(store, messages(KEY, ("en", "fr", "ar")))
     store.dispose()
     return cfg
-
-
-def flat(text: str) -> str:
-    """Rich wraps long lines for the terminal: compare text with single spaces."""
-    return " ".join(text.split())
 
 
 def run(config: Path, *args: str, env: dict[str, str] | None = None) -> object:

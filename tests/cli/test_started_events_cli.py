@@ -14,6 +14,7 @@ from hrc_outreach.models import ContentItem, ItemKind, item_id
 from hrc_outreach.store import Store
 from hrc_outreach.store.items import upsert_items
 from hrc_outreach.store.tables import EditionRow
+from tests.support.cli_setup import flat, write_config
 from tests.support.ledger_data import add_edition, add_subscribers, messages, write_draft
 
 KEY = "2026-12"
@@ -36,13 +37,8 @@ def _event(key: str, start: datetime, **kw: object) -> ContentItem:
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    cfg = tmp_path / "outreach.toml"
+    cfg = write_config(tmp_path, ("en", "fr"))
     db = tmp_path / "store.db"
-    cfg.write_text(
-        f'out_dir = "out"\n[store]\nurl = "sqlite:///{db}"\n'
-        '[i18n]\nlanguages = ["en", "fr"]\n[delivery]\noutbox_dir = "outbox"\n',
-        encoding="utf-8",
-    )
     now = datetime.now(UTC)
     started = _event("started", now - timedelta(hours=3))
     later = _event("later", now + timedelta(days=40))
@@ -61,10 +57,6 @@ def config(tmp_path: Path) -> Path:
 
 def run(config: Path, *args: str) -> object:
     return CliRunner().invoke(app, ["--config", str(config), *args])
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 def test_approve_and_send_warn_about_started_events_and_go_on(config: Path) -> None:
