@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Callable
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from sqlalchemy import select
 from hrc_outreach.config import Settings
 from hrc_outreach.store import open_store
 from hrc_outreach.store.tables import ApprovalRow, SubscriberRow
+from tests.support.waiting import wait_until as _wait_until  # also imported by other flow tests
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
@@ -42,19 +41,6 @@ def _run_in_thread(**kwargs: Any) -> tuple[threading.Thread, dict[str, Any]]:
     thread = threading.Thread(target=target, daemon=True)
     thread.start()
     return thread, box
-
-
-def _wait_until(
-    cond: Callable[[], bool], what: str, box: dict[str, Any], timeout: float = 300
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if "error" in box:
-            raise AssertionError(f"the flow failed while waiting for {what}") from box["error"]
-        if cond():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _paused(key: str) -> bool:

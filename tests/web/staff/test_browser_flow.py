@@ -8,8 +8,7 @@ One Prefect test (slow): the harness starts once for this module."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from hrc_outreach.store import Store
 from hrc_outreach.store.tables import ApprovalRow, SubscriberRow
 from tests.browser.checks import SEVERE, by_impact, describe, run_axe
 from tests.browser.conftest import AXE, CHROMIUM, CHROMIUM_ARGS
+from tests.support.waiting import wait_until
 
 from .conftest import ACCOUNTS, EDITION, LANGS, MACHINE_FR, PASSWORD, environment, prepare, serve
 
@@ -48,17 +48,6 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     ):
         with prefect_test_harness(server_startup_timeout=120):
             yield
-
-
-def _wait(cond: Callable[[], bool], what: str, box: dict[str, Any], timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if "error" in box:
-            raise AssertionError(f"the flow failed while waiting for {what}") from box["error"]
-        if cond():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _confirmed(settings: Settings) -> set[str]:
@@ -169,7 +158,7 @@ def test_review_correct_approve_and_the_waiting_run_sends(
 
             thread = threading.Thread(target=run, daemon=True)
             thread.start()
-            _wait(lambda: bool(waiting_runs(EDITION)), "the approval pause", box)
+            wait_until(lambda: bool(waiting_runs(EDITION)), "the approval pause", box)
             # only the reviewers' notice is in the outbox while the run waits; no subscriber's email
             assert {m.parent.name for m in outbox.rglob("*.eml")} == {f"review-waiting-{EDITION}"}
 
