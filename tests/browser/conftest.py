@@ -74,13 +74,18 @@ class Drafted:
         return path if inside and path.is_file() else None
 
 
-@pytest.fixture(scope="session", autouse=True)
-def browser_tools() -> None:
-    """Chromium and axe-core are installed (checked before the slow draft)."""
+def require_browser_tools() -> None:
+    """Chromium and axe-core are installed, else :func:`unavailable` says which is missing."""
     if not CHROMIUM.exists():
         unavailable(f"{CHROMIUM} is absent (Debian package chromium)")
     if not AXE.is_file():
         unavailable(f"{AXE} is absent: run `npm install --no-audit --no-fund` at the repo root")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def browser_tools() -> None:
+    """Chromium and axe-core are installed (checked before the slow draft)."""
+    require_browser_tools()
 
 
 @pytest.fixture(scope="session")

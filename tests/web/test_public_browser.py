@@ -34,7 +34,14 @@ from hrc_outreach.config import Settings, load_settings
 from hrc_outreach.store import Store
 from hrc_outreach.store.tables import ConsentEventRow, SubscriberRow, WebThrottleRow
 from tests.browser.checks import SEVERE, by_impact, describe, run_axe
-from tests.browser.conftest import AXE, CHROMIUM, CHROMIUM_ARGS, EDITION, GATHERED_AT, unavailable
+from tests.browser.conftest import (
+    AXE,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    EDITION,
+    GATHERED_AT,
+    require_browser_tools,
+)
 
 from .conftest import start_server
 
@@ -84,10 +91,7 @@ def _in_thread(fn: Callable[[], Any]) -> Any:
 
 @pytest.fixture(scope="module")
 def tools() -> None:
-    if not CHROMIUM.exists():
-        unavailable(f"{CHROMIUM} is absent (Debian package chromium)")
-    if not AXE.is_file():
-        unavailable(f"{AXE} is absent: run `npm install --no-audit --no-fund` at the repo root")
+    require_browser_tools()
 
 
 @pytest.fixture(scope="module")
