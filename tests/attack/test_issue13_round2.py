@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from hrc_outreach.config import Settings
+from hrc_outreach.models import ContentItem, ItemKind, item_id
+from hrc_outreach.render.draft import draft_edition
 from hrc_outreach.sources.places import city_as_written
+from hrc_outreach.store import Store
+from hrc_outreach.store.items import upsert_items
 
 
 def test_an_alias_chain_reaches_the_name_the_network_writes() -> None:
@@ -33,3 +40,54 @@ def test_a_self_alias_is_no_loop(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING):
         assert city_as_written("MYKOLAIV", {"Mykolaiv": "Mykolaiv"}) == "Mykolaiv"
     assert not [r for r in caplog.records if "loop" in r.getMessage()]
+
+
+# --- a partner's feed with bidi overrides: the email must show the characters as they are ------
+
+# embeddings, overrides and isolates: each reorders the text after it until closed (or the block
+# ends), so "\u202emoc.elpmaxe-live//:sptth" reads as "https://evil-example.com"
+_REORDERING = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def test_bidi_overrides_from_a_partner_feed_do_not_reach_the_email(
+    tmp_path: Path, sqlite_store: Store
+) -> None:
+    (tmp_path / "editions").mkdir()
+    cfg = Settings.model_validate({"newsletter": {"editions_dir": str(tmp_path / "editions")}})
+    spoof = ContentItem.model_validate(
+        {
+            "id": item_id("partner", "x"),
+            "source": "partner",
+            "source_key": "x",
+            "kind": ItemKind.NEWS,
+            "title": "\u202eCity wins award. Read more at evil.example",
+            "summary": "<p>Visit \u202emoc.elpmaxe-live//:sptth\u202c now \u2067\u202b.</p>",
+            "language": "en",
+            "city": "\u202eKyiv",
+            "country": "UA",
+            "location": "\u2066Town hall",
+            "published_at": datetime(2026, 11, 27, 9, tzinfo=UTC),
+        }
+    )
+    with sqlite_store.session() as s:
+        upsert_items(s, [spoof])
+    result = draft_edition(cfg, sqlite_store, "2026-12", ["en", "ar"], tmp_path / "out")
+    for lang, msg in result.messages.items():
+        for name, part in (("html", msg.html), ("text", msg.text)):
+            found = sorted({f"U+{ord(c):04X}" for c in part if c in _REORDERING[:5]})
+            assert not found, f"{lang} {name} part keeps {found}"
+            # the text part's own isolates (an LTR line in an RTL edition) close on their line
+            for line in part.splitlines():
+                assert _isolates_closed(line), f"{lang} {name}: {line!r}"
+        assert "moc.elpmaxe-live//:sptth" in msg.html, lang  # the text itself stays, visibly
+        assert "Kyiv" in msg.html and "Kyiv" in msg.text, lang
+
+
+def _isolates_closed(line: str) -> bool:
+    depth = 0
+    for c in line:
+        depth += c in "\u2066\u2067\u2068"
+        depth -= c == "\u2069"
+        if depth < 0:
+            return False
+    return depth == 0

@@ -246,9 +246,35 @@ def _without_register_line(summary: Markup, register_url: str | None) -> Markup:
     return Markup(line.sub("", str(summary)))
 
 
+# Bidi embeddings, overrides and isolates reorder what follows them until closed or the block
+# ends: from a partner's feed, "\u202emoc.elpmaxe-live//:sptth" reads as a link it is not. The
+# template sets each text's direction itself (text_dir), so the source's own are dropped.
+_REORDERING = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_ITEM_TEXTS = ("title", "city", "region", "location", "project", "image_alt")
+
+
+def _without_reordering(li: LocalizedItem) -> LocalizedItem:
+    """``li`` without the characters that reorder its text (see _REORDERING)."""
+    item = li.item.model_copy(
+        update={
+            name: _REORDERING.sub("", value)
+            for name in _ITEM_TEXTS
+            if isinstance(value := getattr(li.item, name), str)
+        }
+    )
+    return li.model_copy(
+        update={
+            "item": item,
+            "title": _REORDERING.sub("", li.title),
+            "summary": _REORDERING.sub("", li.summary),
+        }
+    )
+
+
 def _item_view(
     li: LocalizedItem, lang: str, notes: Footnotes, aliases: Mapping[str, str] | None = None
 ) -> ItemView:
+    li = _without_reordering(li)
     item = li.item
     if aliases and item.city:  # the city as the network writes it (curate.place_aliases)
         item = item.model_copy(update={"city": city_as_written(item.city, aliases)})
