@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -65,6 +65,15 @@ def _note(what: str, by: str) -> str:
     return f"{what} decided by {by.strip()} at {utcnow():%Y-%m-%d %H:%M} UTC"
 
 
+def _undecided(job_id: int, state: RecipientState) -> tuple[ColumnElement[bool], ...]:
+    """The job's recipients in ``state`` that no person has decided about yet."""
+    return (
+        SendRecipientRow.job_id == job_id,
+        SendRecipientRow.state == state.value,
+        SendRecipientRow.resolution.is_(None),
+    )
+
+
 def _send_again(store: Store, job_id: int, state: RecipientState, note: str) -> int:
     """Recipients of the job in ``state`` go into new batches (pending); how many."""
     from hrc_outreach.deliver.planner import provider_max
@@ -79,11 +88,7 @@ def _send_again(store: Store, job_id: int, state: RecipientState, note: str) -> 
                 # them no longer in ``state``, so each recipient goes into exactly one new batch.
                 taken = s.execute(
                     update(SendRecipientRow)
-                    .where(
-                        SendRecipientRow.job_id == job_id,
-                        SendRecipientRow.state == state.value,
-                        SendRecipientRow.resolution.is_(None),
-                    )
+                    .where(*_undecided(job_id, state))
                     .values(state=RecipientState.PENDING.value, note=note)
                     .returning(SendRecipientRow.id, SendRecipientRow.batch_id)
                     .execution_options(synchronize_session=False)
@@ -111,13 +116,7 @@ def _send_again(store: Store, job_id: int, state: RecipientState, note: str) -> 
 def _settle(store: Store, job_id: int, state: RecipientState, values: dict[str, object]) -> int:
     with store.session() as s:
         done = s.execute(
-            update(SendRecipientRow)
-            .where(
-                SendRecipientRow.job_id == job_id,
-                SendRecipientRow.state == state.value,
-                SendRecipientRow.resolution.is_(None),
-            )
-            .values(**values)
+            update(SendRecipientRow).where(*_undecided(job_id, state)).values(**values)
         )
         return int(getattr(done, "rowcount", 0))
 
