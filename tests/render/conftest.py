@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -107,3 +108,12 @@ def settings() -> Settings:
 @pytest.fixture
 def edition() -> Edition:
     return fixed_edition()
+
+
+@pytest.fixture
+def cfg(tmp_path: Path) -> Settings:
+    """The default settings with an editions/ folder holding a short intro for 2026-12."""
+    editions = tmp_path / "editions"
+    editions.mkdir()
+    (editions / "2026-12.md").write_text("Dear readers,\n\nA warm welcome.\n", encoding="utf-8")
+    return Settings.model_validate({"newsletter": {"editions_dir": str(editions)}})

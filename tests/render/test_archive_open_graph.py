@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 from PIL import Image
 
 from hrc_outreach.config import Settings
@@ -19,14 +18,6 @@ from hrc_outreach.store import Store
 from hrc_outreach.store.items import upsert_items
 
 from .conftest import fixed_edition, fixed_items
-
-
-@pytest.fixture
-def cfg(tmp_path: Path) -> Settings:
-    editions = tmp_path / "editions"
-    editions.mkdir()
-    (editions / "2026-12.md").write_text("Dear readers,\n\nA warm welcome.\n", encoding="utf-8")
-    return Settings.model_validate({"newsletter": {"editions_dir": str(editions)}})
 
 
 def _meta(html: str) -> dict[str, str]:

@@ -18,14 +18,6 @@ from hrc_outreach.store.tables import EditionRow
 from .conftest import fixed_items
 
 
-@pytest.fixture
-def cfg(tmp_path: Path) -> Settings:
-    editions = tmp_path / "editions"
-    editions.mkdir()
-    (editions / "2026-12.md").write_text("Dear readers,\n\nA warm welcome.\n", encoding="utf-8")
-    return Settings.model_validate({"newsletter": {"editions_dir": str(editions)}})
-
-
 def _fill(store: Store, hostile: bool = False) -> None:
     items = fixed_items()
     if hostile:  # straight into the store, bypassing the sources' sanitiser
