@@ -91,3 +91,29 @@ def _isolates_closed(line: str) -> bool:
         if depth < 0:
             return False
     return depth == 0
+
+
+# --- a draft of some languages beside older drafts of others --------------------------------
+
+
+def test_a_partial_draft_names_the_older_drafts_its_approval_needs(tmp_path: Path) -> None:
+    """Drafting en and fr, then en alone (after the store changed): the fr draft on disk is the
+    older one. The command the draft prints to approve must work, and must not let the older fr
+    draft pass unnoticed."""
+    import json
+
+    from tests.support.cli_setup import cli, flat, leuven_news, store_with, write_config
+
+    config = write_config(tmp_path, ("en", "fr"))
+    store_with(tmp_path / "store.db", leuven_news()).dispose()
+    assert cli(config, "edition", "draft", "-e", "2026-12").exit_code == 0
+    store_with(tmp_path / "store.db", leuven_news("https://humanrightscities.net/news/b")).dispose()
+    r = cli(config, "edition", "draft", "-e", "2026-12", "-l", "en")
+    assert r.exit_code == 0, r.output
+    out = flat(r.output)
+    assert "fr" in out and "older" in out and "-l fr" in out, out
+    show = json.loads(cli(config, "edition", "approve", "2026-12", "--show", "--json").stdout)
+    hinted = [part for part in out.split("hrc-outreach ") if "--by NAME --hashes" in part]
+    for hint in hinted:  # whatever approve command the draft offers is one that works
+        args = hint.split()
+        assert args[args.index("--hashes") + 1] == show["hashes_arg"], out

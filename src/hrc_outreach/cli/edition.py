@@ -102,9 +102,31 @@ def draft_command(
     if as_json:
         print_json(_draft_summary(key, result, hashes, voided))
     else:
-        _print_drafts(key, result, hashes, approve_hint=out is None and not result.after_send)
+        older = [] if result.after_send else _older_drafts(key, result, out_dir)
+        _print_drafts(
+            key, result, hashes, approve_hint=out is None and not result.after_send and not older
+        )
     if result.lint_errors:
         raise typer.Exit(2)
+
+
+def _older_drafts(key: str, result: DraftResult, out_dir: Path) -> list[str]:
+    """The languages drafted before this run and not by it, named on stderr: an approval binds
+    every drafted language, and theirs may show other items than this run's."""
+    from hrc_outreach.render.output import edition_dir
+
+    drafted = sorted(p.parent.name for p in edition_dir(out_dir, key).glob("*/message.json"))
+    older = [lang for lang in drafted if lang not in result.messages]
+    if older:
+        err_console.print(
+            f"older drafts of {key} beside this one: {', '.join(older)} (this run drafted "
+            f"{', '.join(result.messages)}); an approval covers every drafted language and they "
+            "may show other items. Draft them again "
+            f"(`hrc-outreach edition draft -e {key} -l {','.join(older)}`, or without -l for "
+            f"all), or review them as they are (`hrc-outreach edition approve {key} --show`)",
+            highlight=False, markup=False, soft_wrap=True,
+        )
+    return older
 
 
 def _drafted(cfg: Settings, key: str, langs: list[str], out_dir: Path) -> DraftResult:
