@@ -11,12 +11,11 @@ from hrc_outreach.audience.snapshot import audience_snapshot, email_hash, is_sup
 from hrc_outreach.config import Settings
 from hrc_outreach.store import Store
 from hrc_outreach.store.tables import (
-    BatchRow,
     ConsentEventRow,
-    SendJobRow,
     SendRecipientRow,
     SubscriberRow,
 )
+from tests.support.ledger_data import add_accepted
 
 
 def _person_with_history(store: Store, settings: Settings) -> int:
@@ -24,23 +23,14 @@ def _person_with_history(store: Store, settings: Settings) -> int:
         sub, token = subscribe(s, settings, "Hanna@example.org", "Hanna Kowalska", "pl", "form")
         assert sub is not None and token is not None
         confirm(s, settings, token)
-        job = SendJobRow(edition_key="2026-12", provider="outbox")
-        s.add(job)
-        s.flush()
-        batch = BatchRow(job_id=job.id, seq=1, lang="pl", idempotency_key="k1", state="accepted")
-        s.add(batch)
-        s.flush()
-        s.add(
-            SendRecipientRow(
-                job_id=job.id,
-                batch_id=batch.id,
-                subscriber_id=sub.id,
-                email="hanna@example.org",
-                name="Hanna Kowalska",
-                lang="pl",
-                state="accepted",
-                message_id="<m1@example>",
-            )
+        add_accepted(
+            s,
+            "2026-12",
+            "pl",
+            subscriber_id=sub.id,
+            email="hanna@example.org",
+            name="Hanna Kowalska",
+            message_id="<m1@example>",
         )
         return sub.id
 

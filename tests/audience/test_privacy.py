@@ -25,14 +25,13 @@ from hrc_outreach.errors import ConfigError
 from hrc_outreach.models import email_hash
 from hrc_outreach.store import Store, open_store
 from hrc_outreach.store.tables import (
-    BatchRow,
     ConsentEventRow,
-    SendJobRow,
     SendRecipientRow,
     StoreMetaRow,
     SubscriberRow,
     SuppressionRow,
 )
+from tests.support.ledger_data import add_accepted
 
 # what an attacker holding a copy of the suppression table would try: likely addresses
 DICTIONARY = [f"{n}@example.org" for n in ("ana", "bob", "hanna", "amira.haddad", "li")]
@@ -123,22 +122,13 @@ def _legacy_store(url: str) -> None:
             )
         )
         s.add(ConsentEventRow(email_hash=_sha("hanna@example.org"), action="erased", method="cli"))
-        job = SendJobRow(edition_key="2026-11", provider="outbox")
-        s.add(job)
-        s.flush()
-        batch = BatchRow(job_id=job.id, seq=1, lang="en", idempotency_key="b1", state="accepted")
-        s.add(batch)
-        s.flush()
-        s.add(
-            SendRecipientRow(
-                job_id=job.id,
-                batch_id=batch.id,
-                subscriber_id=99,  # the erased subscriber's id, row long gone
-                email=_sha("hanna@example.org"),
-                name="",
-                lang="en",
-                state="accepted",
-            )
+        add_accepted(
+            s,
+            "2026-11",
+            "en",
+            subscriber_id=99,  # the erased subscriber's id, row long gone
+            email=_sha("hanna@example.org"),
+            batch_key="b1",
         )
     store.dispose()
 

@@ -7,13 +7,20 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.orm import Session
 
 from hrc_outreach.audience.addresses import hash_normalised
 from hrc_outreach.config import Settings
 from hrc_outreach.models import RenderedMessage
 from hrc_outreach.render.output import save_drafts
 from hrc_outreach.store import Store
-from hrc_outreach.store.tables import EditionRow, SubscriberRow
+from hrc_outreach.store.tables import (
+    BatchRow,
+    EditionRow,
+    SendJobRow,
+    SendRecipientRow,
+    SubscriberRow,
+)
 
 LANGS11 = ("en", "fr", "nl", "de", "es", "it", "pt_PT", "pl", "hu", "uk", "ar")
 
@@ -115,3 +122,36 @@ def planned_job(
     add_subscribers(store, n, langs)
     msgs = approved(store, key, messages(key, langs))
     return plan_job(store, settings, key, msgs, provider, **plan), msgs
+
+
+def add_accepted(
+    s: Session,
+    key: str,
+    lang: str,
+    *,
+    subscriber_id: int,
+    email: str,
+    name: str = "",
+    batch_key: str = "k1",
+    message_id: str | None = None,
+) -> None:
+    """One recipient the outbox accepted, in a one-batch send job of edition ``key``: someone's
+    send history (``email`` may be the hash an erasure left)."""
+    job = SendJobRow(edition_key=key, provider="outbox")
+    s.add(job)
+    s.flush()
+    batch = BatchRow(job_id=job.id, seq=1, lang=lang, idempotency_key=batch_key, state="accepted")
+    s.add(batch)
+    s.flush()
+    s.add(
+        SendRecipientRow(
+            job_id=job.id,
+            batch_id=batch.id,
+            subscriber_id=subscriber_id,
+            email=email,
+            name=name,
+            lang=lang,
+            state="accepted",
+            message_id=message_id,
+        )
+    )
