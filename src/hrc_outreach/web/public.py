@@ -166,6 +166,18 @@ def _preferences_context(
     }
 
 
+def _form_page(
+    request: Request, template: str, lang: str, *, status_code: int = 200, **context: Any
+) -> Response:
+    """A page with a form: never stored, a fresh CSRF token in the form and in its cookie."""
+    token = csrf.token_for(request, _secret(request))
+    response = render(
+        request, template, lang, status_code=status_code, headers=NO_STORE, csrf=token, **context
+    )
+    csrf.set_cookie(request, response, token)
+    return response
+
+
 def _preferences_page(
     request: Request,
     sid: int,
@@ -175,22 +187,16 @@ def _preferences_page(
     saved: bool = False,
     error: bool = False,
 ) -> Response:
-    token = csrf.token_for(request, _secret(request))
     paused = row.paused_until.date() if row.paused_until else None
-    lang = request_language(request, row.language)
-    response = render(
+    return _form_page(
         request,
         "web/public/preferences.html.j2",
-        lang,
+        request_language(request, row.language),
         status_code=status_code,
-        headers=NO_STORE,
-        csrf=token,
         saved=saved,
         error=error,
         **_preferences_context(request, sid, row, paused),
     )
-    csrf.set_cookie(request, response, token)
-    return response
 
 
 @router.get("/p/{token}", response_class=HTMLResponse)
@@ -281,7 +287,6 @@ def _subscribe_page(
     status_code: int = 200,
     **context: Any,
 ) -> Response:
-    token = csrf.token_for(request, _secret(request))
     values: dict[str, Any] = {
         "sent": False,
         "throttled": False,
@@ -290,17 +295,9 @@ def _subscribe_page(
         "form_name": "",
     }
     values.update(context)
-    response = render(
-        request,
-        "web/public/subscribe.html.j2",
-        lang,
-        status_code=status_code,
-        headers=NO_STORE,
-        csrf=token,
-        **values,
+    return _form_page(
+        request, "web/public/subscribe.html.j2", lang, status_code=status_code, **values
     )
-    csrf.set_cookie(request, response, token)
-    return response
 
 
 @router.get("/subscribe", response_class=HTMLResponse)
