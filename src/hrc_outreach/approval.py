@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from hrc_outreach.errors import ApprovalError
+from hrc_outreach.errors import ApprovalError, OutreachError
 from hrc_outreach.models import ApprovalDecision, RenderedMessage
 from hrc_outreach.store import Store
 from hrc_outreach.store.tables import ApprovalRow
@@ -266,3 +266,15 @@ def require_approval(
         )
     _check_demo(row.method, provider)
     return row
+
+
+def approval_holds(
+    store: Store, edition_key: str, messages: dict[str, RenderedMessage]
+) -> tuple[bool, str]:
+    """``(True, "")`` when :func:`require_approval` accepts these messages, else ``(False, why)``:
+    what status pages show."""
+    try:
+        require_approval(store, edition_key, messages)
+    except OutreachError as exc:
+        return False, str(exc)
+    return True, ""

@@ -213,11 +213,7 @@ def _show_drafts(key: str, messages: dict[str, RenderedMessage], *, as_json: boo
     store = _store()
     try:
         row = approval.latest_decision(store, key)
-        try:
-            approval.require_approval(store, key, messages)
-            holds, why = True, ""
-        except OutreachError as exc:
-            holds, why = False, str(exc)
+        holds, why = approval.approval_holds(store, key, messages)
     finally:
         store.dispose()
     waiting = waiting_flow_run(settings(), key)

@@ -144,11 +144,7 @@ def overview(request: Request, key: str, viewer: Viewer = Depends(editor)) -> Re
     messages = drafts(store_of(request), key)
     hashes = approval.content_hashes(messages)
     latest = approval.latest_decision(store, key)
-    try:
-        approval.require_approval(store, key, messages)
-        holds, why = True, ""
-    except OutreachError as exc:
-        holds, why = False, str(exc)
+    holds, why = approval.approval_holds(store, key, messages)
     from hrc_outreach.pipeline import waiting_flow_run
     from hrc_outreach.social.publishing import social_states
 
