@@ -117,3 +117,40 @@ def test_a_partial_draft_names_the_older_drafts_its_approval_needs(tmp_path: Pat
     for hint in hinted:  # whatever approve command the draft offers is one that works
         args = hint.split()
         assert args[args.index("--hashes") + 1] == show["hashes_arg"], out
+
+
+# --- subscribers list --people: a search is for the text typed --------------------------------
+
+
+def _people(store: Store, *emails: str) -> None:
+    from hrc_outreach.audience.people import add_person
+
+    cfg = Settings()
+    with store.session() as s:
+        for email in emails:
+            add_person(s, cfg, email, consent_note="form", source="web", by="test")
+
+
+def test_a_people_search_takes_like_wildcards_as_text(store: Store) -> None:
+    from hrc_outreach.audience.people import list_people
+
+    sqlite_store = store  # on each engine: LIKE and ILIKE escape alike
+    _people(sqlite_store, "ana@example.org", "first_last@example.org", "100pct@example.org")
+    with sqlite_store.session() as s:
+        assert [p.email for p in list_people(s, contains="%")] == []
+        assert [p.email for p in list_people(s, contains="_")] == ["first_last@example.org"]
+        assert [p.email for p in list_people(s, contains="t_l")] == ["first_last@example.org"]
+        assert [p.email for p in list_people(s, contains="\\")] == []
+
+
+def test_a_people_list_of_an_unknown_state_is_refused_naming_the_states(
+    sqlite_store: Store,
+) -> None:
+    from hrc_outreach.audience.people import list_people
+    from hrc_outreach.errors import AudienceError
+
+    _people(sqlite_store, "ana@example.org")
+    with sqlite_store.session() as s, pytest.raises(AudienceError, match="confirmed"):
+        list_people(s, state="confirmd")
+    with sqlite_store.session() as s:  # the state as typed, in any case
+        assert [p.email for p in list_people(s, state=" Confirmed")] == ["ana@example.org"]

@@ -190,12 +190,21 @@ def list_people(
     """Subscribers matching every filter given, newest first, at most ``limit``."""
     query = select(SubscriberRow).order_by(SubscriberRow.id.desc())
     if state:
-        query = query.where(SubscriberRow.state == state)
+        states = [s.value for s in ConsentState]
+        if state.strip().lower() not in states:
+            raise AudienceError(f"state {state!r} is not one of {', '.join(states)}")
+        query = query.where(SubscriberRow.state == state.strip().lower())
     if language:
         query = query.where(SubscriberRow.language == language)
     if contains:
-        like = f"%{contains.strip().lower()}%"
-        query = query.where(SubscriberRow.email.like(like) | SubscriberRow.name.ilike(like))
+        # the text as typed: LIKE's own wildcards (% and _) and its escape taken literally
+        text = contains.strip().lower()
+        text = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{text}%"
+        query = query.where(
+            SubscriberRow.email.like(like, escape="\\")
+            | SubscriberRow.name.ilike(like, escape="\\")
+        )
     if suppressed is not None:
         held = exists().where(SuppressionRow.email_hash == SubscriberRow.email_hash)
         query = query.where(held if suppressed else ~held)
