@@ -10,6 +10,7 @@ import pytest
 
 from hrc_outreach.config import Settings, load_settings
 from hrc_outreach.paths import PROJECT_ROOT, SUBSCRIBERS_DIR
+from tests.support.run_env import writes_under
 
 
 @pytest.fixture(scope="session")
@@ -40,13 +41,9 @@ def demo_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness: N
     (an empty store)."""
     editions = tmp_path / "editions"
     shutil.copytree(PROJECT_ROOT / "editions", editions)
-    monkeypatch.setenv("HRC_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
-    monkeypatch.setenv("HRC_OUT_DIR", str(tmp_path / "out"))
-    monkeypatch.setenv("HRC_DELIVERY__OUTBOX_DIR", str(tmp_path / "outbox"))
-    monkeypatch.setenv("HRC_DELIVERY__PROVIDER", "outbox")
+    writes_under(tmp_path, monkeypatch, secret="flow-test-secret-0123456789abcdef")
     monkeypatch.setenv("HRC_NEWSLETTER__EDITIONS_DIR", str(editions))
     monkeypatch.setenv("HRC_APPROVAL__POLL_SECONDS", "1")
-    monkeypatch.setenv("HRC_TOKEN_SECRET", "flow-test-secret-0123456789abcdef")
     return load_settings(PROJECT_ROOT / "outreach.toml")
 
 

@@ -14,6 +14,7 @@ from hrc_outreach.config import load_settings
 from hrc_outreach.paths import PROJECT_ROOT
 from hrc_outreach.store import open_store
 from hrc_outreach.store.tables import EditionRow, ItemRow
+from tests.support.run_env import writes_under
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 
@@ -23,12 +24,8 @@ PROJECTS = PROJECT_ROOT / "samples" / "projects"
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness: None) -> Path:
-    monkeypatch.setenv("HRC_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
-    monkeypatch.setenv("HRC_OUT_DIR", str(tmp_path / "out"))
-    monkeypatch.setenv("HRC_DELIVERY__OUTBOX_DIR", str(tmp_path / "outbox"))
-    monkeypatch.setenv("HRC_DELIVERY__PROVIDER", "outbox")
+    writes_under(tmp_path, monkeypatch, secret="flow-test-secret-0123456789abcdef")
     monkeypatch.setenv("HRC_NEWSLETTER__EDITIONS_DIR", str(PROJECT_ROOT / "editions"))
-    monkeypatch.setenv("HRC_TOKEN_SECRET", "flow-test-secret-0123456789abcdef")
     return tmp_path
 
 

@@ -19,6 +19,7 @@ import pytest
 
 from hrc_outreach.config import Settings, load_settings
 from hrc_outreach.paths import PROJECT_ROOT
+from tests.support.run_env import writes_under
 
 EDITION = "2026-12"
 LANGS = ["en", "fr", "ar"]
@@ -35,14 +36,10 @@ def environment(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
     editions = tmp / "editions"
     shutil.copytree(PROJECT_ROOT / "editions", editions)
-    monkeypatch.setenv("HRC_DATABASE_URL", f"sqlite:///{tmp / 'store.db'}")
-    monkeypatch.setenv("HRC_OUT_DIR", str(tmp / "out"))
-    monkeypatch.setenv("HRC_DELIVERY__OUTBOX_DIR", str(tmp / "outbox"))
-    monkeypatch.setenv("HRC_DELIVERY__PROVIDER", "outbox")
+    writes_under(tmp, monkeypatch, secret="staff-test-secret-0123456789abcdef")
     monkeypatch.setenv("HRC_NEWSLETTER__EDITIONS_DIR", str(editions))
     monkeypatch.setenv("HRC_LANGUAGES", ",".join(LANGS))
     monkeypatch.setenv("HRC_APPROVAL__POLL_SECONDS", "1")
-    monkeypatch.setenv("HRC_TOKEN_SECRET", "staff-test-secret-0123456789abcdef")
     return load_settings(PROJECT_ROOT / "outreach.toml")
 
 
