@@ -102,7 +102,7 @@ def draft_command(
     if as_json:
         print_json(_draft_summary(key, result, hashes, voided))
     else:
-        older = [] if result.after_send else _older_drafts(key, result, out_dir)
+        older = [] if result.after_send else _older_drafts(cfg, key, result)
         _print_drafts(
             key, result, hashes, approve_hint=out is None and not result.after_send and not older
         )
@@ -110,13 +110,22 @@ def draft_command(
         raise typer.Exit(2)
 
 
-def _older_drafts(key: str, result: DraftResult, out_dir: Path) -> list[str]:
-    """The languages drafted before this run and not by it, named on stderr: an approval binds
-    every drafted language, and theirs may show other items than this run's."""
-    from hrc_outreach.render.output import edition_dir
+def _older_drafts(cfg: Settings, key: str, result: DraftResult) -> list[str]:
+    """The languages drafted before this run and not by it (the store's drafts, which approval
+    reads), named on stderr: an approval binds every drafted language, and theirs may show
+    other items than this run's."""
+    from hrc_outreach.render.output import load_drafts
+    from hrc_outreach.store import open_store
 
-    drafted = sorted(p.parent.name for p in edition_dir(out_dir, key).glob("*/message.json"))
-    older = [lang for lang in drafted if lang not in result.messages]
+    store = open_store(cfg)
+    try:
+        drafted = list(load_drafts(store, key))
+    except OutreachError as exc:  # a draft changed by hand: approval says so in its own words
+        err_console.print(f"{exc}", highlight=False, markup=False)
+        drafted = []
+    finally:
+        store.dispose()
+    older = sorted(lang for lang in drafted if lang not in result.messages)
     if older:
         err_console.print(
             f"older drafts of {key} beside this one: {', '.join(older)} (this run drafted "
