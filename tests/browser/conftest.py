@@ -16,9 +16,11 @@ import mimetypes
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,6 +84,22 @@ def require_browser_tools() -> None:
         unavailable(f"{AXE} is absent: run `npm install --no-audit --no-fund` at the repo root")
 
 
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """A headless Chromium driven by Playwright, closed with its driver on leaving."""
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    try:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+    finally:
+        pw.stop()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def browser_tools() -> None:
     """Chromium and axe-core are installed (checked before the slow draft)."""
@@ -137,17 +155,8 @@ def _placeholder_png(width: int = 600, height: int = 300) -> bytes:
 def browser(drafted: Drafted) -> Iterator[object]:
     """One headless Chromium for all browser tests, started after the draft (gathering runs its
     own asyncio loop)."""
-    from playwright.sync_api import sync_playwright
-
-    pw = sync_playwright().start()
-    try:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
-    finally:
-        pw.stop()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture(scope="package")

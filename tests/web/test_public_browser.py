@@ -36,10 +36,9 @@ from hrc_outreach.store.tables import ConsentEventRow, SubscriberRow, WebThrottl
 from tests.browser.checks import SEVERE, by_impact, describe, run_axe
 from tests.browser.conftest import (
     AXE,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     EDITION,
     GATHERED_AT,
+    chromium,
     require_browser_tools,
 )
 
@@ -148,17 +147,8 @@ def site(tools: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site
 @pytest.fixture(scope="module")
 def browser(site: Site) -> Iterator[Any]:
     """One headless Chromium for this module (started after the draft: gathering runs asyncio)."""
-    from playwright.sync_api import sync_playwright
-
-    pw = sync_playwright().start()
-    try:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
-    finally:
-        pw.stop()
+    with chromium() as b:
+        yield b
 
 
 class Visit:
