@@ -154,3 +154,34 @@ def test_a_people_list_of_an_unknown_state_is_refused_naming_the_states(
         list_people(s, state="confirmd")
     with sqlite_store.session() as s:  # the state as typed, in any case
         assert [p.email for p in list_people(s, state=" Confirmed")] == ["ana@example.org"]
+
+
+# --- editions/<key>.yaml: a headline of invisible characters -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["\u200b", "\u200b\u2060\ufeff", "\u200e\u200f", "\u00ad", " \u2063 \u034f ", "\u180e"]
+)
+def test_a_headline_or_summary_of_invisible_characters_is_refused_naming_it(
+    tmp_path: Path, text: str
+) -> None:
+    """Such a headline passed for set: the email showed the item under a link nobody can see."""
+    import yaml
+
+    from hrc_outreach.curate.pins import load_choices
+    from hrc_outreach.errors import CurateError
+
+    for name in ("headlines", "summaries"):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump({name: {"src:a": text}}), encoding="utf-8")
+        with pytest.raises(CurateError, match=r"src:a.*visible|visible.*src:a"):
+            load_choices(path)
+
+
+def test_a_headline_with_a_joiner_inside_visible_text_is_kept(tmp_path: Path) -> None:
+    from hrc_outreach.curate.pins import load_choices
+
+    path = tmp_path / "2026-12.yaml"
+    family = "Family \U0001f468\u200d\U0001f469\u200d\U0001f467 day in Gent"
+    path.write_text(f'headlines:\n  "src:a": "{family}"\n', encoding="utf-8")
+    assert load_choices(path).headlines == {"src:a": family}

@@ -18,6 +18,7 @@ Each entry is an item id or ``source:source_key``::
 from __future__ import annotations
 
 import fcntl
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,9 +98,30 @@ def _texts(path: Path, data: dict[object, object], name: str, limit: int) -> dic
             raise CurateError(
                 f"{path}: {name} of {ref!r} has {len(text)} characters; at most {limit}"
             )
+        if text.strip() and not any(map(_visible, text)):
+            raise CurateError(
+                f"{path}: {name} of {ref!r} has no visible character (only "
+                f"{', '.join(sorted({f'U+{ord(c):04X}' for c in text if not c.isspace()}))}): "
+                "write the text, or remove the entry to show the source's own"
+            )
         if text.strip():
             out[ref.strip()] = text.strip()
     return out
+
+
+# Letters that draw nothing: Hangul fillers (the rest of the invisible ones are in the categories
+# below: format characters such as zero-width spaces and bidi marks, lone combining marks).
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+
+
+def _visible(c: str) -> bool:
+    """True when ``c`` draws something: not white space, a format character (Cf), a combining
+    mark on its own (Mn, Me), a control character, or a filler."""
+    return not (
+        c.isspace()
+        or unicodedata.category(c) in ("Cf", "Mn", "Me", "Cc")
+        or c in _BLANK_LETTERS
+    )
 
 
 def save_item_text(path: Path, ref: str, *, headline: str, summary: str) -> Choices:
