@@ -227,3 +227,48 @@ def test_an_rtl_staff_headline_in_an_ltr_edition_is_laid_out_right_to_left(
     heading = re.search(r"<h[23][^>]*>(?:<[^>]+>)*" + re.escape(headline), html)
     assert heading is not None
     assert re.search(r'dir="(auto|rtl)"', heading.group(0)), heading.group(0)
+
+
+# --- a partner calendar exported by Evolution or an old Thunderbird ---------------------------
+
+_VENDOR_TZIDS = b"""BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//partner//EN
+BEGIN:VEVENT
+UID:berlin@partner.example
+DTSTAMP:20261101T000000Z
+DTSTART;TZID=/freeassociation.sourceforge.net/Europe/Berlin:20261209T140000
+DTEND;TZID=/freeassociation.sourceforge.net/Europe/Berlin:20261209T150000
+SUMMARY:Berlin round table
+END:VEVENT
+BEGIN:VEVENT
+UID:ny@partner.example
+DTSTAMP:20261101T000000Z
+DTSTART;TZID=/mozilla.org/20070129_1/America/New_York:20261210T140000
+SUMMARY:New York hearing
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def test_vendor_prefixed_tzids_are_read_with_a_source_warning() -> None:
+    """icalendar warns (GloballyUniqueTZIDGuessed) when it strips a vendor prefix: that warning
+    must reach the gather report as the source's warning, and never fail the calendar where
+    Python's warnings are errors (as here, under pytest) nor print a traceback-like line."""
+    from hrc_outreach.config import SourceConfig
+    from hrc_outreach.sources.base import Document
+    from hrc_outreach.sources.ical import parse_ical
+
+    cfg = SourceConfig.model_validate(
+        {"name": "partner", "kind": "ical", "path": "p.ics", "item_kind": "event", "language": "en"}
+    )
+    out = parse_ical(
+        Document(_VENDOR_TZIDS, "https://partner.example/cal.ics"),
+        cfg,
+        datetime(2026, 12, 1, tzinfo=UTC),
+        "Europe/Brussels",
+        "en",
+    )
+    starts = sorted((i.title, i.start.astimezone(UTC).hour) for i in out.items if i.start)
+    assert starts == [("Berlin round table", 13), ("New York hearing", 19)]
+    assert any("/mozilla.org/20070129_1/America/New_York" in w for w in out.warnings), out.warnings

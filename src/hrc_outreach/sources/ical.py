@@ -34,6 +34,7 @@ import hashlib
 import html
 import itertools
 import re
+import warnings as py_warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -488,7 +489,15 @@ def _tzids_read_as_written(content: bytes, warnings: list[str]) -> bytes:
 def _calendars(doc: Document, config: SourceConfig, warnings: list[str]) -> list[Any]:
     try:
         content = _tzids_read_as_written(doc.content, warnings)
-        parsed = icalendar.Calendar.from_ical(content, multiple=True)
+        # What icalendar warns about (a vendor-prefixed TZID it guessed) is the source's warning,
+        # in the gather report, whatever the process does with Python warnings.
+        with py_warnings.catch_warnings(record=True) as said:
+            py_warnings.simplefilter("always")
+            parsed = icalendar.Calendar.from_ical(content, multiple=True)
+        ours = [w for w in said if w.category.__module__.startswith("icalendar")]
+        warnings.extend(dict.fromkeys(str(w.message) for w in ours))
+        for other in (w for w in said if w not in ours):  # another thread's, say: handed back
+            py_warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
     except Exception as exc:  # icalendar raises ValueError, KeyError, ... on broken input
         raise SourceError(
             f"{config.location} is not a readable iCalendar file: {type(exc).__name__}: {exc}",
