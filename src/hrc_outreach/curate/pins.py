@@ -118,9 +118,7 @@ def _visible(c: str) -> bool:
     """True when ``c`` draws something: not white space, a format character (Cf), a combining
     mark on its own (Mn, Me), a control character, or a filler."""
     return not (
-        c.isspace()
-        or unicodedata.category(c) in ("Cf", "Mn", "Me", "Cc")
-        or c in _BLANK_LETTERS
+        c.isspace() or unicodedata.category(c) in ("Cf", "Mn", "Me", "Cc") or c in _BLANK_LETTERS
     )
 
 
