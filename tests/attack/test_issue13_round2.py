@@ -272,3 +272,41 @@ def test_vendor_prefixed_tzids_are_read_with_a_source_warning() -> None:
     starts = sorted((i.title, i.start.astimezone(UTC).hour) for i in out.items if i.start)
     assert starts == [("Berlin round table", 13), ("New York hearing", 19)]
     assert any("/mozilla.org/20070129_1/America/New_York" in w for w in out.warnings), out.warnings
+
+
+def test_a_vendor_tzid_the_calendar_defines_keeps_its_own_definition() -> None:
+    from hrc_outreach.config import SourceConfig
+    from hrc_outreach.sources.base import Document
+    from hrc_outreach.sources.ical import parse_ical
+
+    own = b"""BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//partner//EN
+BEGIN:VTIMEZONE
+TZID:/partner.example/Europe/Berlin
+BEGIN:STANDARD
+DTSTART:19700101T000000
+TZOFFSETFROM:+0500
+TZOFFSETTO:+0500
+END:STANDARD
+END:VTIMEZONE
+BEGIN:VEVENT
+UID:own@partner.example
+DTSTAMP:20261101T000000Z
+DTSTART;TZID=/partner.example/Europe/Berlin:20261209T140000
+SUMMARY:Own zone
+END:VEVENT
+END:VCALENDAR
+"""
+    cfg = SourceConfig.model_validate(
+        {"name": "partner", "kind": "ical", "path": "p.ics", "item_kind": "event", "language": "en"}
+    )
+    out = parse_ical(
+        Document(own, "https://partner.example/cal.ics"),
+        cfg,
+        datetime(2026, 12, 1, tzinfo=UTC),
+        "Europe/Brussels",
+        "en",
+    )
+    [item] = out.items
+    assert item.start is not None and item.start.astimezone(UTC).hour == 9  # 14:00 at +05:00

@@ -34,7 +34,6 @@ import hashlib
 import html
 import itertools
 import re
-import warnings as py_warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -457,6 +456,7 @@ def _rule(component: Any) -> str | None:
 
 
 _FOLD = re.compile(rb"\r?\n[ \t]")
+_TZID_PROPERTY = re.compile(rb"^TZID:([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
 _TZID_PARAM = re.compile(rb';TZID=("[^"\r\n]*"|[^;:\r\n]*)', re.IGNORECASE)
 MAX_TZID = 128  # IANA and Windows names are under 40 characters; a zone file name under 255
 _WINDOWS_BY_FOLDED = {" ".join(k.split()).casefold(): k for k in WINDOWS_TO_OLSON}
@@ -466,6 +466,8 @@ def _tzids_read_as_written(content: bytes, warnings: list[str]) -> bytes:
     """TZID parameters as the parser can take them: a Windows zone name in any case or spacing
     (``tokyo standard time``) is that zone, not a floating time in the default zone; a TZID too
     long to be a zone is dropped with a warning (it made the parser fail the whole calendar)."""
+
+    guessed: set[str] = set()  # vendor-prefixed TZIDs read, each warned about once
 
     def fix(m: re.Match[bytes]) -> bytes:
         raw = m.group(1)
@@ -477,27 +479,39 @@ def _tzids_read_as_written(content: bytes, warnings: list[str]) -> bytes:
             )
             return b""
         known = _WINDOWS_BY_FOLDED.get(" ".join(value.split()).casefold())
+        if known is None and value not in defined:  # a VTIMEZONE of its own is the calendar's
+            known = _unprefixed(value)
         if known is not None and known != value:
+            if value.startswith("/") and value not in guessed:
+                guessed.add(value)
+                warnings.append(f"TZID {value!r} is read as {known} (its vendor prefix dropped)")
             return b";TZID=" + known.encode()
         return m.group(0)
 
     if b"TZID=" not in content.upper():
         return content
-    return _TZID_PARAM.sub(fix, _FOLD.sub(b"", content))
+    content = _FOLD.sub(b"", content)
+    defined = {v.strip().decode("utf-8", "replace") for v in _TZID_PROPERTY.findall(content)}
+    return _TZID_PARAM.sub(fix, content)
+
+
+def _unprefixed(tzid: str) -> str | None:
+    """The IANA zone a globally unique TZID ends with (``/mozilla.org/20070129_1/Europe/Berlin``,
+    as Evolution and old Thunderbird write them), or None. Read here, with the source's warning,
+    rather than by icalendar, whose own guess is a Python warning on stderr (an error where
+    warnings are errors: the whole calendar failed)."""
+    if not tzid.startswith("/"):
+        return None
+    parts = [p for p in tzid.split("/") if p]
+    return next(
+        ("/".join(parts[i:]) for i in range(len(parts)) if _zoneinfo("/".join(parts[i:]))), None
+    )
 
 
 def _calendars(doc: Document, config: SourceConfig, warnings: list[str]) -> list[Any]:
     try:
         content = _tzids_read_as_written(doc.content, warnings)
-        # What icalendar warns about (a vendor-prefixed TZID it guessed) is the source's warning,
-        # in the gather report, whatever the process does with Python warnings.
-        with py_warnings.catch_warnings(record=True) as said:
-            py_warnings.simplefilter("always")
-            parsed = icalendar.Calendar.from_ical(content, multiple=True)
-        ours = [w for w in said if w.category.__module__.startswith("icalendar")]
-        warnings.extend(dict.fromkeys(str(w.message) for w in ours))
-        for other in (w for w in said if w not in ours):  # another thread's, say: handed back
-            py_warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+        parsed = icalendar.Calendar.from_ical(content, multiple=True)
     except Exception as exc:  # icalendar raises ValueError, KeyError, ... on broken input
         raise SourceError(
             f"{config.location} is not a readable iCalendar file: {type(exc).__name__}: {exc}",
