@@ -310,3 +310,16 @@ END:VCALENDAR
     )
     [item] = out.items
     assert item.start is not None and item.start.astimezone(UTC).hour == 9  # 14:00 at +05:00
+
+
+def test_a_people_list_takes_a_language_as_people_write_it(tmp_path: Path) -> None:
+    """`--language pt-PT` (or "Português") lists the pt_PT readers, as `set-language` takes it."""
+    from tests.support.cli_setup import cli, write_config
+
+    config = write_config(tmp_path, ("en", "pt_PT"))
+    add = ("subscribers", "add", "rui@example.pt", "--language", "pt_PT")
+    assert cli(config, *add, "--consent-note", "form", "--source", "web").exit_code == 0
+    for typed in ("pt_PT", "pt-PT", "PT-pt", "Português"):
+        r = cli(config, "subscribers", "list", "--people", "--language", typed, "--json")
+        assert r.exit_code == 0, r.output
+        assert "rui@example.pt" in r.stdout, (typed, r.output)

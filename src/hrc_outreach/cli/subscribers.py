@@ -188,11 +188,14 @@ def _list_people(
     limit: int,
 ) -> None:
     from hrc_outreach.audience.people import list_people
+    from hrc_outreach.languages import normalise_language
 
     found = _in_store(
-        lambda s, _cfg: list_people(
-            s, state=state, language=language, segment=segment[0] if segment else None,
-            contains=contains, limit=limit,
+        lambda s, cfg: list_people(
+            s, state=state, segment=segment[0] if segment else None, contains=contains,
+            # as people write it ("pt-PT", "Português"), as set-language takes it
+            language=language and (normalise_language(language, cfg.i18n.languages) or language),
+            limit=limit,
         )
     )  # fmt: skip
     rows = [
