@@ -190,14 +190,6 @@ def test_a_headline_with_a_joiner_inside_visible_text_is_kept(tmp_path: Path) ->
 # --- a staff headline in Arabic in an English edition ----------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not fixed (issue 13, attack round 2): a staff headline's direction is not known; the "
-    "item heading takes the item's language's direction (ltr), so an Arabic headline in the en "
-    "edition is laid out left to right (its final punctuation on the wrong side). Needs "
-    "dir=auto (or the headline's own direction) on the heading in the templates, golden files "
-    "regenerated",
-)
 def test_an_rtl_staff_headline_in_an_ltr_edition_is_laid_out_right_to_left(
     tmp_path: Path, sqlite_store: Store
 ) -> None:

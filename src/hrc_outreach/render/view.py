@@ -7,6 +7,7 @@ thing; only the chrome around it (headings, labels) comes from the templates' ge
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -89,6 +90,9 @@ class ItemView:
     badge_day: str = ""  # an event's first day and month in the reader's language: "3", "déc."
     badge_month: str = ""
     online: bool = False  # the event happens online (its link, when known, is online_url)
+    # the title's own direction where it differs from text_dir (a staff headline in another
+    # script than the edition's): the heading says so
+    title_dir: str = ""
 
     @property
     def title_url(self) -> str | None:
@@ -271,6 +275,36 @@ def _without_reordering(li: LocalizedItem) -> LocalizedItem:
     )
 
 
+def _place(item: ContentItem, lang: str) -> str:
+    """Where the item is, in the reader's language: "Gwangju, South Korea", a region, a country."""
+    if item.city and item.country:
+        return f"{item.city}, {country_name(item.country, lang)}"
+    if item.city or item.region:
+        place = item.city or item.region or ""
+        return f"{place}, {country_name(item.country, lang)}" if item.country else place
+    return country_name(item.country, lang) if item.country else ""
+
+
+def dominant_direction(text: str, default: str) -> str:
+    """The direction most of ``text``'s strong characters run in ("ltr" or "rtl"); ``default``
+    when it has none or as many of each. Unlike the first strong character (``dir=auto``), an
+    Arabic title that starts with a Latin name stays right to left.
+
+    >>> dominant_direction("UNESCO تكرّم مدن حقوق الإنسان", "ltr"), dominant_direction("2026", "rtl")
+    ('rtl', 'rtl')
+    """
+    ltr = rtl = 0
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind == "L":
+            ltr += 1
+        elif kind in ("R", "AL"):
+            rtl += 1
+    if ltr == rtl:
+        return default
+    return "ltr" if ltr > rtl else "rtl"
+
+
 def _item_view(
     li: LocalizedItem, lang: str, notes: Footnotes, aliases: Mapping[str, str] | None = None
 ) -> ItemView:
@@ -278,15 +312,7 @@ def _item_view(
     item = li.item
     if aliases and item.city:  # the city as the network writes it (curate.place_aliases)
         item = item.model_copy(update={"city": city_as_written(item.city, aliases)})
-    place = ""
-    if item.city and item.country:
-        place = f"{item.city}, {country_name(item.country, lang)}"
-    elif item.city or item.region:
-        place = item.city or item.region or ""
-        if item.country:
-            place = f"{place}, {country_name(item.country, lang)}"
-    elif item.country:
-        place = country_name(item.country, lang)
+    place = _place(item, lang)
     when = ""
     if item.kind is ItemKind.EVENT and item.start is not None:
         when = format_event_time(item.start, item.end, item.timezone, lang, all_day=item.all_day)
@@ -317,6 +343,7 @@ def _item_view(
         summary_text=summary_text,
         text_lang=html_lang(li.text_lang),
         text_dir=text_direction(li.text_lang),
+        title_dir=dominant_direction(li.title, text_direction(li.text_lang)),
         untranslated=li.untranslated,
         language_name=language_name(li.text_lang, lang),
         machine_translated=li.machine_translated,
