@@ -97,6 +97,17 @@ def test_paths_that_leave_or_miss_the_archive_are_errors(files: PublishedFiles, 
     assert f.rule == "image-url" and "not published" in f.message
 
 
+@pytest.mark.parametrize("path", ["logo.png/", "/logo.png", "en//../logo.png", "brand//logo.png"])
+def test_paths_with_an_empty_segment_are_errors(files: PublishedFiles, path: str) -> None:
+    """Our own server and a local folder ignore an empty segment; a static host or an object
+    store (S3 keys) do not, and the reader's client would get a 404."""
+    publish_brand(files)
+    files.write_bytes("archive/brand/logo.png", PNG)
+    published = PublishedImages(BASE, files, BASE + "logo.png")
+    (f,) = _image_findings(_html(BASE + path), published)
+    assert f.rule == "image-url" and ("empty" in f.message or "not published" in f.message)
+
+
 def test_logo_outside_the_published_archive_is_an_error(files: PublishedFiles) -> None:
     publish_brand(files)
     elsewhere = "https://humanrightscities.net/static/logo.png"

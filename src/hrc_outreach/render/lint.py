@@ -212,6 +212,25 @@ def published_images(settings: Settings, files: PublishedFiles) -> PublishedImag
     return PublishedImages(archive_base(settings), files, logo_url(settings))
 
 
+def _published_image_problem(published: PublishedImages, rest: str) -> str:
+    """Why the image at ``rest`` under the published archive would not load, or ""."""
+    if "" in rest.split("/"):
+        return (
+            "has an empty path segment (a leading, trailing or double slash): a static host or "
+            "object store would not serve it"
+        )
+    path = f"{PUBLISHED_DIR}/{rest}"
+    try:
+        data = published.files.read_bytes(path) if published.files.exists(path) else None
+    except (OSError, StorageError):
+        data = None
+    if data is None:
+        return f"is not published: {published.files.location(PUBLISHED_DIR)}/{rest} is absent"
+    if not is_image(data):
+        return "is published but is not a PNG, JPEG or GIF image"
+    return ""
+
+
 def _check_image_urls(doc: Node, published: PublishedImages | None) -> list[LintFinding]:
     """Every https image must be an image a reader's client can load: under the published archive,
     a file that is published there and is a PNG, JPEG or GIF by its content; elsewhere, a URL whose
@@ -237,17 +256,7 @@ def _check_image_urls(doc: Node, published: PublishedImages | None) -> list[Lint
         problem = ""
         if published is not None and src.startswith(published.base_url):
             rest = unquote(urlsplit(src).path[len(urlsplit(published.base_url).path) :])
-            path = f"{PUBLISHED_DIR}/{rest}"
-            try:
-                data = published.files.read_bytes(path) if published.files.exists(path) else None
-            except (OSError, StorageError):
-                data = None
-            if data is None:
-                problem = (
-                    f"is not published: {published.files.location(PUBLISHED_DIR)}/{rest} is absent"
-                )
-            elif not is_image(data):
-                problem = "is published but is not a PNG, JPEG or GIF image"
+            problem = _published_image_problem(published, rest)
         elif not looks_like_image_url(src):
             problem = "does not name an image file (.png, .jpg, .jpeg, .gif or .webp)"
         if problem:
