@@ -268,7 +268,6 @@ def test_no_token_in_the_access_log(served: Served, caplog: pytest.LogCaptureFix
     path = _local(served, links_for(served.settings).unsubscribe_url(sid))
     token = path.rsplit("/", 1)[1]
     import logging
-
     import time
 
     def lines() -> list[str]:
