@@ -126,7 +126,10 @@ def _report(outcome: dict[str, Any], settings: Settings, started: float) -> int:
     outbox = settings.resolve(settings.delivery.outbox_dir)
     messages = sorted(outbox.rglob("*.eml")) if outbox.is_dir() else []
     print()
-    print(f"edition {outcome.get('edition', '?')}: {outcome.get('status', 'failed')}")
+    status = outcome.get("status", "failed")
+    if status == "refused" and "was sent" in str(outcome.get("message", "")):
+        status = "already sent by an earlier demo run"
+    print(f"edition {outcome.get('edition', '?')}: {status}")
     totals = outcome.get("totals") or {}
     if totals:
         print(
