@@ -6,7 +6,6 @@ Only ``true``/``false`` are booleans (``NO`` stays Norway), as in staff front ma
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,24 +13,13 @@ from typing import Any
 import yaml
 
 from hrc_outreach.errors import ConfigError
+from hrc_outreach.yamlfiles import StaffYamlLoader
 
 CAMPAIGN_FILE = "campaign.yaml"
 Path_ = tuple[str | int, ...]
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe loading with YAML 1.2 booleans only."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
+_Loader = StaffYamlLoader  # YAML 1.2 booleans, a key given twice refused
 
 
 def where(path: Path_) -> str:

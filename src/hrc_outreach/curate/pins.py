@@ -26,6 +26,7 @@ import yaml
 
 from hrc_outreach.errors import CurateError
 from hrc_outreach.models import ContentItem
+from hrc_outreach.yamlfiles import load_staff_yaml
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def load_choices(path: Path) -> Choices:
     if not path.is_file():
         return Choices()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_staff_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CurateError(f"{path}: not readable YAML: {exc}; fix or remove the file") from exc
     return choices_from(path, data)
@@ -140,7 +141,7 @@ def _save_item_text(path: Path, ref: str, *, headline: str, summary: str) -> Cho
     load_choices(path)  # a broken file is reported, never overwritten
     data: dict[str, object] = {}
     if path.is_file():
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_staff_yaml(path.read_text(encoding="utf-8")) or {}
     for name, text in (("headlines", " ".join(headline.split())), ("summaries", summary.strip())):
         entries = dict(data.get(name) or {})  # type: ignore[call-overload]
         entries.pop(ref, None)
