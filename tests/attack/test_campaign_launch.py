@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from hrc_outreach.audience.importer import import_csv
 from hrc_outreach.campaigns.steps import approve_step, draft_step, launch_step
@@ -31,7 +30,7 @@ from hrc_outreach.config import Settings, load_settings
 from hrc_outreach.errors import ApprovalError
 from hrc_outreach.paths import PROJECT_ROOT, SUBSCRIBERS_DIR
 from hrc_outreach.store import open_store
-from hrc_outreach.store.tables import SubscriberRow
+from tests.campaigns.conftest import unsubscribe_email
 from tests.support.smtp_relay import FaultyRelay, relay
 
 SAMPLE = PROJECT_ROOT / "campaigns" / "eu-elections"
@@ -113,21 +112,6 @@ def _approved(bench: Bench, step: str = STEP) -> None:
     approve_step(bench.settings, bench.campaign, step, by="Ana")
 
 
-def _unsubscribe(settings: Settings, email: str) -> None:
-    from hrc_outreach.audience.consent import unsubscribe
-    from hrc_outreach.audience.links import links_for
-    from hrc_outreach.audience.tokens import make_token
-
-    store = open_store(settings)
-    try:
-        with store.session() as s:
-            sid = s.scalar(select(SubscriberRow.id).where(SubscriberRow.email == email))
-            assert sid is not None
-            unsubscribe(s, settings, make_token(links_for(settings).secret, "unsubscribe", sid))
-    finally:
-        store.dispose()
-
-
 # ------------------------------------------------------------------------- two launches at once
 
 
@@ -166,7 +150,7 @@ def test_two_launch_threads_at_once_mail_everyone_exactly_once(bench: Bench) -> 
 
 def test_unsubscribed_between_approval_and_launch_gets_nothing(bench: Bench) -> None:
     _approved(bench)
-    _unsubscribe(bench.settings, "amira.haddad@example.org")
+    unsubscribe_email(bench.settings, "amira.haddad@example.org")
     out = launch_step(bench.settings, bench.campaign, STEP)
     assert bench.received() == dict.fromkeys(VOTERS - {"amira.haddad@example.org"}, 1)
     assert out.report is not None and out.report.totals.accepted == len(VOTERS) - 1
@@ -189,7 +173,7 @@ def test_unsubscribed_after_the_job_was_planned_gets_nothing(bench: Bench) -> No
         )  # fmt: skip
     finally:
         store.dispose()
-    _unsubscribe(bench.settings, "olena.kovalenko@example.net")
+    unsubscribe_email(bench.settings, "olena.kovalenko@example.net")
     out = launch_step(bench.settings, bench.campaign, STEP)
     assert out.already
     assert bench.received() == dict.fromkeys(VOTERS - {"olena.kovalenko@example.net"}, 1)
@@ -198,7 +182,7 @@ def test_unsubscribed_after_the_job_was_planned_gets_nothing(bench: Bench) -> No
 def test_unsubscribed_between_two_steps_gets_none_of_the_later(bench: Bench) -> None:
     _approved(bench)
     launch_step(bench.settings, bench.campaign, STEP)
-    _unsubscribe(bench.settings, "mehmet.yilmaz@example.org")
+    unsubscribe_email(bench.settings, "mehmet.yilmaz@example.org")
     _approved(bench, "registration-reminder")
     _approved(bench, "election-day")
     launch_step(bench.settings, bench.campaign, "registration-reminder")

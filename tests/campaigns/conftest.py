@@ -65,3 +65,22 @@ def outbox_messages(settings: Settings, key: str) -> dict[str, str]:
         assert body is not None
         out[str(msg["To"]).split("<")[-1].rstrip(">")] = body.get_content()
     return out
+
+
+def unsubscribe_email(settings: Settings, email: str) -> None:
+    """``email`` unsubscribes through its own unsubscribe link's token."""
+    from sqlalchemy import select
+
+    from hrc_outreach.audience.consent import unsubscribe
+    from hrc_outreach.audience.links import links_for
+    from hrc_outreach.audience.tokens import make_token
+    from hrc_outreach.store.tables import SubscriberRow
+
+    store = open_store(settings)
+    try:
+        with store.session() as s:
+            sid = s.scalar(select(SubscriberRow.id).where(SubscriberRow.email == email))
+            assert sid is not None
+            unsubscribe(s, settings, make_token(links_for(settings).secret, "unsubscribe", sid))
+    finally:
+        store.dispose()

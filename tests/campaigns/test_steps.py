@@ -6,16 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from hrc_outreach.audience.consent import subscribe, unsubscribe
-from hrc_outreach.audience.tokens import make_token
+from hrc_outreach.audience.consent import subscribe
 from hrc_outreach.campaigns.steps import approve_step, draft_step, launch_step, step_reports
 from hrc_outreach.config import Settings
 from hrc_outreach.errors import ApprovalError
 from hrc_outreach.store import open_store
 from hrc_outreach.store.tables import SubscriberRow
-from tests.campaigns.conftest import outbox_recipients
+from tests.campaigns.conftest import outbox_recipients, unsubscribe_email
 
 VOTERS = {  # first-time voters of the example list living in the campaign's countries, confirmed
     "amira.haddad@example.org": "ar",
@@ -26,19 +24,6 @@ VOTERS = {  # first-time voters of the example list living in the campaign's cou
 }
 KEY1 = "campaign:eu-elections:announcement"
 KEY2 = "campaign:eu-elections:registration-reminder"
-
-
-def _unsubscribe(settings: Settings, email: str) -> None:
-    from hrc_outreach.audience.links import links_for
-
-    store = open_store(settings)
-    try:
-        with store.session() as s:
-            sid = s.scalar(select(SubscriberRow.id).where(SubscriberRow.email == email))
-            assert sid is not None
-            unsubscribe(s, settings, make_token(links_for(settings).secret, "unsubscribe", sid))
-    finally:
-        store.dispose()
 
 
 def _join(settings: Settings, email: str, country: str) -> None:
@@ -79,7 +64,7 @@ def test_steps_reach_the_audience_once_and_only_while_subscribed(
     assert '<html lang="fa" dir="rtl">' in page and "[[" not in page and "بلژیک" in page
 
     # between the steps: one voter unsubscribes, one joins
-    _unsubscribe(settings, "mehmet.yilmaz@example.org")
+    unsubscribe_email(settings, "mehmet.yilmaz@example.org")
     _join(settings, "new.voter@example.org", "NL")
 
     again = launch_step(settings, campaign_dir, "announcement")  # relaunch: nobody new

@@ -8,11 +8,9 @@ found and whose content changed since it was submitted is refused, named, for a 
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,25 +25,13 @@ from hrc_outreach.social.publishing import publish_edition
 from hrc_outreach.store import Store
 from hrc_outreach.store.tables import EditionRow
 from tests.support.ledger_data import approved, write_draft
-from tests.support.social_data import KEY, LANGS, approved_edition, settings_for
+from tests.support.social_data import KEY, LANGS, approved_edition, cli_env, settings_for
 from tests.support.social_platforms import Platforms, Reply
 
 LATER = datetime(2026, 12, 20, tzinfo=UTC)
 LOOKED_UP = ("mastodon", "facebook", "instagram", "linkedin")  # found by text, not by key
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-c", "from hrc_outreach.cli import app; app()"]
-
-
-@pytest.fixture
-def platforms() -> Iterator[Platforms]:
-    with Platforms(honour_idempotency=False) as p:
-        yield p
-
-
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=5) as c:
-        yield c
 
 
 def _publish(store: Store, tmp_path: Path, name: str, platforms: Platforms, c: httpx.Client) -> Any:
@@ -143,21 +129,7 @@ def test_a_person_marks_an_in_doubt_post_published_with_its_link(
 
 
 def _env(tmp_path: Path, platforms: Platforms) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HRC_")}
-    env.update(platforms.env())
-    env.update(
-        {
-            "HRC_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
-            "HRC_OUT_DIR": str(tmp_path / "out"),
-            "HRC_LANGUAGES": ",".join(LANGS),
-            "HRC_BASE_URL": "https://outreach.example",
-            "HRC_TOKEN_SECRET": "social-crash-test-secret-0123456789",
-            "HRC_BLUESKY_LANGUAGES": "en",
-            "HRC_MASTODON_LANGUAGES": "en",
-            "PYTHONPATH": str(ROOT),
-        }
-    )
-    return env
+    return cli_env(tmp_path, platforms, {"bluesky": "en", "mastodon": "en"})
 
 
 def _killed_after_accept(name: str, tmp_path: Path, platforms: Platforms) -> dict[str, str]:

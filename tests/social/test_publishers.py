@@ -7,7 +7,6 @@ on the platform instead of posted again."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,18 +24,6 @@ from tests.support.social_platforms import Platforms, Reply
 
 LATER = datetime(2026, 12, 20, tzinfo=UTC)  # every post of the edition is due
 API = ("mastodon", "bluesky", "facebook", "instagram", "linkedin")
-
-
-@pytest.fixture
-def platforms() -> Iterator[Platforms]:
-    with Platforms(honour_idempotency=False) as p:
-        yield p
-
-
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=5) as c:
-        yield c
 
 
 def _publisher(

@@ -6,7 +6,6 @@ request, and the resumed run looks the post up on the platform before any retry.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from hrc_outreach.store import Store
-from tests.support.social_data import KEY, LANGS, approved_edition, settings_for
+from tests.support.social_data import KEY, LANGS, PLATFORMS, approved_edition, cli_env, settings_for
 from tests.support.social_platforms import Platforms
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,21 +22,7 @@ CLI = [sys.executable, "-c", "from hrc_outreach.cli import app; app()"]
 
 
 def _env(tmp_path: Path, platforms: Platforms) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HRC_")}
-    env.update(platforms.env())
-    env.update(
-        {
-            "HRC_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
-            "HRC_OUT_DIR": str(tmp_path / "out"),
-            "HRC_LANGUAGES": ",".join(LANGS),
-            "HRC_BASE_URL": "https://outreach.example",
-            "HRC_TOKEN_SECRET": "social-crash-test-secret-0123456789",
-            "PYTHONPATH": str(ROOT),
-        }
-    )
-    for name in ("mastodon", "bluesky", "facebook", "instagram", "linkedin"):
-        env[f"HRC_{name.upper()}_LANGUAGES"] = ",".join(LANGS)
-    return env
+    return cli_env(tmp_path, platforms, dict.fromkeys(PLATFORMS, ",".join(LANGS)))
 
 
 @pytest.mark.parametrize("name", ["mastodon", "bluesky", "facebook", "instagram", "linkedin"])

@@ -4,6 +4,8 @@ included) and their image cards in the published files, for the social publishin
 from __future__ import annotations
 
 import io
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +100,24 @@ def approved_edition(
             if p.image and not (folder / p.image).exists():
                 (folder / p.image).write_bytes(card_png())
     return approved(store, KEY, msgs)
+
+
+def cli_env(tmp_path: Path, platforms: Any, languages: Mapping[str, str]) -> dict[str, str]:
+    """The environment of a ``hrc-outreach`` child process publishing to ``platforms`` (the local
+    platform servers) from a store in ``tmp_path``; ``languages``: platform -> the languages its
+    account posts in."""
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HRC_")}
+    env.update(platforms.env())
+    env.update(
+        {
+            "HRC_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
+            "HRC_OUT_DIR": str(tmp_path / "out"),
+            "HRC_LANGUAGES": ",".join(LANGS),
+            "HRC_BASE_URL": "https://outreach.example",
+            "HRC_TOKEN_SECRET": "social-crash-test-secret-0123456789",
+            "PYTHONPATH": str(root),
+        }
+    )
+    env.update({f"HRC_{name.upper()}_LANGUAGES": langs for name, langs in languages.items()})
+    return env
